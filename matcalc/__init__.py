@@ -1,0 +1,27 @@
+"""matcalc: symbolic matrix calculus with shape checking, closed-form gradients and verification."""
+
+from .dims import Dim, dim
+from .errors import (
+    DifferentiationError, DimensionBindingError, InputError, MatcalcError, ParseError, ShapeError,
+    UnknownNameError,
+)
+from .evaluate import EvaluationError, evaluate, evaluate_many
+from .expr import OPS, Expr, Op, count_nodes, toposort
+from .ops import (
+    Matrix, Scalar, Vector, abs, const, det, diag, exp, eye, hadamard, inv, kron, log,
+    log_softmax, logdet, logsumexp, matmul, mean, named, norm, ones, power, relu, sigmoid,
+    softmax, softplus, sqrt, step, sign, sum, tanh, trace, transpose, vec, zeros,
+)
+from .printing import program_text, to_latex, to_text
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dim", "DifferentiationError", "DimensionBindingError", "EvaluationError", "Expr",
+    "InputError", "MatcalcError", "Matrix", "OPS", "Op", "ParseError", "Scalar", "ShapeError",
+    "UnknownNameError", "Vector", "abs", "const", "count_nodes", "det", "diag", "dim", "evaluate",
+    "evaluate_many", "exp", "eye", "hadamard", "inv", "kron", "log", "log_softmax", "logdet",
+    "logsumexp", "matmul", "mean", "named", "norm", "ones", "power", "program_text", "relu",
+    "sigmoid", "sign", "softmax", "softplus", "sqrt", "step", "sum", "tanh", "to_latex",
+    "to_text", "toposort", "trace", "transpose", "vec", "zeros",
+]

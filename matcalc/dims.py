@@ -1,0 +1,90 @@
+"""Symbolic dimensions: positive integers, names, and products of them (for Kronecker shapes).
+
+Two dimensions are equal only when they are provably equal: the same integer, or the same
+product of names with the same integer coefficient. ``m`` and ``n`` are never assumed equal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InputError
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Dim:
+    """coef · name_1 · name_2 · …; names sorted so that equal products compare equal."""
+
+    coef: int
+    names: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        parts = [str(self.coef)] if self.coef != 1 or not self.names else []
+        return "·".join(parts + list(self.names))
+
+    def __repr__(self) -> str:
+        return f"Dim({self})"
+
+    @property
+    def is_one(self) -> bool:
+        return self.coef == 1 and not self.names
+
+    @property
+    def is_int(self) -> bool:
+        return not self.names
+
+    def __mul__(self, other: "Dim") -> "Dim":
+        return Dim(self.coef * other.coef, tuple(sorted(self.names + other.names)))
+
+    def value(self, bindings: dict[str, int]) -> int:
+        out = self.coef
+        for name in self.names:
+            out *= bindings[name]
+        return out
+
+    def as_user(self) -> int | str:
+        """The plain int or name a user wrote (products print as text)."""
+        if self.is_int:
+            return self.coef
+        return str(self)
+
+
+ONE = Dim(1)
+
+
+def dim(x: "int | str | Dim") -> Dim:
+    """Normalise a user's dimension: a positive int, a name like ``"m"``, or ``"m*n"``."""
+    if isinstance(x, Dim):
+        return x
+    if isinstance(x, bool):
+        raise InputError(f"a dimension must be a positive integer or a name, not {x!r}")
+    if isinstance(x, int) or (hasattr(x, "__index__") and not isinstance(x, str)):
+        n = int(x.__index__()) if not isinstance(x, int) else x
+        if n <= 0:
+            raise InputError(f"a dimension must be a positive integer or a name, not {n}")
+        return Dim(n)
+    if isinstance(x, str):
+        s = x.strip()
+        if s.isdigit():
+            return dim(int(s))
+        parts = [p.strip() for p in re.split(r"[*·]", s)]
+        out = ONE
+        for p in parts:
+            if p.isdigit() and int(p) > 0:
+                out = out * Dim(int(p))
+            elif _NAME.match(p):
+                out = out * Dim(1, (p,))
+            else:
+                raise InputError(f"invalid dimension {x!r}: use a positive integer or a name like 'm'")
+        return out
+    raise InputError(f"a dimension must be a positive integer or a name, not {x!r}")
+
+
+Shape = tuple[Dim, Dim]
+
+
+def shape_str(shape: Shape) -> str:
+    return f"{shape[0]}×{shape[1]}"

@@ -1,0 +1,213 @@
+"""Arithmetic: broadcasting elementwise +, -, *, /, **, unary minus; matrix product; transpose."""
+
+from __future__ import annotations
+
+from ..expr import PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW
+from ._base import (
+    PREC_ATOM, Expr, InputError, ShapeError, as_expr, broadcast_shape, defop, describe, np,
+)
+
+
+def unbroadcast(g: Expr, shape) -> Expr:
+    """Sum a cotangent over the axes along which its argument was broadcast."""
+    from .reductions import sum as sum_
+
+    rows_b = shape[0].is_one and not g.rows.is_one
+    cols_b = shape[1].is_one and not g.cols.is_one
+    if rows_b and cols_b:
+        return sum_(g)
+    if rows_b:
+        return sum_(g, axis=0)
+    if cols_b:
+        return sum_(g, axis=1)
+    return g
+
+
+ADD = defop(
+    "add", 2,
+    shape=lambda args: broadcast_shape("add", "add", *args),
+    numpy=lambda ctx, node, a, b: a + b,
+    vjp=lambda g, out: (unbroadcast(g, out.args[0].shape), unbroadcast(g, out.args[1].shape)),
+    text=lambda n: [(0, PREC_ADD), " + ", (1, PREC_ADD + 1)],
+    latex=lambda n: [(0, PREC_ADD), " + ", (1, PREC_ADD + 1)],
+    prec=PREC_ADD,
+    kind="binary",
+    doc="A + B, broadcasting 1-dimensions; ∂/∂A = G, ∂/∂B = G (summed over broadcast axes).",
+)
+
+SUB = defop(
+    "sub", 2,
+    shape=lambda args: broadcast_shape("sub", "subtract", *args),
+    numpy=lambda ctx, node, a, b: a - b,
+    vjp=lambda g, out: (unbroadcast(g, out.args[0].shape), unbroadcast(-g, out.args[1].shape)),
+    text=lambda n: [(0, PREC_ADD), " - ", (1, PREC_ADD + 1)],
+    latex=lambda n: [(0, PREC_ADD), " - ", (1, PREC_ADD + 1)],
+    prec=PREC_ADD,
+    kind="binary",
+    doc="A − B; ∂/∂A = G, ∂/∂B = −G.",
+)
+
+MUL = defop(
+    "mul", 2,
+    shape=lambda args: broadcast_shape("mul", "multiply elementwise", *args),
+    numpy=lambda ctx, node, a, b: a * b,
+    vjp=lambda g, out: (unbroadcast(g * out.args[1], out.args[0].shape),
+                        unbroadcast(g * out.args[0], out.args[1].shape)),
+    text=lambda n: [(0, PREC_MUL), " * ", (1, PREC_MUL + 1)],
+    latex=lambda n: _mul_latex(n),
+    prec=PREC_MUL,
+    kind="binary",
+    doc="A ⊙ B (Hadamard), or scaling when one side is 1×1; ∂/∂A = G ⊙ B, ∂/∂B = G ⊙ A.",
+)
+
+
+def _mul_latex(n: Expr) -> list:
+    a, b = n.args
+    if a.is_scalar or b.is_scalar:  # scaling reads as juxtaposition: 2 X, \alpha W
+        return [(0, PREC_MUL), " ", (1, PREC_MUL + 1)]
+    return [(0, PREC_MUL), r" \odot ", (1, PREC_MUL + 1)]
+
+
+DIV = defop(
+    "div", 2,
+    shape=lambda args: broadcast_shape("div", "divide", *args),
+    numpy=lambda ctx, node, a, b: a / b,
+    vjp=lambda g, out: (unbroadcast(g / out.args[1], out.args[0].shape),
+                        unbroadcast(-(g * out) / out.args[1], out.args[1].shape)),
+    text=lambda n: [(0, PREC_MUL), " / ", (1, PREC_MUL + 1)],
+    latex=lambda n: [r"\frac{", (0, 0), "}{", (1, 0), "}"],
+    prec=PREC_MUL,
+    latex_prec=PREC_ATOM,
+    kind="binary",
+    doc="A / B elementwise (B may be 1×1); ∂/∂A = G / B, ∂/∂B = −G ⊙ (A / B) / B.",
+)
+
+
+def _pow_vjp(g: Expr, out: Expr):
+    (a,) = out.args
+    p = out.get("p")
+    if p == 1:
+        return (g,)
+    if p == 2:
+        return (g * (2 * a),)
+    return (g * (p * power(a, p - 1)),)
+
+
+def _exp_text(p) -> str:
+    return str(p) if isinstance(p, int) else repr(p)
+
+
+POW = defop(
+    "pow", 1,
+    shape=lambda args, p: args[0].shape,
+    numpy=lambda ctx, node, a: np.power(a, float(node.get("p"))),
+    vjp=_pow_vjp,
+    text=lambda n: [(0, PREC_POW + 1), " ** " + _exp_text(n.get("p"))],
+    latex=lambda n: [(0, PREC_POW + 1), "^{" + _exp_text(n.get("p")) + "}"],
+    prec=PREC_POW,
+    kind="elementwise",
+    doc="A ** p elementwise, p a constant; ∂/∂A = G ⊙ p A^(p−1).",
+)
+
+
+def power(a, p) -> Expr:
+    """Elementwise power with a constant exponent."""
+    a = as_expr(a, "power")
+    if isinstance(p, Expr):
+        if p.op.name != "const":
+            raise InputError(f"power: the exponent must be a constant number, got {p}")
+        p = p.get("value")
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise InputError(f"power: the exponent must be a constant number, got {p!r}")
+    p = float(p) if isinstance(p, (float, np.floating)) else int(p)
+    if isinstance(p, float) and p.is_integer():
+        p = int(p)
+    if p != p or p in (float("inf"), float("-inf")):
+        raise InputError(f"power: the exponent must be finite, got {p!r}")
+    if p == 1:
+        return a
+    return Expr.make(POW, (a,), p=p)
+
+
+NEG = defop(
+    "neg", 1,
+    shape=lambda args: args[0].shape,
+    numpy=lambda ctx, node, a: -a,
+    vjp=lambda g, out: (-g,),
+    text=lambda n: ["-", (0, PREC_NEG)],
+    latex=lambda n: ["-", (0, PREC_NEG)],
+    prec=PREC_NEG,
+    kind="elementwise",
+    doc="−A; ∂/∂A = −G.",
+)
+
+
+def _matmul_shape(args):
+    a, b = args
+    if a.cols != b.rows:
+        raise ShapeError(f"cannot multiply {describe(a)} by {describe(b)}: {a.cols} ≠ {b.rows}")
+    return (a.rows, b.cols)
+
+
+MATMUL = defop(
+    "matmul", 2,
+    shape=_matmul_shape,
+    numpy=lambda ctx, node, a, b: a @ b,
+    vjp=lambda g, out: (g @ out.args[1].T, out.args[0].T @ g),
+    text=lambda n: [(0, PREC_MUL), " @ ", (1, PREC_MUL + 1)],
+    latex=lambda n: [(0, PREC_MUL), " ", (1, PREC_MUL + 1)],
+    prec=PREC_MUL,
+    kind="linalg",
+    doc="Matrix product AB; ∂/∂A = G Bᵀ, ∂/∂B = Aᵀ G (Matrix Cookbook eq. 2.2 style).",
+)
+
+TRANSPOSE = defop(
+    "transpose", 1,
+    shape=lambda args: (args[0].cols, args[0].rows),
+    numpy=lambda ctx, node, a: a.T,
+    vjp=lambda g, out: (g.T,),
+    text=lambda n: [(0, PREC_ATOM), ".T"],
+    latex=lambda n: [(0, PREC_ATOM), r"^\top"],
+    prec=PREC_ATOM,
+    latex_prec=PREC_POW,
+    kind="linalg",
+    doc="Aᵀ; ∂/∂A = Gᵀ.",
+)
+
+
+def add(a, b) -> Expr:
+    """A + B (broadcasting dimensions that are 1)."""
+    return Expr.make(ADD, (as_expr(a, "add"), as_expr(b, "add")))
+
+
+def sub(a, b) -> Expr:
+    """A − B (broadcasting dimensions that are 1)."""
+    return Expr.make(SUB, (as_expr(a, "subtract"), as_expr(b, "subtract")))
+
+
+def mul(a, b) -> Expr:
+    """Elementwise (Hadamard) product; scaling when one side is 1×1."""
+    return Expr.make(MUL, (as_expr(a, "multiply"), as_expr(b, "multiply")))
+
+
+hadamard = mul
+
+
+def div(a, b) -> Expr:
+    """Elementwise division (by a scalar or an array of the same shape)."""
+    return Expr.make(DIV, (as_expr(a, "divide"), as_expr(b, "divide")))
+
+
+def neg(a) -> Expr:
+    """−A."""
+    return Expr.make(NEG, (as_expr(a, "negate"),))
+
+
+def matmul(a, b) -> Expr:
+    """Matrix product A @ B."""
+    return Expr.make(MATMUL, (as_expr(a, "matmul"), as_expr(b, "matmul")))
+
+
+def transpose(a) -> Expr:
+    """Aᵀ."""
+    return Expr.make(TRANSPOSE, (as_expr(a, "transpose"),))

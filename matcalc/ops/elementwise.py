@@ -1,0 +1,116 @@
+"""Elementwise functions, each with its scalar formula, NumPy value and derivative.
+
+The derivative of every function here is itself built from ops with rules (the step 𝟙[x > 0],
+σ(x)(1 − σ(x)), 1 − tanh²(x), …), so every gradient can be differentiated again.
+ReLU and abs take derivative 0 at 0, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+from ._base import PREC_ATOM, Expr, as_expr, defop, np
+
+_x = sympy.Symbol("x", real=True)
+
+
+def _unary(name: str, numpy_fn, local, latex: str | None, scalar, doc: str, text_name=None):
+    """Declare f(A) elementwise; ``local(a, out)`` is f'(A) as an expression, or None for 0."""
+
+    def vjp(g, out):
+        d = local(out.args[0], out)
+        return (None if d is None else g * d,)
+
+    tex = latex if latex is not None else rf"\operatorname{{{name}}}"
+    latex_template = tex if callable(tex) else (lambda n: [tex + r"\left(", (0, 0), r"\right)"])
+    return defop(
+        name, 1,
+        shape=lambda args: args[0].shape,
+        numpy=lambda ctx, node, a: numpy_fn(a),
+        vjp=vjp,
+        text=lambda n: [(text_name or name) + "(", (0, 0), ")"],
+        latex=latex_template,
+        prec=PREC_ATOM,
+        kind="elementwise",
+        scalar=scalar,
+        doc=doc,
+    )
+
+
+def _sigmoid_np(a):
+    return np.exp(-np.logaddexp(0.0, -a))
+
+
+STEP = defop(
+    "step", 1,
+    shape=lambda args: args[0].shape,
+    numpy=lambda ctx, node, a: (a > 0).astype(float),
+    vjp=lambda g, out: (None,),
+    text=lambda n: ["step(", (0, 0), ")"],
+    latex=lambda n: [r"\mathbb{1}\left[", (0, 0), r" > 0\right]"],
+    kind="elementwise",
+    scalar=sympy.Heaviside(_x, 0),
+    doc="𝟙[x > 0], the derivative of relu (0 at 0); its own derivative is 0 almost everywhere.",
+)
+
+SIGN = defop(
+    "sign", 1,
+    shape=lambda args: args[0].shape,
+    numpy=lambda ctx, node, a: np.sign(a),
+    vjp=lambda g, out: (None,),
+    text=lambda n: ["sign(", (0, 0), ")"],
+    latex=lambda n: [r"\operatorname{sign}\left(", (0, 0), r"\right)"],
+    kind="elementwise",
+    scalar=sympy.sign(_x),
+    doc="sign(x), the derivative of |x| (0 at 0); its own derivative is 0 almost everywhere.",
+)
+
+
+def step(a) -> Expr:
+    """𝟙[A > 0] elementwise."""
+    return Expr.make(STEP, (as_expr(a, "step"),))
+
+
+def sign(a) -> Expr:
+    """sign(A) elementwise."""
+    return Expr.make(SIGN, (as_expr(a, "sign"),))
+
+
+RELU = _unary("relu", lambda a: np.maximum(a, 0.0), lambda a, out: step(a),
+              r"\operatorname{ReLU}", sympy.Max(_x, 0),
+              "max(x, 0); derivative 𝟙[x > 0], taken as 0 at 0.")
+SIGMOID = _unary("sigmoid", _sigmoid_np, lambda a, out: out * (1 - out), r"\sigma",
+                 1 / (1 + sympy.exp(-_x)), "σ(x) = 1 / (1 + e^−x); derivative σ(x)(1 − σ(x)).")
+TANH = _unary("tanh", np.tanh, lambda a, out: 1 - out**2, r"\tanh", sympy.tanh(_x),
+              "tanh(x); derivative 1 − tanh²(x).")
+EXP = _unary("exp", np.exp, lambda a, out: out, r"\exp", sympy.exp(_x), "eˣ; derivative eˣ.")
+LOG = _unary("log", np.log, lambda a, out: 1 / a, r"\log", sympy.log(_x),
+             "natural log (x > 0); derivative 1/x.")
+SQRT = _unary("sqrt", np.sqrt, lambda a, out: 1 / (2 * out),
+              lambda n: [r"\sqrt{", (0, 0), "}"], sympy.sqrt(_x),
+              "√x (x ≥ 0); derivative 1 / (2√x).")
+ABS = _unary("abs", np.abs, lambda a, out: sign(a),
+             lambda n: [r"\left|", (0, 0), r"\right|"], sympy.Abs(_x),
+             "|x|; derivative sign(x), taken as 0 at 0.")
+SOFTPLUS = _unary("softplus", lambda a: np.logaddexp(0.0, a), lambda a, out: sigmoid(a),
+                  r"\operatorname{softplus}", sympy.log(1 + sympy.exp(_x)),
+                  "log(1 + eˣ); derivative σ(x).")
+
+
+def _builder(op):
+    def build(a) -> Expr:
+        return Expr.make(op, (as_expr(a, op.name),))
+
+    build.__name__ = op.name
+    build.__doc__ = f"{op.name} elementwise: {op.doc}"
+    return build
+
+
+relu = _builder(RELU)
+sigmoid = _builder(SIGMOID)
+tanh = _builder(TANH)
+exp = _builder(EXP)
+log = _builder(LOG)
+sqrt = _builder(SQRT)
+abs = _builder(ABS)  # noqa: A001 - the public name users expect
+softplus = _builder(SOFTPLUS)

@@ -1,0 +1,164 @@
+"""Leaves (symbols, constants) and named intermediates."""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+
+from ..latexnames import latex_name
+from ._base import ONE, PREC_ATOM, Expr, InputError, as_expr, defop, dim, np
+from ..expr import PREC_NEG
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
+
+
+def _check_name(name, what: str) -> str:
+    if not isinstance(name, str) or not _IDENT.match(name) or keyword.iskeyword(name):
+        raise InputError(f"{what} name must be an identifier like 'W' or 'W_hh', got {name!r}")
+    return name
+
+
+# --- symbols -----------------------------------------------------------------------------------
+
+SYMBOL = defop(
+    "symbol", 0,
+    shape=lambda args, name, rows, cols: (rows, cols),
+    numpy=lambda ctx, node: ctx.value(node.get("name")),
+    text=lambda n: [n.get("name")],
+    latex=lambda n: [latex_name(n.get("name"), bold=n.get("bold", False))],
+    kind="leaf",
+    doc="A named input of the given shape.",
+)
+
+
+def Matrix(name: str, rows, cols) -> Expr:
+    """A symbolic matrix ``name`` of shape rows×cols (dimensions are names or positive ints)."""
+    return Expr.make(SYMBOL, (), name=_check_name(name, "a symbol"), rows=dim(rows), cols=dim(cols))
+
+
+def Vector(name: str, n) -> Expr:
+    """A symbolic column vector (n×1)."""
+    return Matrix(name, n, 1)
+
+
+def Scalar(name: str) -> Expr:
+    """A symbolic scalar (1×1)."""
+    return Matrix(name, 1, 1)
+
+
+# --- constants ---------------------------------------------------------------------------------
+
+def _number_text(v) -> str:
+    if isinstance(v, int):
+        return str(v)
+    return repr(v)
+
+
+CONST = defop(
+    "const", 0,
+    shape=lambda args, value: (ONE, ONE),
+    numpy=lambda ctx, node: np.full((1, 1), float(node.get("value"))),
+    text=lambda n: [_number_text(n.get("value"))],
+    latex=lambda n: [_number_text(n.get("value"))],
+    prec=lambda n: PREC_NEG if n.get("value") < 0 else PREC_ATOM,
+    kind="leaf",
+    doc="A numeric constant (1×1).",
+)
+
+
+def const(value) -> Expr:
+    """A 1×1 numeric constant."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InputError(f"a constant must be a real number, got {value!r}")
+    value = float(value) if isinstance(value, (float, np.floating)) else int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError(f"a constant must be finite, got {value!r}")
+        if value.is_integer() and abs(value) < 2**53:
+            value = int(value)
+    return Expr.make(CONST, (), value=value)
+
+
+EYE = defop(
+    "eye", 0,
+    shape=lambda args, n: (n, n),
+    numpy=lambda ctx, node: np.eye(ctx.dim(node.get("n"))),
+    text=lambda n: [f"eye({n.get('n')})"],
+    latex=lambda n: [f"I_{{{n.get('n')}}}"],
+    kind="leaf",
+    doc="The n×n identity matrix.",
+)
+
+
+def eye(n) -> Expr:
+    """The n×n identity."""
+    return Expr.make(EYE, (), n=dim(n))
+
+
+ONES = defop(
+    "ones", 0,
+    shape=lambda args, rows, cols: (rows, cols),
+    numpy=lambda ctx, node: np.ones((ctx.dim(node.get("rows")), ctx.dim(node.get("cols")))),
+    text=lambda n: [f"ones({n.get('rows')}, {n.get('cols')})"],
+    latex=lambda n: [r"\mathbf{1}" if n.get("cols").is_one or n.get("rows").is_one
+                     else rf"\mathbf{{1}}_{{{n.get('rows')} \times {n.get('cols')}}}"],
+    kind="leaf",
+    doc="The all-ones matrix.",
+)
+
+ZEROS = defop(
+    "zeros", 0,
+    shape=lambda args, rows, cols: (rows, cols),
+    numpy=lambda ctx, node: np.zeros((ctx.dim(node.get("rows")), ctx.dim(node.get("cols")))),
+    text=lambda n: [f"zeros({n.get('rows')}, {n.get('cols')})"],
+    latex=lambda n: [r"\mathbf{0}"],
+    kind="leaf",
+    doc="The all-zeros matrix.",
+)
+
+
+def ones(rows, cols=1) -> Expr:
+    """The rows×cols matrix of ones (a column when cols is omitted)."""
+    return Expr.make(ONES, (), rows=dim(rows), cols=dim(cols))
+
+
+def zeros(rows, cols=1) -> Expr:
+    """The rows×cols matrix of zeros (a column when cols is omitted)."""
+    return Expr.make(ZEROS, (), rows=dim(rows), cols=dim(cols))
+
+
+SIZE = defop(
+    "size", 0,
+    shape=lambda args, d: (ONE, ONE),
+    numpy=lambda ctx, node: np.full((1, 1), float(ctx.dim(node.get("d")))),
+    text=lambda n: [f"size({n.get('d')})"],
+    latex=lambda n: [str(n.get("d"))],
+    kind="leaf",
+    doc="The value of a dimension, as a 1×1 constant (used by mean and its gradient).",
+)
+
+
+def size(d) -> Expr:
+    """A dimension's value as a 1×1 expression (an integer dimension gives a constant)."""
+    d = dim(d)
+    return const(d.coef) if d.is_int else Expr.make(SIZE, (), d=d)
+
+
+# --- named intermediates -----------------------------------------------------------------------
+
+NAMED = defop(
+    "named", 1,
+    shape=lambda args, name: args[0].shape,
+    numpy=lambda ctx, node, x: x,
+    vjp=lambda g, out: (g,),
+    text=lambda n: [(0, 0)],
+    latex=lambda n: [(0, 0)],
+    kind="structural",
+    doc="A named intermediate Y = expr; a derivation speaks of ∂L/∂Y through it.",
+)
+
+
+def named(name: str, x) -> Expr:
+    """Give an intermediate a name; the value is unchanged."""
+    return Expr.make(NAMED, (as_expr(x, "named"),), name=_check_name(name, "an intermediate"))

@@ -1,0 +1,223 @@
+"""Linear algebra: trace, det, logdet, inv, norm, diag, kron, vec (and the helpers their VJPs need)."""
+
+from __future__ import annotations
+
+from ..expr import PREC_MUL, PREC_POW
+from ._base import (
+    ONE, PREC_ATOM, Expr, ShapeError, as_expr, defop, describe, np, require_square,
+)
+from .leaves import eye
+
+
+def _scalar(x) -> np.ndarray:
+    return np.full((1, 1), float(x))
+
+
+TRACE = defop(
+    "trace", 1,
+    shape=lambda args: (require_square("trace", args[0]), (ONE, ONE))[1],
+    numpy=lambda ctx, node, a: _scalar(np.trace(a)),
+    vjp=lambda g, out: (g * eye(out.args[0].rows),),
+    text=lambda n: ["trace(", (0, 0), ")"],
+    latex=lambda n: [r"\operatorname{tr}\left(", (0, 0), r"\right)"],
+    kind="linalg",
+    doc="tr(A) for square A; ∂tr(A)/∂A = I (Cookbook 2.4.2).",
+)
+
+DET = defop(
+    "det", 1,
+    shape=lambda args: (require_square("det", args[0]), (ONE, ONE))[1],
+    numpy=lambda ctx, node, a: _scalar(np.linalg.det(a)),
+    vjp=lambda g, out: (g * out * inv(out.args[0]).T,),
+    text=lambda n: ["det(", (0, 0), ")"],
+    latex=lambda n: [r"\det\left(", (0, 0), r"\right)"],
+    kind="linalg",
+    doc="det(A); ∂det(A)/∂A = det(A) A⁻ᵀ (Cookbook eq. 49).",
+)
+
+
+def _logdet_np(a):
+    sign, logabs = np.linalg.slogdet(a)
+    return _scalar(logabs if sign > 0 else np.nan)
+
+
+LOGDET = defop(
+    "logdet", 1,
+    shape=lambda args: (require_square("logdet", args[0]), (ONE, ONE))[1],
+    numpy=lambda ctx, node, a: _logdet_np(a),
+    vjp=lambda g, out: (g * inv(out.args[0]).T,),
+    text=lambda n: ["logdet(", (0, 0), ")"],
+    latex=lambda n: [r"\log\det\left(", (0, 0), r"\right)"],
+    kind="linalg",
+    doc="log det(A) for det(A) > 0 (NaN otherwise); ∂/∂A = A⁻ᵀ (Cookbook eq. 57).",
+)
+
+INV = defop(
+    "inv", 1,
+    shape=lambda args: require_square("inv", args[0]),
+    numpy=lambda ctx, node, a: np.linalg.inv(a),
+    vjp=lambda g, out: (-(out.T @ g @ out.T),),
+    text=lambda n: ["inv(", (0, 0), ")"],
+    latex=lambda n: [(0, PREC_ATOM), "^{-1}"],
+    latex_prec=PREC_POW,
+    kind="linalg",
+    doc="A⁻¹; ∂/∂A = −A⁻ᵀ G A⁻ᵀ (Cookbook eq. 61).",
+)
+
+NORM = defop(
+    "norm", 1,
+    shape=lambda args: (ONE, ONE),
+    numpy=lambda ctx, node, a: _scalar(np.sqrt(np.sum(a * a))),
+    vjp=lambda g, out: (g * out.args[0] / out,),
+    text=lambda n: ["norm(", (0, 0), ")"],
+    latex=lambda n: [r"\left\lVert ", (0, 0),
+                     r" \right\rVert" + ("" if n.args[0].cols.is_one else "_F")],
+    kind="linalg",
+    doc="Frobenius norm ‖A‖_F (Euclidean for vectors); ∂/∂A = A / ‖A‖_F.",
+)
+
+
+def _diag_shape(args):
+    (a,) = args
+    if a.cols.is_one:
+        return (a.rows, a.rows)
+    if a.rows == a.cols:
+        return (a.rows, ONE)
+    raise ShapeError(f"diag needs an n×1 column (→ n×n) or a square n×n matrix (→ n×1), "
+                     f"got {describe(a)}")
+
+
+def _diag_np(a):
+    if a.shape[1] == 1:
+        return np.diag(a[:, 0])
+    return np.diag(a).reshape(-1, 1).copy()
+
+
+DIAG = defop(
+    "diag", 1,
+    shape=_diag_shape,
+    numpy=lambda ctx, node, a: _diag_np(a),
+    vjp=lambda g, out: (diag(g),),
+    text=lambda n: ["diag(", (0, 0), ")"],
+    latex=lambda n: [r"\operatorname{diag}\left(", (0, 0), r"\right)"],
+    kind="linalg",
+    doc="diag(v): n×1 → n×n diagonal; diag(A): n×n → n×1 diagonal; each is the other's VJP.",
+)
+
+KRON = defop(
+    "kron", 2,
+    shape=lambda args: (args[0].rows * args[1].rows, args[0].cols * args[1].cols),
+    numpy=lambda ctx, node, a, b: np.kron(a, b),
+    vjp=lambda g, out: (kron_contract_left(g, out.args[1], out.args[0].shape),
+                        kron_contract_right(g, out.args[0], out.args[1].shape)),
+    text=lambda n: ["kron(", (0, 0), ", ", (1, 0), ")"],
+    latex=lambda n: [(0, PREC_MUL + 1), r" \otimes ", (1, PREC_MUL + 1)],
+    latex_prec=PREC_MUL,
+    kind="linalg",
+    doc="Kronecker product A ⊗ B; its VJPs contract G's blocks with B (for A) or with A (for B).",
+)
+
+
+def _contract_shape(opname, g, other, rows, cols):
+    if g.rows != rows * other.rows or g.cols != cols * other.cols:
+        raise ShapeError(f"{opname}: {describe(g)} is not the shape of a Kronecker product of a "
+                         f"{rows}×{cols} matrix with {describe(other)}")
+    return (rows, cols)
+
+
+def _blocks(g, ra, ca, rb, cb):
+    return g.reshape(ra, rb, ca, cb)
+
+
+KRON_CONTRACT_LEFT = defop(
+    "kron_contract_left", 2,
+    shape=lambda args, rows, cols: _contract_shape("kron_contract_left", args[0], args[1], rows, cols),
+    numpy=lambda ctx, node, g, b: np.einsum(
+        "ikjl,kl->ij", _blocks(g, g.shape[0] // b.shape[0], g.shape[1] // b.shape[1], *b.shape), b),
+    vjp=lambda h, out: (kron(h, out.args[1]), kron_contract_right(out.args[0], h, out.args[1].shape)),
+    text=lambda n: ["kron_contract_left(", (0, 0), ", ", (1, 0), ")"],
+    kind="linalg",
+    doc="C_ij = Σ_kl G[(i,k),(j,l)] B_kl: the VJP of A ⊗ B with respect to A.",
+)
+
+KRON_CONTRACT_RIGHT = defop(
+    "kron_contract_right", 2,
+    shape=lambda args, rows, cols: _contract_shape("kron_contract_right", args[0], args[1], rows, cols),
+    numpy=lambda ctx, node, g, a: np.einsum(
+        "ikjl,ij->kl", _blocks(g, *a.shape, g.shape[0] // a.shape[0], g.shape[1] // a.shape[1]), a),
+    vjp=lambda h, out: (kron(out.args[1], h), kron_contract_left(out.args[0], h, out.args[1].shape)),
+    text=lambda n: ["kron_contract_right(", (0, 0), ", ", (1, 0), ")"],
+    kind="linalg",
+    doc="C_kl = Σ_ij G[(i,k),(j,l)] A_ij: the VJP of A ⊗ B with respect to B.",
+)
+
+VEC = defop(
+    "vec", 1,
+    shape=lambda args: (args[0].rows * args[0].cols, ONE),
+    numpy=lambda ctx, node, a: a.reshape(-1, 1, order="F"),
+    vjp=lambda g, out: (unvec(g, *out.args[0].shape),),
+    text=lambda n: ["vec(", (0, 0), ")"],
+    latex=lambda n: [r"\operatorname{vec}\left(", (0, 0), r"\right)"],
+    kind="linalg",
+    doc="vec(A): the columns of A stacked into one column; its VJP folds G back.",
+)
+
+
+def _unvec_shape(args, rows, cols):
+    (v,) = args
+    if v.cols != ONE or v.rows != rows * cols:
+        raise ShapeError(f"unvec: {describe(v)} is not a column of {rows}·{cols} entries")
+    return (rows, cols)
+
+
+UNVEC = defop(
+    "unvec", 1,
+    shape=_unvec_shape,
+    numpy=lambda ctx, node, v: v.reshape(ctx.dim(node.get("rows")), ctx.dim(node.get("cols")),
+                                         order="F"),
+    vjp=lambda g, out: (vec(g),),
+    text=lambda n: ["unvec(", (0, 0), f", {n.get('rows')}, {n.get('cols')})"],
+    latex=lambda n: [r"\operatorname{vec}^{-1}\left(", (0, 0), r"\right)"],
+    kind="linalg",
+    doc="The inverse of vec: fold an (m·n)×1 column into m×n, column by column.",
+)
+
+
+def _unary_builder(op):
+    def build(a) -> Expr:
+        return Expr.make(op, (as_expr(a, op.name),))
+
+    build.__name__ = op.name
+    build.__doc__ = op.doc
+    return build
+
+
+trace = _unary_builder(TRACE)
+det = _unary_builder(DET)
+logdet = _unary_builder(LOGDET)
+inv = _unary_builder(INV)
+norm = _unary_builder(NORM)
+diag = _unary_builder(DIAG)
+vec = _unary_builder(VEC)
+
+
+def kron(a, b) -> Expr:
+    """Kronecker product A ⊗ B."""
+    return Expr.make(KRON, (as_expr(a, "kron"), as_expr(b, "kron")))
+
+
+def kron_contract_left(g, b, shape) -> Expr:
+    """The A-shaped contraction of G's blocks with B (VJP of kron with respect to A)."""
+    return Expr.make(KRON_CONTRACT_LEFT, (g, b), rows=shape[0], cols=shape[1])
+
+
+def kron_contract_right(g, a, shape) -> Expr:
+    """The B-shaped contraction of G's blocks with A (VJP of kron with respect to B)."""
+    return Expr.make(KRON_CONTRACT_RIGHT, (g, a), rows=shape[0], cols=shape[1])
+
+
+def unvec(v, rows, cols) -> Expr:
+    """Fold an (rows·cols)×1 column back into rows×cols."""
+    from ..dims import dim
+
+    return Expr.make(UNVEC, (as_expr(v, "unvec"),), rows=dim(rows), cols=dim(cols))

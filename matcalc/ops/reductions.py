@@ -1,0 +1,149 @@
+"""Reductions that keep 2-D shapes (sum, mean, logsumexp) and the normalisers softmax, log_softmax.
+
+axis=None reduces to 1×1, axis=0 to 1×cols (down the columns), axis=1 to rows×1 (along rows).
+"""
+
+from __future__ import annotations
+
+
+from ._base import (
+    PREC_ATOM, Expr, as_expr, call_text, check_axis, defop, np, reduced_shape,
+)
+from .leaves import ones, size
+
+
+def _spread(g: Expr, a: Expr, axis) -> Expr:
+    """The VJP of a sum: copy g back over the summed axis (ones are all the local gradient)."""
+    if axis is None:
+        return g * ones(a.rows, a.cols)
+    if axis == 0:
+        return ones(a.rows, 1) @ g
+    return g @ ones(1, a.cols)
+
+
+def _np_axis(axis):
+    return (0, 1) if axis is None else axis
+
+
+def _sum_latex(n: Expr) -> list:
+    axis = n.get("axis")
+    if axis is None:
+        return [r"\mathbf{1}^\top ", (0, 30), r" \mathbf{1}"]
+    if axis == 0:
+        return [r"\mathbf{1}^\top ", (0, 30)]
+    return [(0, 30), r" \mathbf{1}"]
+
+
+SUM = defop(
+    "sum", 1,
+    shape=lambda args, axis: reduced_shape(args[0], axis),
+    numpy=lambda ctx, node, a: np.sum(a, axis=_np_axis(node.get("axis")), keepdims=True),
+    vjp=lambda g, out: (_spread(g, out.args[0], out.get("axis")),),
+    text=call_text("sum", "axis"),
+    latex=_sum_latex,
+    prec=PREC_ATOM,
+    latex_prec=20,
+    kind="reduction",
+    doc="Sum of entries (all, down columns, or along rows); ∂/∂A = G spread by ones: G𝟏𝟏ᵀ, 𝟏G, G𝟏ᵀ.",
+)
+
+
+def _count(a: Expr, axis) -> Expr:
+    if axis is None:
+        return size(a.rows * a.cols)
+    return size(a.rows if axis == 0 else a.cols)
+
+
+MEAN = defop(
+    "mean", 1,
+    shape=lambda args, axis: reduced_shape(args[0], axis),
+    numpy=lambda ctx, node, a: np.mean(a, axis=_np_axis(node.get("axis")), keepdims=True),
+    vjp=lambda g, out: (_spread(g, out.args[0], out.get("axis")) / _count(out.args[0], out.get("axis")),),
+    text=call_text("mean", "axis"),
+    latex=lambda n: [r"\operatorname{mean}\left(", (0, 0), r"\right)"],
+    kind="reduction",
+    doc="Mean of entries; ∂/∂A = (G spread by ones) / N.",
+)
+
+
+def _lse_np(a, axis):
+    ax = _np_axis(axis)
+    m = np.max(a, axis=ax, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    return m + np.log(np.sum(np.exp(a - m), axis=ax, keepdims=True))
+
+
+def _lse_vjp(g, out):
+    a, axis = out.args[0], out.get("axis")
+    local = exp(a - out) if axis is None else softmax(a, axis)
+    return (g * local,)
+
+
+LOGSUMEXP = defop(
+    "logsumexp", 1,
+    shape=lambda args, axis: reduced_shape(args[0], axis),
+    numpy=lambda ctx, node, a: _lse_np(a, node.get("axis")),
+    vjp=_lse_vjp,
+    text=call_text("logsumexp", "axis"),
+    latex=lambda n: [r"\operatorname{logsumexp}\left(", (0, 0), r"\right)"],
+    kind="reduction",
+    doc="log Σ exp(A) (stable); ∂/∂A = G ⊙ softmax(A).",
+)
+
+
+def _softmax_np(a, axis):
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+SOFTMAX = defop(
+    "softmax", 1,
+    shape=lambda args, axis: args[0].shape,
+    numpy=lambda ctx, node, a: _softmax_np(a, node.get("axis")),
+    vjp=lambda g, out: (out * (g - sum(g * out, axis=out.get("axis"))),),
+    text=call_text("softmax", "axis"),
+    latex=lambda n: [r"\operatorname{softmax}\left(", (0, 0), r"\right)"],
+    kind="reduction",
+    doc="exp(A) normalised along an axis; ∂/∂A = S ⊙ (G − Σ(G ⊙ S)) with S = softmax(A).",
+)
+
+LOG_SOFTMAX = defop(
+    "log_softmax", 1,
+    shape=lambda args, axis: args[0].shape,
+    numpy=lambda ctx, node, a: a - _lse_np(a, node.get("axis")),
+    vjp=lambda g, out: (g - softmax(out.args[0], out.get("axis")) * sum(g, axis=out.get("axis")),),
+    text=call_text("log_softmax", "axis"),
+    latex=lambda n: [r"\log\operatorname{softmax}\left(", (0, 0), r"\right)"],
+    kind="reduction",
+    doc="A − logsumexp(A) along an axis; ∂/∂A = G − softmax(A) ⊙ ΣG.",
+)
+
+
+def sum(a, axis=None) -> Expr:  # noqa: A001 - NumPy's name
+    """Sum of entries: axis=None → 1×1, axis=0 → 1×cols, axis=1 → rows×1."""
+    return Expr.make(SUM, (as_expr(a, "sum"),), axis=check_axis("sum", axis))
+
+
+def mean(a, axis=None) -> Expr:
+    """Mean of entries, with sum's axis convention."""
+    return Expr.make(MEAN, (as_expr(a, "mean"),), axis=check_axis("mean", axis))
+
+
+def logsumexp(a, axis=None) -> Expr:
+    """log Σ exp, with sum's axis convention."""
+    return Expr.make(LOGSUMEXP, (as_expr(a, "logsumexp"),), axis=check_axis("logsumexp", axis))
+
+
+def softmax(a, axis=0) -> Expr:
+    """softmax along axis 0 (each column sums to 1) or axis 1 (each row)."""
+    return Expr.make(SOFTMAX, (as_expr(a, "softmax"),), axis=check_axis("softmax", axis, False))
+
+
+def log_softmax(a, axis=0) -> Expr:
+    """log softmax along axis 0 or 1."""
+    return Expr.make(LOG_SOFTMAX, (as_expr(a, "log_softmax"),),
+                     axis=check_axis("log_softmax", axis, False))
+
+
+from .elementwise import exp  # noqa: E402  (elementwise imports nothing from here)
+

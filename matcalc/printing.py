@@ -1,0 +1,106 @@
+"""Printers: one iterative engine, driven by each op's text or LaTeX template.
+
+The engine keeps an explicit stack, so a chain of 10,000 operations prints without recursion, and
+it emits pieces into one list, so the cost is linear in the length of the output.
+"""
+
+from __future__ import annotations
+
+from .expr import Expr, toposort
+
+
+def _render(root: Expr, template_of, prec_of, open_paren: str, close_paren: str,
+            leaf_override=None) -> str:
+    out: list[str] = []
+    stack: list = [(root, 0)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        node, min_prec = item
+        if node is not root and leaf_override is not None:
+            text = leaf_override(node)
+            if text is not None:
+                if prec_of(node) < min_prec:
+                    text = open_paren + text + close_paren
+                out.append(text)
+                continue
+        if prec_of(node) < min_prec:
+            stack.extend([close_paren, (node, 0), open_paren])  # popped open, node, close
+            continue
+        pieces = template_of(node)
+        for piece in reversed(pieces):
+            if isinstance(piece, str):
+                stack.append(piece)
+            else:
+                index, child_prec = piece
+                stack.append((node.args[index], child_prec))
+    return "".join(out)
+
+
+def _named_leaf(node: Expr) -> str | None:
+    # named intermediates print as their name inside other expressions
+    return node.get("name") if node.op.name == "named" else None
+
+
+def to_text(expr: Expr) -> str:
+    """The input-language spelling of expr (named intermediates appear by name)."""
+    return _render(expr, lambda n: n.op.text(n), lambda n: n.op.precedence(n), "(", ")",
+                   _named_leaf)
+
+
+def program_text(expr: Expr) -> str:
+    """A whole program: one assignment per named intermediate, then the result."""
+    lines = []
+    for node in toposort([expr]):
+        if node.op.name == "named":
+            lines.append(f"{node.get('name')} = {to_text(node.args[0])}")
+    if expr.op.name != "named":
+        lines.append(to_text(expr))
+    return "\n".join(lines)
+
+
+def short(expr: Expr, limit: int = 60) -> str:
+    """A bounded-length description of expr for error messages (never walks the whole graph)."""
+    out: list[str] = []
+    budget = [limit]
+
+    stack: list = [(expr, 0)]
+    while stack and budget[0] > 0:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+            budget[0] -= len(item)
+            continue
+        node, min_prec = item
+        leaf = _named_leaf(node) if node is not expr else None
+        if leaf is not None:
+            out.append(leaf)
+            budget[0] -= len(leaf)
+            continue
+        if node.op.precedence(node) < min_prec:
+            stack.extend([")", (node, 0), "("])
+            continue
+        for piece in reversed(node.op.text(node)):
+            stack.append(piece if isinstance(piece, str) else (node.args[piece[0]], piece[1]))
+    text = "".join(out)
+    if stack or len(text) > limit:
+        text = text[: max(limit - 1, 1)] + "…"
+    return text
+
+
+def to_latex(expr: Expr) -> str:
+    """LaTeX for expr, from each op's LaTeX template (falls back to its text template)."""
+
+    def template(n: Expr):
+        return n.op.latex(n) if n.op.latex is not None else n.op.text(n)
+
+    return _render(expr, template, lambda n: n.op.precedence(n, latex=True), r"\left(", r"\right)",
+                   lambda n: _latex_name(n.get("name")) if n.op.name == "named" else None)
+
+
+def _latex_name(name: str) -> str:
+    from .latexnames import latex_name
+
+    return latex_name(name)
