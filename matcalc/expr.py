@@ -45,10 +45,18 @@ class Op:
     kind: str = "other"  # leaf, elementwise, binary, linalg, reduction, structural
     doc: str = ""
     scalar: Any = None  # for elementwise ops: a SymPy function of one variable (docs, derivatives)
+    # Where the op is defined and smooth, per argument index, for samplers and checks:
+    # "positive" (log, sqrt), "nonzero" (a divisor), "kink" (keep away from 0: relu, abs, step),
+    # "invertible" (well-conditioned square: inv, det), "spd" (symmetric positive definite: logdet).
+    domain: Any = field(default_factory=dict)  # a dict, or a function of the node giving one
     extra: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+    def domain_of(self, node: "Expr") -> dict:
+        """{argument index: domain kind} for this node (the domain may depend on params)."""
+        return self.domain(node) if callable(self.domain) else self.domain
 
     def precedence(self, node: "Expr", latex: bool = False) -> int:
         p = self.latex_prec if (latex and self.latex_prec is not None) else self.prec

@@ -78,6 +78,7 @@ DIV = defop(
     latex=lambda n: [r"\frac{", (0, 0), "}{", (1, 0), "}"],
     prec=PREC_MUL,
     latex_prec=PREC_ATOM,
+    domain={1: "nonzero"},
     kind="binary",
     doc="A / B elementwise (B may be 1×1); ∂/∂A = G / B, ∂/∂B = −G ⊙ (A / B) / B.",
 )
@@ -102,6 +103,8 @@ POW = defop(
     shape=lambda args, p: args[0].shape,
     numpy=lambda ctx, node, a: np.power(a, float(node.get("p"))),
     vjp=_pow_vjp,
+    domain=lambda n: {} if isinstance(n.get("p"), int) and n.get("p") >= 0 else
+    {0: "nonzero" if isinstance(n.get("p"), int) else "positive"},
     text=lambda n: [(0, PREC_POW + 1), " ** " + _exp_text(n.get("p"))],
     latex=lambda n: [(0, PREC_POW + 1), "^{" + _exp_text(n.get("p")) + "}"],
     prec=PREC_POW,

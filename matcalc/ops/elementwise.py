@@ -14,7 +14,7 @@ from ._base import PREC_ATOM, Expr, as_expr, defop, np
 _x = sympy.Symbol("x", real=True)
 
 
-def _unary(name: str, numpy_fn, local, latex: str | None, scalar, doc: str, text_name=None):
+def _unary(name: str, numpy_fn, local, latex, scalar, doc: str, domain=None):
     """Declare f(A) elementwise; ``local(a, out)`` is f'(A) as an expression, or None for 0."""
 
     def vjp(g, out):
@@ -28,12 +28,14 @@ def _unary(name: str, numpy_fn, local, latex: str | None, scalar, doc: str, text
         shape=lambda args: args[0].shape,
         numpy=lambda ctx, node, a: numpy_fn(a),
         vjp=vjp,
-        text=lambda n: [(text_name or name) + "(", (0, 0), ")"],
+        text=lambda n: [name + "(", (0, 0), ")"],
         latex=latex_template,
         prec=PREC_ATOM,
         kind="elementwise",
         scalar=scalar,
         doc=doc,
+        domain={0: domain} if domain else {},
+        extra={"derivative": local},
     )
 
 
@@ -48,6 +50,7 @@ STEP = defop(
     vjp=lambda g, out: (None,),
     text=lambda n: ["step(", (0, 0), ")"],
     latex=lambda n: [r"\mathbb{1}\left[", (0, 0), r" > 0\right]"],
+    domain={0: "kink"},
     kind="elementwise",
     scalar=sympy.Heaviside(_x, 0),
     doc="𝟙[x > 0], the derivative of relu (0 at 0); its own derivative is 0 almost everywhere.",
@@ -60,6 +63,7 @@ SIGN = defop(
     vjp=lambda g, out: (None,),
     text=lambda n: ["sign(", (0, 0), ")"],
     latex=lambda n: [r"\operatorname{sign}\left(", (0, 0), r"\right)"],
+    domain={0: "kink"},
     kind="elementwise",
     scalar=sympy.sign(_x),
     doc="sign(x), the derivative of |x| (0 at 0); its own derivative is 0 almost everywhere.",
@@ -78,20 +82,20 @@ def sign(a) -> Expr:
 
 RELU = _unary("relu", lambda a: np.maximum(a, 0.0), lambda a, out: step(a),
               r"\operatorname{ReLU}", sympy.Max(_x, 0),
-              "max(x, 0); derivative 𝟙[x > 0], taken as 0 at 0.")
+              "max(x, 0); derivative 𝟙[x > 0], taken as 0 at 0.", "kink")
 SIGMOID = _unary("sigmoid", _sigmoid_np, lambda a, out: out * (1 - out), r"\sigma",
                  1 / (1 + sympy.exp(-_x)), "σ(x) = 1 / (1 + e^−x); derivative σ(x)(1 − σ(x)).")
 TANH = _unary("tanh", np.tanh, lambda a, out: 1 - out**2, r"\tanh", sympy.tanh(_x),
               "tanh(x); derivative 1 − tanh²(x).")
 EXP = _unary("exp", np.exp, lambda a, out: out, r"\exp", sympy.exp(_x), "eˣ; derivative eˣ.")
 LOG = _unary("log", np.log, lambda a, out: 1 / a, r"\log", sympy.log(_x),
-             "natural log (x > 0); derivative 1/x.")
+             "natural log (x > 0); derivative 1/x.", "positive")
 SQRT = _unary("sqrt", np.sqrt, lambda a, out: 1 / (2 * out),
               lambda n: [r"\sqrt{", (0, 0), "}"], sympy.sqrt(_x),
-              "√x (x ≥ 0); derivative 1 / (2√x).")
+              "√x (x ≥ 0); derivative 1 / (2√x).", "positive")
 ABS = _unary("abs", np.abs, lambda a, out: sign(a),
              lambda n: [r"\left|", (0, 0), r"\right|"], sympy.Abs(_x),
-             "|x|; derivative sign(x), taken as 0 at 0.")
+             "|x|; derivative sign(x), taken as 0 at 0.", "kink")
 SOFTPLUS = _unary("softplus", lambda a: np.logaddexp(0.0, a), lambda a, out: sigmoid(a),
                   r"\operatorname{softplus}", sympy.log(1 + sympy.exp(_x)),
                   "log(1 + eˣ); derivative σ(x).")

@@ -23,10 +23,10 @@ def _check_name(name, what: str) -> str:
 
 SYMBOL = defop(
     "symbol", 0,
-    shape=lambda args, name, rows, cols: (rows, cols),
+    shape=lambda args, name, rows, cols, tex=None: (rows, cols),
     numpy=lambda ctx, node: ctx.value(node.get("name")),
     text=lambda n: [n.get("name")],
-    latex=lambda n: [latex_name(n.get("name"), bold=n.get("bold", False))],
+    latex=lambda n: [n.get("tex") or latex_name(n.get("name"))],
     kind="leaf",
     doc="A named input of the given shape.",
 )
@@ -35,6 +35,14 @@ SYMBOL = defop(
 def Matrix(name: str, rows, cols) -> Expr:
     """A symbolic matrix ``name`` of shape rows×cols (dimensions are names or positive ints)."""
     return Expr.make(SYMBOL, (), name=_check_name(name, "a symbol"), rows=dim(rows), cols=dim(cols))
+
+
+def cotangent(of: str, rows, cols, loss: str = "L") -> Expr:
+    """The upstream gradient ∂L/∂Y as a symbol (its value is named ``dL_dY``)."""
+    from ..latexnames import latex_name as tex_of
+
+    return Expr.make(SYMBOL, (), name=_check_name(f"d{loss}_d{of}", "a gradient"), rows=dim(rows),
+                     cols=dim(cols), tex=rf"\frac{{\partial {tex_of(loss)}}}{{\partial {tex_of(of)}}}")
 
 
 def Vector(name: str, n) -> Expr:

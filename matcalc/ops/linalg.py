@@ -31,6 +31,7 @@ DET = defop(
     vjp=lambda g, out: (g * out * inv(out.args[0]).T,),
     text=lambda n: ["det(", (0, 0), ")"],
     latex=lambda n: [r"\det\left(", (0, 0), r"\right)"],
+    domain={0: "invertible"},
     kind="linalg",
     doc="det(A); ∂det(A)/∂A = det(A) A⁻ᵀ (Cookbook eq. 49).",
 )
@@ -48,6 +49,7 @@ LOGDET = defop(
     vjp=lambda g, out: (g * inv(out.args[0]).T,),
     text=lambda n: ["logdet(", (0, 0), ")"],
     latex=lambda n: [r"\log\det\left(", (0, 0), r"\right)"],
+    domain={0: "spd"},
     kind="linalg",
     doc="log det(A) for det(A) > 0 (NaN otherwise); ∂/∂A = A⁻ᵀ (Cookbook eq. 57).",
 )
@@ -60,6 +62,7 @@ INV = defop(
     text=lambda n: ["inv(", (0, 0), ")"],
     latex=lambda n: [(0, PREC_ATOM), "^{-1}"],
     latex_prec=PREC_POW,
+    domain={0: "invertible"},
     kind="linalg",
     doc="A⁻¹; ∂/∂A = −A⁻ᵀ G A⁻ᵀ (Cookbook eq. 61).",
 )
@@ -72,6 +75,7 @@ NORM = defop(
     text=lambda n: ["norm(", (0, 0), ")"],
     latex=lambda n: [r"\left\lVert ", (0, 0),
                      r" \right\rVert" + ("" if n.args[0].cols.is_one else "_F")],
+    domain={0: "nonzero"},
     kind="linalg",
     doc="Frobenius norm ‖A‖_F (Euclidean for vectors); ∂/∂A = A / ‖A‖_F.",
 )

@@ -1,0 +1,106 @@
+"""The ``matcalc`` command line. Bad input prints ``error: …`` and exits 2, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .dims import shape_str
+from .errors import InputError, MatcalcError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own errors: same form and exit code as ours
+        self.print_usage(sys.stderr)
+        print(f"error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def parse_shape_options(items: list[str] | None) -> dict[str, tuple[str, str]]:
+    """``["W=m,n", "b=m,1"]`` → ``{"W": ("m", "n"), "b": ("m", "1")}``."""
+    shapes: dict[str, tuple[str, str]] = {}
+    for item in items or []:
+        name, eq, dims = item.partition("=")
+        parts = [p.strip() for p in dims.split(",")]
+        if not eq or not name.strip() or len(parts) not in (1, 2) or not all(parts):
+            raise InputError(f"--shape {item!r}: expected NAME=ROWS,COLS (e.g. W=m,n) or NAME=N "
+                             f"for an N×1 column")
+        shapes[name.strip()] = (parts[0], parts[1] if len(parts) == 2 else "1")
+    return shapes
+
+
+def parse_int_bindings(text: str | None, option: str) -> dict[str, int]:
+    """``"m=3,n=4"`` → ``{"m": 3, "n": 4}``."""
+    out: dict[str, int] = {}
+    if not text:
+        return out
+    for item in text.split(","):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip() or not value.strip().isdigit() or int(value) <= 0:
+            raise InputError(f"{option} {text!r}: expected NAME=POSITIVE_INT pairs like m=3,n=4")
+        out[key.strip()] = int(value)
+    return out
+
+
+def cmd_shapes(args) -> int:
+    from .parse import parse_program
+
+    result, named = parse_program(args.program, parse_shape_options(args.shape))
+    width = max([len(n) for n in named] + [6])
+    for name, node in named.items():
+        print(f"{name:<{width}}  {shape_str(node.shape)}")
+    if result.op.name != "named":
+        print(f"{'result':<{width}}  {shape_str(result.shape)}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="matcalc", description=(
+        "Symbolic matrix calculus: shape-checked expressions over symbolic dimensions, "
+        "closed-form gradients, numeric verification."))
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("shapes", help="print every named intermediate of a program with its shape")
+    p.add_argument("program", help="e.g. 'Y = W @ X + b; L = sum(relu(Y))'")
+    p.add_argument("--shape", action="append", metavar="NAME=ROWS,COLS",
+                   help="declare an input, e.g. --shape W=m,n (repeatable)")
+    p.set_defaults(func=cmd_shapes)
+
+    p = sub.add_parser("demo", help="run the built-in example")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return f"matcalc {__version__}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except MatcalcError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print("error: the input is nested too deeply", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,136 @@
+"""Reverse-mode differentiation by rules: downstream gradient = upstream gradient × local gradient.
+
+One generic sweep visits the DAG once in reverse topological order, asks each node's op record for
+its VJP (one cotangent per argument), checks every cotangent's shape against its argument and
+accumulates. It never names an op.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from .dims import shape_str
+from .errors import DifferentiationError, InputError
+from .expr import Expr, toposort
+from .ops import const, cotangent, zeros
+
+
+def _variables(nodes: list[Expr]) -> dict[str, Expr]:
+    """Symbols and named intermediates, by name."""
+    out: dict[str, Expr] = {}
+    for node in nodes:
+        if node.op.name in ("symbol", "named"):
+            out.setdefault(node.get("name"), node)
+    return out
+
+
+def resolve_wrt(nodes: list[Expr], wrt) -> list[Expr]:
+    """Turn names and symbols into the DAG nodes to differentiate by."""
+    items = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    if not items:
+        raise InputError("wrt: give at least one variable")
+    table = None
+    out = []
+    for item in items:
+        if isinstance(item, Expr):
+            if item.op.name not in ("symbol", "named"):
+                raise InputError(f"wrt: differentiate by a symbol or a named intermediate, "
+                                 f"not by the expression {item}")
+            out.append(item)
+        elif isinstance(item, str):
+            table = table if table is not None else _variables(nodes)
+            if item not in table:
+                import difflib
+
+                known = sorted(table)
+                near = difflib.get_close_matches(item, known, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise DifferentiationError(
+                    f"the expression has no variable named {item!r}{hint}; its variables are "
+                    f"{', '.join(known) or 'none'}")
+            out.append(table[item])
+        else:
+            raise InputError(f"wrt: expected a name or a symbol, got {type(item).__name__}")
+    return out
+
+
+def backward(root: Expr, seed: Expr, targets: Sequence[Expr]) -> list[Expr | None]:
+    """Cotangents of ``targets`` given the cotangent ``seed`` of ``root`` (None where zero)."""
+    if seed.shape != root.shape:
+        raise DifferentiationError(
+            f"the upstream gradient must have the output's shape {shape_str(root.shape)}, "
+            f"got {shape_str(seed.shape)}")
+    order = toposort([root])
+    wanted = {id(t) for t in targets}
+    # Only nodes on a path to a target need a cotangent.
+    needed: set[int] = set()
+    for node in order:
+        if id(node) in wanted or any(id(a) in needed for a in node.args):
+            needed.add(id(node))
+    grads: dict[int, Expr] = {id(root): seed}
+    for node in reversed(order):
+        g = grads.get(id(node))
+        if g is None or not node.args or node.op.vjp is None:
+            continue
+        if not any(id(a) in needed for a in node.args):
+            continue
+        cots = node.op.vjp(g, node)
+        for arg, cot in zip(node.args, cots):
+            if cot is None or id(arg) not in needed:
+                continue
+            if cot.shape != arg.shape:
+                raise DifferentiationError(  # a wrong rule must never pass silently
+                    f"internal error: the VJP of {node.op.name} gave a {shape_str(cot.shape)} "
+                    f"cotangent for an argument of shape {shape_str(arg.shape)}")
+            prev = grads.get(id(arg))
+            grads[id(arg)] = cot if prev is None else prev + cot
+    return [grads.get(id(t)) for t in targets]
+
+
+def _finish(target: Expr, g: Expr | None, simplify: bool) -> Expr:
+    if g is None:
+        return zeros(target.rows, target.cols)
+    if simplify:
+        from .simplify import simplify as simp
+
+        return simp(g)
+    return g
+
+
+def grad(L: Expr, wrt, simplify: bool = True):
+    """∂L/∂x for a 1×1 L, with x's shape; a list of variables gives a list from one sweep."""
+    if not isinstance(L, Expr):
+        raise InputError(f"grad expects a matcalc expression, got {type(L).__name__}")
+    if not L.is_scalar:
+        raise DifferentiationError(
+            f"grad needs a scalar (1×1) expression, but {L!r} is {shape_str(L.shape)}; "
+            f"use vjp(Y, wrt) for the downstream gradient of a matrix output, or jacobian(y, x)")
+    targets = resolve_wrt(toposort([L]), wrt)
+    gs = backward(L, const(1), targets)
+    out = [_finish(t, g, simplify) for t, g in zip(targets, gs)]
+    return out if isinstance(wrt, (list, tuple)) else out[0]
+
+
+def vjp(Y: Expr, wrt, upstream: Expr | None = None, simplify: bool = True):
+    """The downstream gradient of ``wrt`` given the upstream gradient ∂L/∂Y (default: a symbol)."""
+    if not isinstance(Y, Expr):
+        raise InputError(f"vjp expects a matcalc expression, got {type(Y).__name__}")
+    if upstream is None:
+        upstream = cotangent(Y.get("name") if Y.op.name == "named" else "Y", Y.rows, Y.cols)
+    targets = resolve_wrt(toposort([Y]), wrt)
+    gs = backward(Y, upstream, targets)
+    out = [_finish(t, g, simplify) for t, g in zip(targets, gs)]
+    return out if isinstance(wrt, (list, tuple)) else out[0]
+
+
+def hvp(L: Expr, x, v: Expr, simplify: bool = True) -> Expr:
+    """The Hessian-vector product ∇²L · v, as the gradient of ⟨∇L, v⟩ (reverse over reverse)."""
+    from .ops import sum as sum_
+
+    g = grad(L, x, simplify=simplify)
+    if v.shape != g.shape:
+        raise DifferentiationError(f"hvp: v must have the variable's shape {shape_str(g.shape)}, "
+                                   f"got {shape_str(v.shape)}")
+    target = resolve_wrt(toposort([L]), x)[0]
+    (h,) = backward(sum_(g * v), const(1), [target])
+    return _finish(target, h, simplify)

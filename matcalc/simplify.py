@@ -1,0 +1,537 @@
+"""Simplification as named rewrite rules, so derived results read like the Matrix Cookbook.
+
+Each rule is one small function named by its effect, registered under the head op it looks at. The
+engine rebuilds the DAG bottom-up (iteratively, each node once), tries the rules of each node's head
+op until none fires (a step limit guarantees termination), and can report every firing: rule,
+before and after. Rules preserve value and shape; the engine checks the shape of every rewrite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable
+
+from .dims import shape_str
+from .errors import DifferentiationError, InputError
+from .expr import Expr
+from .ops import const, diag, ones, power, zeros
+
+RULES: dict[str, list[Callable[[Expr], Expr | None]]] = {}
+
+
+def rule(*heads: str):
+    """Register a rewrite rule for nodes whose op is one of ``heads``."""
+
+    def register(fn):
+        for head in heads:
+            RULES.setdefault(head, []).append(fn)
+        return fn
+
+    return register
+
+
+def _is(node: Expr, *names: str) -> bool:
+    return node.op.name in names
+
+
+def _is_const(node: Expr, value=None) -> bool:
+    return node.op.name == "const" and (value is None or node.get("value") == value)
+
+
+# --- scalar factors: coefficient × scalar powers × one non-scalar core ----------------------------
+
+def _factor(node: Expr):
+    """Split a scaling chain into (numeric coefficient, {scalar: exponent}, core or None)."""
+    coef: Fraction | float = Fraction(1)
+    powers: dict[Expr, Fraction | float] = {}
+    core = None
+    stack: list[tuple[Expr, int]] = [(node, 1)]
+    while stack:
+        e, sign = stack.pop()
+        name = e.op.name
+        if name == "mul" and (e.args[0].is_scalar or e.args[1].is_scalar):
+            stack.append((e.args[1], sign))
+            stack.append((e.args[0], sign))
+        elif name == "div" and e.args[1].is_scalar:
+            stack.append((e.args[1], -sign))
+            stack.append((e.args[0], sign))
+        elif name == "neg":
+            coef = -coef
+            stack.append((e.args[0], sign))
+        elif name == "const":
+            v = e.get("value")
+            v = Fraction(v) if isinstance(v, int) else v
+            if v == 0 and sign < 0:
+                return None  # division by zero: leave it for the evaluator to report
+            coef = coef * v if sign > 0 else coef / v
+        elif e.is_scalar:
+            base, p = (e.args[0], e.get("p")) if name == "pow" else (e, 1)
+            p = Fraction(p) if isinstance(p, int) else p
+            powers[base] = powers.get(base, 0) + sign * p
+        else:
+            if core is not None or sign < 0:
+                return None  # not a scaling chain (a Hadamard product is handled elsewhere)
+            core = e
+    return coef, powers, core
+
+
+def _number(v) -> Expr:
+    if isinstance(v, Fraction):
+        v = v.numerator if v.denominator == 1 else float(v)
+    return const(v)
+
+
+def _scaled(coef, powers: dict, core: Expr | None, shape) -> Expr:
+    """Rebuild coefficient × scalars × core in canonical order."""
+    if coef == 0:
+        return zeros(*shape)
+    num = [b if p == 1 else power(b, _exp(p)) for b, p in powers.items() if p > 0]
+    den = [b if p == -1 else power(b, _exp(-p)) for b, p in powers.items() if p < 0]
+    if isinstance(coef, Fraction) and coef.denominator != 1:
+        den.insert(0, const(coef.denominator))
+        coef = Fraction(coef.numerator)
+    negative = coef < 0
+    magnitude = -coef if negative else coef
+    factors: list[Expr] = [] if magnitude == 1 else [_number(magnitude)]
+    factors += num
+    if core is not None:
+        factors.append(core)
+    if negative and len(factors) <= 1 and (not factors or _is_const(factors[0])):
+        out = _number(-magnitude)  # a plain negative number
+        negative = False
+    else:
+        out = factors[0] if factors else const(1)
+    for f in factors[1:]:
+        out = out * f
+    if den:
+        d = den[0]
+        for f in den[1:]:
+            d = d * f
+        out = out / d
+    return -out if negative else out
+
+
+def _exp(p):
+    if isinstance(p, Fraction):
+        return p.numerator if p.denominator == 1 else float(p)
+    return p
+
+
+@rule("mul", "div", "neg")
+def collect_scalar_factors(node: Expr):
+    """c·s·A·(1/d) in canonical order: numbers folded, equal scalars' powers added, 1s dropped."""
+    parts = _factor(node)
+    if parts is None:
+        return None
+    coef, powers, core = parts
+    powers = {b: p for b, p in powers.items() if p != 0}
+    if core is None and not powers:
+        return _number(coef)
+    if core is not None and core.shape != node.shape:
+        core = core * ones(*node.shape) if core.is_scalar else core
+    out = _scaled(coef, powers, core, node.shape)
+    return out if out.shape == node.shape else None
+
+
+@rule("mul")
+def scalar_out_of_hadamard(node: Expr):
+    """(cA) ⊙ B = c(A ⊙ B): scalar factors move to the front of a Hadamard product."""
+    a, b = node.args
+    if a.is_scalar or b.is_scalar or a.shape != b.shape:
+        return None
+    fa, fb = _factor(a), _factor(b)
+    if fa is None or fb is None or fa[2] is None or fb[2] is None:
+        return None
+    if fa[0] == 1 and not fa[1] and fb[0] == 1 and not fb[1]:
+        return None
+    powers = dict(fa[1])
+    for k, p in fb[1].items():
+        powers[k] = powers.get(k, 0) + p
+    return _scaled(fa[0] * fb[0], powers, fa[2] * fb[2], node.shape)
+
+
+@rule("mul")
+def hadamard_with_ones(node: Expr):
+    """𝟏 ⊙ A = A (same shapes: nothing is broadcast)."""
+    a, b = node.args
+    if _is(a, "ones") and b.shape == node.shape:
+        return b
+    if _is(b, "ones") and a.shape == node.shape:
+        return a
+    return None
+
+
+@rule("mul", "matmul")
+def product_with_zeros(node: Expr):
+    """0 ⊙ A = 0 and 0 A = A 0 = 0."""
+    if any(_is(a, "zeros") or _is_const(a, 0) for a in node.args):
+        return zeros(*node.shape)
+    return None
+
+
+# --- sums: like terms collected, common factors pulled out ---------------------------------------
+
+def _terms(node: Expr) -> list[tuple[object, Expr]]:
+    """Flatten +, − and unary − into signed terms (broadcast operands stay whole)."""
+    out: list[tuple[object, Expr]] = []
+    stack: list[tuple[Expr, int]] = [(node, 1)]
+    while stack:
+        e, sign = stack.pop()
+        if e.shape == node.shape and e.op.name in ("add", "sub"):
+            stack.append((e.args[1], -sign if e.op.name == "sub" else sign))
+            stack.append((e.args[0], sign))
+        elif e.shape == node.shape and e.op.name == "neg":
+            stack.append((e.args[0], -sign))
+        else:
+            out.append((sign, e))
+    return out
+
+
+def _split_coef(e: Expr):
+    """(numeric coefficient, the rest with coefficient 1)."""
+    parts = _factor(e)
+    if parts is None or (parts[2] is None and not parts[1]):
+        if parts is not None:
+            return parts[0], None  # a pure number
+        return Fraction(1), e
+    coef, powers, core = parts
+    powers = {b: p for b, p in powers.items() if p != 0}
+    if core is None and not powers:
+        return coef, None
+    return coef, _scaled(Fraction(1), powers, core, e.shape)
+
+
+def _combine(terms: list[tuple[object, Expr | None]], shape) -> Expr:
+    """Rebuild Σ cᵢ·tᵢ, starting with a positive term when there is one."""
+    terms = [(c, t) for c, t in terms if c != 0 and not (t is not None and _is(t, "zeros"))]
+    if not terms:
+        return zeros(*shape)
+    first = next((i for i, (c, _) in enumerate(terms) if c > 0), 0)
+    terms = [terms[first]] + terms[:first] + terms[first + 1:]
+
+    def term(c, t):
+        if t is None:
+            return _number(c)
+        return t if c == 1 else _scaled(c, {}, t, t.shape) if not t.is_scalar else _number(c) * t
+
+    c0, t0 = terms[0]
+    out = term(c0, t0)
+    for c, t in terms[1:]:
+        out = out - term(-c, t) if c < 0 else out + term(c, t)
+    return out
+
+
+@rule("add", "sub")
+def collect_like_terms(node: Expr):
+    """A + A = 2A, A − A = 0, A + 0 = A, 2 + 3 = 5: equal terms merge, their coefficients add."""
+    merged: dict[object, list] = {}
+    for sign, e in _terms(node):
+        coef, rest = _split_coef(e)
+        key = rest if rest is not None else "number"
+        if key in merged:
+            merged[key][0] += sign * coef
+        else:
+            merged[key] = [sign * coef, rest]
+    out = _combine([(c, r) for c, r in merged.values()], node.shape)
+    if out.shape != node.shape:
+        return None
+    return out if out is not node else None
+
+
+@rule("add", "sub")
+def factor_common_operand(node: Expr):
+    """P x + Q x = (P + Q) x and x P + x Q = x (P + Q) (Cookbook: ∂xᵀAx/∂x = (A + Aᵀ)x)."""
+    terms = _terms(node)
+    if len(terms) < 2:
+        return None
+    for side in (1, 0):
+        groups: dict[Expr, list[int]] = {}
+        for i, (_, e) in enumerate(terms):
+            if _is(e, "matmul"):
+                groups.setdefault(e.args[side], []).append(i)
+        for shared, idx in groups.items():
+            if len(idx) < 2:
+                continue
+            inner = None
+            for i in idx:
+                sign, e = terms[i]
+                other = e.args[1 - side]
+                inner = (other if sign > 0 else -other) if inner is None else (
+                    inner + other if sign > 0 else inner - other)
+            factored = inner @ shared if side == 1 else shared @ inner
+            rest = [(s, e) for j, (s, e) in enumerate(terms) if j not in idx]
+            out = factored
+            for s, e in rest:
+                out = out + e if s > 0 else out - e
+            return out if out.shape == node.shape else None
+    return None
+
+
+@rule("add", "sub")
+def sum_of_diagonals(node: Expr):
+    """diag(a) ± diag(b) = diag(a ± b) for columns a, b."""
+    a, b = node.args
+    if _is(a, "diag") and _is(b, "diag") and a.args[0].cols.is_one and b.args[0].cols.is_one:
+        return diag(a.args[0] + b.args[0] if _is(node, "add") else a.args[0] - b.args[0])
+    return None
+
+
+# --- matrix products ---------------------------------------------------------------------------
+
+@rule("matmul")
+def product_with_identity(node: Expr):
+    """A I = I A = A."""
+    a, b = node.args
+    if _is(b, "eye"):
+        return a
+    if _is(a, "eye"):
+        return b
+    return None
+
+
+@rule("matmul")
+def product_with_scalar(node: Expr):
+    """A s = s A for a 1×1 s (an m×1 times a 1×1, or a 1×1 times a 1×n, is a scaling)."""
+    a, b = node.args
+    if b.is_scalar:
+        return b * a if not a.is_scalar else a * b
+    if a.is_scalar:
+        return a * b
+    return None
+
+
+@rule("matmul")
+def scalar_out_of_product(node: Expr):
+    """(cA)B = A(cB) = c(AB): scalar factors and signs move to the front."""
+    a, b = node.args
+    fa, fb = _factor(a), _factor(b)
+    if fa is None or fb is None or fa[2] is None or fb[2] is None:
+        return None
+    if fa[0] == 1 and not fa[1] and fb[0] == 1 and not fb[1]:
+        return None
+    powers = dict(fa[1])
+    for k, p in fb[1].items():
+        powers[k] = powers.get(k, 0) + p
+    return _scaled(fa[0] * fb[0], powers, fa[2] @ fb[2], node.shape)
+
+
+@rule("matmul")
+def left_associate(node: Expr):
+    """A(BC) = (AB)C: products read left to right without parentheses."""
+    a, b = node.args
+    if _is(b, "matmul"):
+        return (a @ b.args[0]) @ b.args[1]
+    return None
+
+
+@rule("matmul")
+def product_of_diagonals(node: Expr):
+    """diag(a) diag(b) = diag(a ⊙ b)."""
+    a, b = node.args
+    if _is(a, "diag") and _is(b, "diag") and a.args[0].cols.is_one and b.args[0].cols.is_one:
+        return diag(a.args[0] * b.args[0])
+    return None
+
+
+# --- transposes ---------------------------------------------------------------------------------
+
+@rule("transpose")
+def transpose_of_transpose(node: Expr):
+    """(Aᵀ)ᵀ = A."""
+    (a,) = node.args
+    return a.args[0] if _is(a, "transpose") else None
+
+
+@rule("transpose")
+def transpose_of_product(node: Expr):
+    """(AB)ᵀ = BᵀAᵀ."""
+    (a,) = node.args
+    return a.args[1].T @ a.args[0].T if _is(a, "matmul") else None
+
+
+@rule("transpose")
+def transpose_of_symmetric(node: Expr):
+    """sᵀ = s for 1×1 s; Iᵀ = I; diag(v)ᵀ = diag(v); 𝟏ᵀ and 0ᵀ change shape only."""
+    (a,) = node.args
+    if a.is_scalar or _is(a, "eye") or (_is(a, "diag") and a.args[0].cols.is_one):
+        return a
+    if _is(a, "ones"):
+        return ones(a.cols, a.rows)
+    if _is(a, "zeros"):
+        return zeros(a.cols, a.rows)
+    return None
+
+
+@rule("transpose")
+def scalar_out_of_transpose(node: Expr):
+    """(cA)ᵀ = c Aᵀ and (−A)ᵀ = −Aᵀ."""
+    (a,) = node.args
+    parts = _factor(a)
+    if parts is None or parts[2] is None or (parts[0] == 1 and not parts[1]):
+        return None
+    return _scaled(parts[0], parts[1], parts[2].T, node.shape)
+
+
+@rule("transpose")
+def transpose_of_kron(node: Expr):
+    """(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ."""
+    (a,) = node.args
+    if _is(a, "kron"):
+        from .ops import kron
+
+        return kron(a.args[0].T, a.args[1].T)
+    return None
+
+
+@rule("inv")
+def inverse_of_transpose(node: Expr):
+    """(Aᵀ)⁻¹ = (A⁻¹)ᵀ, written A⁻ᵀ."""
+    (a,) = node.args
+    if _is(a, "transpose"):
+        from .ops import inv
+
+        return inv(a.args[0]).T
+    return None
+
+
+# --- vec, kron, diag ------------------------------------------------------------------------------
+
+@rule("vec")
+def vec_of_column(node: Expr):
+    """vec(v) = v for a column v; vec(unvec(v)) = v."""
+    (a,) = node.args
+    if a.cols.is_one:
+        return a
+    if _is(a, "unvec"):
+        return a.args[0]
+    return None
+
+
+@rule("unvec")
+def unvec_of_vec(node: Expr):
+    """unvec(vec(A)) = A."""
+    (a,) = node.args
+    return a.args[0] if _is(a, "vec") and a.args[0].shape == node.shape else None
+
+
+@rule("kron")
+def kron_with_one(node: Expr):
+    """I₁ ⊗ A = A ⊗ I₁ = A, and s ⊗ A = sA for a 1×1 s."""
+    a, b = node.args
+    if a.is_scalar:
+        return b if _is(a, "eye") or _is_const(a, 1) else a * b
+    if b.is_scalar:
+        return a if _is(b, "eye") or _is_const(b, 1) else b * a
+    return None
+
+
+@rule("diag")
+def diag_of_diag(node: Expr):
+    """diag(diag(v)) = v for a column v."""
+    (a,) = node.args
+    if _is(a, "diag") and a.args[0].cols.is_one and node.cols.is_one:
+        return a.args[0]
+    return None
+
+
+@rule("pow")
+def power_zero(node: Expr):
+    """A⁰ = 𝟏."""
+    return ones(*node.shape) if node.get("p") == 0 else None
+
+
+# --- the engine ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    rule: str
+    before: Expr
+    after: Expr
+
+    def __str__(self) -> str:
+        return f"{self.rule}: {self.before}  →  {self.after}"
+
+
+@dataclass
+class Simplified:
+    """A simplification with its trace: which rules fired, before and after."""
+
+    expr: Expr
+    steps: list[Step]
+
+    def __str__(self) -> str:
+        lines = [str(s) for s in self.steps] or ["(no rule fired)"]
+        return "\n".join(lines + [f"result: {self.expr}"])
+
+
+class _Engine:
+    def __init__(self, trace: bool, max_steps: int):
+        self.memo: dict[Expr, Expr] = {}
+        self.steps: list[Step] = []
+        self.trace = trace
+        self.budget = max_steps
+
+    def run(self, root: Expr) -> Expr:
+        memo = self.memo
+        stack: list[tuple[Expr, int]] = [(root, 0)]
+        while stack:
+            node, i = stack[-1]
+            if node in memo:
+                stack.pop()
+                continue
+            if i < len(node.args):
+                stack[-1] = (node, i + 1)
+                if node.args[i] not in memo:
+                    stack.append((node.args[i], 0))
+                continue
+            stack.pop()
+            args = tuple(memo[a] for a in node.args)
+            rebuilt = node if all(x is y for x, y in zip(args, node.args)) else \
+                Expr.make(node.op, args, **dict(node.params))
+            if rebuilt in memo:
+                memo[node] = memo[rebuilt]
+                continue
+            result = self.rewrite(rebuilt)
+            memo[node] = result
+            memo[rebuilt] = result
+            memo[result] = result
+        return memo[root]
+
+    def rewrite(self, node: Expr) -> Expr:
+        """Fire the first applicable rule at node's head, then simplify what it produced."""
+        for fn in RULES.get(node.op.name, ()):
+            out = fn(node)
+            if out is None or out is node:
+                continue
+            if out.shape != node.shape:
+                raise DifferentiationError(
+                    f"internal error: rule {fn.__name__} changed a shape from "
+                    f"{shape_str(node.shape)} to {shape_str(out.shape)}")
+            if self.budget <= 0:
+                return node
+            self.budget -= 1
+            if self.trace:
+                self.steps.append(Step(fn.__name__, node, out))
+            self.memo[node] = node  # in progress: a rewrite cycle back to node stops here
+            return self.run(out)
+        return node
+
+
+def simplify(expr: Expr, trace: bool = False, max_steps: int = 1_000_000):
+    """Apply the rewrite rules to a fixed point; with trace=True, also report each firing."""
+    if not isinstance(expr, Expr):
+        raise InputError(f"simplify expects a matcalc expression, got {type(expr).__name__}")
+    engine = _Engine(trace, max_steps)
+    out = engine.run(expr)
+    return Simplified(out, engine.steps) if trace else out
+
+
+def rule_names() -> list[str]:
+    """Every rule, once, in registration order."""
+    seen: dict[str, None] = {}
+    for fns in RULES.values():
+        for fn in fns:
+            seen.setdefault(fn.__name__, None)
+    return list(seen)
+
