@@ -13,6 +13,9 @@ from .ops import (
     softmax, softplus, sqrt, step, sign, sum, tanh, trace, transpose, vec, zeros,
 )
 from .printing import program_text, to_latex, to_text
+from .diff import grad, hessian, hvp, jacobian, vjp
+from .ops import cotangent, elementwise, ones
+from .simplify import simplify
 
 __version__ = "0.1.0"
 
@@ -24,4 +27,5 @@ __all__ = [
     "logsumexp", "matmul", "mean", "named", "norm", "ones", "power", "program_text", "relu",
     "sigmoid", "sign", "softmax", "softplus", "sqrt", "step", "sum", "tanh", "to_latex",
     "to_text", "toposort", "trace", "transpose", "vec", "zeros",
+    "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
 ]

@@ -54,6 +54,50 @@ def cmd_shapes(args) -> int:
     return 0
 
 
+def _program(args):
+    from .parse import parse_program
+
+    result, named = parse_program(args.program, parse_shape_options(args.shape))
+    return result, named
+
+
+def _wrt(args, result) -> list[str]:
+    if args.wrt:
+        return args.wrt
+    from .evaluate import symbols_of
+
+    return sorted(symbols_of(result))
+
+
+def cmd_grad(args) -> int:
+    from .diff import grad
+
+    result, _ = _program(args)
+    names = _wrt(args, result)
+    grads = grad(result, names)
+    loss = result.get("name") if result.op.name == "named" else "L"
+    width = max(len(n) for n in names)
+    for name, g in zip(names, grads):
+        print(f"d{loss}/d{name:<{width}} = {g}    ({shape_str(g.shape)})")
+    if args.check:
+        return _run_check(result, names, args.check, args.seed)
+    return 0
+
+
+def _run_check(result, names, dims_text, seed) -> int:
+    from .verify import check
+
+    report = check(result, names, dims=parse_int_bindings(dims_text, "--check"), seed=seed)
+    print()
+    print(report)
+    return 0 if report.passed else 1
+
+
+def cmd_check(args) -> int:
+    result, _ = _program(args)
+    return _run_check(result, _wrt(args, result), args.dims or "", args.seed)
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -72,6 +116,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shape", action="append", metavar="NAME=ROWS,COLS",
                    help="declare an input, e.g. --shape W=m,n (repeatable)")
     p.set_defaults(func=cmd_shapes)
+
+    p = sub.add_parser("grad", help="derive closed-form gradients of a scalar program")
+    p.add_argument("program", help="e.g. 'Y = W @ X; L = sum(relu(Y))'")
+    p.add_argument("--shape", action="append", metavar="NAME=ROWS,COLS",
+                   help="declare an input, e.g. --shape W=m,n (repeatable)")
+    p.add_argument("--wrt", action="append", metavar="NAME",
+                   help="variable to differentiate by (repeatable; default: every input)")
+    p.add_argument("--check", metavar="m=3,n=4,...",
+                   help="also verify numerically at these sizes (exit 1 if a check fails)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for --check (default 0)")
+    p.set_defaults(func=cmd_grad)
+
+    p = sub.add_parser("check", help="verify a program's gradients numerically")
+    p.add_argument("program")
+    p.add_argument("--shape", action="append", metavar="NAME=ROWS,COLS")
+    p.add_argument("--wrt", action="append", metavar="NAME")
+    p.add_argument("--dims", metavar="m=3,n=4,...", help="sizes for the dimension names")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("demo", help="run the built-in example")
     p.set_defaults(func=cmd_demo)

@@ -12,7 +12,7 @@ from typing import Sequence
 from .dims import shape_str
 from .errors import DifferentiationError, InputError
 from .expr import Expr, toposort
-from .ops import const, cotangent, zeros
+from .ops import const, cotangent, eye, zeros
 
 
 def _variables(nodes: list[Expr]) -> dict[str, Expr]:
@@ -87,14 +87,14 @@ def backward(root: Expr, seed: Expr, targets: Sequence[Expr]) -> list[Expr | Non
     return [grads.get(id(t)) for t in targets]
 
 
-def _finish(target: Expr, g: Expr | None, simplify: bool) -> Expr:
-    if g is None:
-        return zeros(target.rows, target.cols)
+def _finish_all(targets: Sequence[Expr], gs: Sequence[Expr | None], simplify: bool) -> list[Expr]:
+    """Zeros for independent variables; all results simplified together (shared work once)."""
+    out = [zeros(t.rows, t.cols) if g is None else g for t, g in zip(targets, gs)]
     if simplify:
-        from .simplify import simplify as simp
+        from .simplify import simplify_many
 
-        return simp(g)
-    return g
+        out = simplify_many(out)
+    return out
 
 
 def grad(L: Expr, wrt, simplify: bool = True):
@@ -107,7 +107,7 @@ def grad(L: Expr, wrt, simplify: bool = True):
             f"use vjp(Y, wrt) for the downstream gradient of a matrix output, or jacobian(y, x)")
     targets = resolve_wrt(toposort([L]), wrt)
     gs = backward(L, const(1), targets)
-    out = [_finish(t, g, simplify) for t, g in zip(targets, gs)]
+    out = _finish_all(targets, gs, simplify)
     return out if isinstance(wrt, (list, tuple)) else out[0]
 
 
@@ -119,7 +119,7 @@ def vjp(Y: Expr, wrt, upstream: Expr | None = None, simplify: bool = True):
         upstream = cotangent(Y.get("name") if Y.op.name == "named" else "Y", Y.rows, Y.cols)
     targets = resolve_wrt(toposort([Y]), wrt)
     gs = backward(Y, upstream, targets)
-    out = [_finish(t, g, simplify) for t, g in zip(targets, gs)]
+    out = _finish_all(targets, gs, simplify)
     return out if isinstance(wrt, (list, tuple)) else out[0]
 
 
@@ -133,4 +133,57 @@ def hvp(L: Expr, x, v: Expr, simplify: bool = True) -> Expr:
                                    f"got {shape_str(v.shape)}")
     target = resolve_wrt(toposort([L]), x)[0]
     (h,) = backward(sum_(g * v), const(1), [target])
-    return _finish(target, h, simplify)
+    return _finish_all([target], [h], simplify)[0]
+
+
+def jacobian(y: Expr, x, simplify: bool = True) -> Expr:
+    """∂vec(y)/∂vec(x) in numerator layout: m×n for columns y (m×1), x (n×1), Kronecker form else.
+
+    A forward sweep in topological order asks each op record for its Jacobian rule.
+    """
+    if not isinstance(y, Expr):
+        raise InputError(f"jacobian expects a matcalc expression, got {type(y).__name__}")
+    nodes = toposort([y])
+    target = resolve_wrt(nodes, x)[0]
+    n = target.rows * target.cols
+    jac: dict[Expr, Expr] = {target: eye(n)}
+    for node in nodes:
+        if node is target or not node.args:
+            continue
+        ds = [jac.get(a) for a in node.args]
+        if all(d is None for d in ds):
+            continue
+        if node.op.jac is None:
+            raise DifferentiationError(
+                f"jacobian: {node.op.name} has no Kronecker-form Jacobian rule; "
+                f"use vjp(y, x) for the downstream gradient instead")
+        j = node.op.jac(node, ds)
+        if j is None:
+            continue
+        want = (node.rows * node.cols, n)
+        if j.shape != want:
+            raise DifferentiationError(
+                f"internal error: the Jacobian rule of {node.op.name} gave {shape_str(j.shape)}, "
+                f"expected {shape_str(want)}")
+        jac[node] = j
+    out = jac.get(y) if y is not target else jac[target]
+    if out is None:
+        return zeros(y.rows * y.cols, n)
+    if simplify:
+        from .simplify import simplify as simp
+
+        return simp(out)
+    return out
+
+
+def hessian(L: Expr, x, simplify: bool = True) -> Expr:
+    """∂²L/∂x∂xᵀ for a 1×1 L and a column x (n×n): the Jacobian of the gradient."""
+    g = grad(L, x, simplify=simplify)
+    if not g.cols.is_one:
+        raise DifferentiationError(
+            f"hessian needs a column-vector variable, got {shape_str(g.shape)}; for a matrix X "
+            f"take jacobian(vec(grad(L, X)), X) or use hvp")
+    target = resolve_wrt(toposort([L]), x)[0]
+    if target not in toposort([g]):
+        return zeros(g.rows, g.rows)
+    return jacobian(g, target, simplify=simplify)

@@ -39,6 +39,8 @@ class Op:
     numpy: Callable[..., Any]  # numpy(ctx, node, *arrays) -> 2-D ndarray
     text: Callable[["Expr"], list]  # the input-language spelling, as pieces
     vjp: Callable[..., tuple] | None = None  # vjp(g, out) -> one cotangent (or None) per argument
+    # jac(out, dargs) -> ∂vec(out)/∂vec(x) from the arguments' (None where zero); see ops/_jac.py
+    jac: Callable[..., "Expr | None"] | None = None
     latex: Callable[["Expr"], list] | None = None
     prec: int | Callable[["Expr"], int] = PREC_ATOM
     latex_prec: int | Callable[["Expr"], int] | None = None

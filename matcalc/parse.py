@@ -3,8 +3,9 @@
 A program is statements separated by ``;`` or newlines (``#`` starts a comment); the last one is
 the result. ``Y = W @ X`` binds ``Y`` to the named intermediate ``named("Y", W @ X)``. Operators
 follow Python: ``+ -`` < ``@ * /`` < unary ``- +`` < ``**`` (constant exponent) < postfix ``.T``.
-Names must be declared in ``shapes`` or assigned earlier; functions come from a table built from
-the builders in :mod:`matcalc.ops`.
+Every statement but the last must be an assignment (a bare expression there would be lost).
+Names must be declared in ``shapes`` or assigned earlier; functions come from :data:`FUNCTIONS`,
+a table built from the builders in :mod:`matcalc.ops` and their signatures.
 
 The parser is LALR with an inline transformer, so each node is built at its reduction and no
 step recurses on the depth of the input. Every rejection is a :class:`MatcalcError` with a line
@@ -21,7 +22,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import (
+    UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError,
+)
 
 from . import ops
 from .dims import dim
@@ -47,16 +50,16 @@ start: stmt (_SEP stmt)*
      | postfix POW factor                     -> pow
 ?postfix: atom
      | postfix DOT NAME                       -> attr
+     | postfix "(" [args] ")"                 -> call
 ?atom: NAME                                   -> name
      | NUMBER                                 -> number
      | "(" expr ")"
-     | NAME "(" [args] ")"                    -> call
 args: arg ("," arg)* [","]
 ?arg: expr
      | NAME "=" expr                          -> kwarg
 
 NAME: /[A-Za-z_][A-Za-z_0-9]*/
-NUMBER: /(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/
+NUMBER: /([0-9]+(\.(?!T)[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?/
 PLUS: "+"
 MINUS: "-"
 STAR: "*"
@@ -80,7 +83,8 @@ _SIGNATURES: dict[str, tuple[str, ...]] = {
     "sum": ("expr", "axis"), "mean": ("expr", "axis"), "logsumexp": ("expr", "axis"),
     "softmax": ("expr", "axis01"), "log_softmax": ("expr", "axis01"),
     "kron": ("expr", "expr"), "power": ("expr", "number"),
-    "eye": ("dim",), "ones": ("dim", "dim"), "zeros": ("dim", "dim"),
+    "eye": ("dim",), "ones": ("dim", "dim"), "zeros": ("dim", "dim"), "size": ("dim",),
+    "unvec": ("expr", "dim", "dim"),
 }
 _KEYWORDS = ("axis",)  # the only parameter that may be passed by keyword
 
@@ -111,7 +115,7 @@ FUNCTIONS: dict[str, _Function] = {name: _function(name, k) for name, k in _SIGN
 class _Val:
     """A reduced value: an Expr, a not-yet-resolved name, or a numeric literal; with its start."""
 
-    kind: str  # "expr", "name" or "num"
+    kind: str  # "expr", "name", "num", "dim" (m*n), or "assigned" (a whole assignment statement)
     value: Any
     line: int
     column: int
@@ -119,6 +123,8 @@ class _Val:
     def describe(self) -> str:
         if self.kind == "expr":
             return short(self.value, 40)
+        if self.kind == "dim":
+            return str(self.value[0])
         return str(self.value)
 
 
@@ -128,6 +134,8 @@ class _Program:
     def __init__(self, source: str, symbols: dict[str, Expr]):
         self.source, self.symbols = source, symbols
         self.assigned: dict[str, Expr] = {}
+        self.depth = 0  # parentheses open so far (kept by the post-lexer, read by error messages)
+        self.stray_paren = False  # a ')' with no '(' to close
 
     def error(self, cls, message: str, at) -> MatcalcError:
         return cls(message, at.line, at.column, self.source)
@@ -154,6 +162,8 @@ class _Program:
             return v.value
         if v.kind == "num":
             return self.build(v, ops.const, v.value).value
+        if v.kind == "dim":  # m * n where neither is a matrix: report the first name
+            return self.expr(v.value[1])
         name = v.value
         if name in self.assigned:
             return self.assigned[name]
@@ -163,18 +173,29 @@ class _Program:
             raise self.error(ParseError, "None is only allowed as axis=None", v)
         if name in FUNCTIONS:
             raise self.error(ParseError, f"{name!r} is a function; call it like {name}(X)", v)
+        if any(name in d.names for s in self.symbols.values() for d in s.shape):
+            raise self.error(UnknownNameError, f"{name!r} is a dimension, not a declared matrix "
+                             f"(declare it in shapes, or use ones({name}, 1))", v)
         known = list(self.symbols) + list(self.assigned)
         raise self.error(UnknownNameError, f"undeclared name {name!r}" + _suggest(name, known), v)
+
+    def dimlike(self, v: _Val) -> bool:
+        """Whether v can be a dimension: a name that is not a matrix, a positive int, m*n."""
+        if v.kind == "name":
+            return v.value not in self.symbols and v.value not in self.assigned \
+                and v.value not in FUNCTIONS and v.value != "None"
+        return v.kind == "dim" or (v.kind == "num" and isinstance(v.value, int) and v.value > 0)
+
+    def dim(self, v: _Val):
+        return v.value[0] if v.kind == "dim" else dim(v.value)
 
     def arg(self, fname: str, kind: str, v: _Val, at) -> Any:
         """Convert one call argument according to its parameter kind."""
         if kind == "expr":
             return self.expr(v)
         if kind == "dim":
-            if v.kind == "name" and v.value != "None":
-                return dim(v.value)
-            if v.kind == "num" and isinstance(v.value, int) and v.value > 0:
-                return dim(v.value)
+            if self.dimlike(v):
+                return self.dim(v)
             raise self.error(ParseError, f"{fname}: a dimension must be a name like m or a "
                                          f"positive integer, got {v.describe()}", at)
         if kind == "number":
@@ -207,13 +228,19 @@ _BINARY = {"+": ops.add, "-": ops.sub, "*": ops.mul, "@": ops.matmul, "/": ops.d
 class _Actions(Transformer):
     """Builds Expr nodes as the LALR parser reduces (no tree, no recursion)."""
 
-    def start(self, *stmts):
-        return stmts[-1]
+    def start(self, *stmts: _Val) -> Expr:
+        for s in stmts[:-1]:
+            if s.kind == "expr":
+                raise _current.get().error(
+                    ParseError, "this statement's value is unused: only the last statement is "
+                    "the result (assign it with Y = ..., or wrap a formula that spans lines in "
+                    "parentheses)", s)
+        return stmts[-1].value
 
-    def exprstmt(self, v: _Val) -> Expr:
-        return _current.get().expr(v)
+    def exprstmt(self, v: _Val) -> _Val:
+        return _Val("expr", _current.get().expr(v), v.line, v.column)
 
-    def assign(self, name: Token, v: _Val) -> Expr:
+    def assign(self, name: Token, v: _Val) -> _Val:
         prog = _current.get()
         target = str(name)
         if target in prog.assigned:
@@ -227,10 +254,15 @@ class _Actions(Transformer):
                              name)
         node = prog.build(name, ops.named, target, prog.expr(v)).value
         prog.assigned[target] = node
-        return node
+        return _Val("assigned", node, name.line, name.column)
 
     def binop(self, left: _Val, op: Token, right: _Val) -> _Val:
         prog = _current.get()
+        if (op == "*" and (left.kind, right.kind) != ("num", "num")
+                and prog.dimlike(left) and prog.dimlike(right)):  # m * n, as in ones(m * n, 1)
+            first = left if left.kind != "num" else right
+            name = first.value[1] if first.kind == "dim" else first
+            return _Val("dim", (prog.dim(left) * prog.dim(right), name), left.line, left.column)
         a, b = prog.expr(left), prog.expr(right)
         out = prog.build(op, _BINARY[str(op)], a, b)
         return _Val("expr", out.value, left.line, left.column)
@@ -245,6 +277,8 @@ class _Actions(Transformer):
 
     def pow(self, base: _Val, op: Token, exponent: _Val) -> _Val:
         prog = _current.get()
+        if exponent.kind == "expr" and exponent.value.op.name == "const":
+            exponent = _Val("num", exponent.value.get("value"), exponent.line, exponent.column)
         if exponent.kind != "num":
             raise prog.error(ParseError, "the exponent of ** must be a number such as 2, -1 or "
                                          f"0.5, got {exponent.describe()}", exponent)
@@ -270,7 +304,7 @@ class _Actions(Transformer):
             if not abs(float(value)) < float("inf"):
                 raise OverflowError
         except (ValueError, OverflowError):
-            raise prog.error(ParseError, f"number {short_text(text)} is out of range", tok) from None
+            raise prog.error(ParseError, f"number {_clip(text)} is out of range", tok) from None
         return _Val("num", value, tok.line, tok.column)
 
     def kwarg(self, key: Token, v: _Val):
@@ -279,9 +313,12 @@ class _Actions(Transformer):
     def args(self, *items):
         return [item for item in items if item is not None]
 
-    def call(self, fname: Token, items) -> _Val:
+    def call(self, fname: _Val, items) -> _Val:
         prog = _current.get()
-        name = str(fname)
+        if fname.kind != "name":
+            raise prog.error(ParseError, "only a function name can be called, as in relu(X); "
+                             f"{fname.describe()} is not one", fname)
+        name = str(fname.value)
         fn = FUNCTIONS.get(name)
         if fn is None:
             if name in prog.symbols or name in prog.assigned:
@@ -305,10 +342,10 @@ class _Actions(Transformer):
             if i in bound:
                 raise prog.error(ParseError, f"{name}() got {str(key)!r} twice", key)
             bound[i] = (v, key)
-        if any(i not in bound for i in range(fn.required)):
-            raise prog.error(ParseError, f"{name}() takes {_count(fn)}, got {len(bound)}", fname)
-        if sorted(bound) != list(range(len(bound))):
-            raise prog.error(ParseError, f"{name}(): missing a positional argument", fname)
+        missing = [i for i in range(max(fn.required, len(bound))) if i not in bound]
+        if missing:
+            raise prog.error(ParseError, f"{name}() takes {_count(fn)}; argument "
+                                         f"{missing[0] + 1} is missing", fname)
         values = [prog.arg(name, fn.kinds[i], *bound[i]) for i in range(len(bound))]
         return prog.build(fname, fn.build, *values)
 
@@ -320,7 +357,8 @@ def _count(fn: _Function) -> str:
     return f"{n} to {m} arguments"
 
 
-def short_text(text: str, limit: int = 30) -> str:
+def _clip(text: str, limit: int = 30) -> str:
+    """text, shortened with an ellipsis when longer than limit."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -332,17 +370,21 @@ class _Separators:
     always_accept = ()
 
     def process(self, stream):
-        depth, pending, seen = 0, None, False
+        prog = _current.get()
+        pending, seen = None, False
         for tok in stream:
             if tok.type == "_SEP":
-                if depth == 0 or tok.value == ";":
+                if prog.depth == 0 or tok.value == ";":
                     pending = tok if seen and pending is None else pending
                 continue
             if tok.type == "NAME" and keyword.iskeyword(tok.value) and tok.value != "None":
-                prog = _current.get()
                 raise prog.error(ParseError, f"{tok.value!r} is a Python keyword; a matcalc "
                                              "program is formulas, not Python", tok)
-            depth = depth + 1 if tok.type == "LPAR" else max(depth - (tok.type == "RPAR"), 0)
+            if tok.type == "LPAR":
+                prog.depth += 1
+            elif tok.type == "RPAR":
+                prog.stray_paren = prog.depth == 0
+                prog.depth = max(prog.depth - 1, 0)
             if pending is not None:
                 yield pending
                 pending = None
@@ -369,15 +411,12 @@ _HINTS = {
     "'": "strings are not part of the language", '"': "strings are not part of the language",
     "[": "indexing and list literals are not supported", "]": "indexing is not supported",
     "{": "dict and set literals are not supported", ":": "lambdas and slices are not supported",
-    "!": "use only + - * / @ ** and .T", "=": "comparisons are not supported",
+    "!": "use only + - * / @ ** and .T", "<": "comparisons are not supported",
+    ">": "comparisons are not supported", "^": "use ** for powers",
     "−": "use the ASCII minus '-'", "×": "use @ for the matrix product or * elementwise",
-    "·": "use @ for the matrix product or * elementwise", "⊙": "use * for the elementwise product",
+    "·": "use @ for the matrix product or * elementwise",
+    "⊙": "use * for the elementwise product",
     "\\": "line continuations are not needed inside parentheses",
-}
-_EXPECTED = {
-    "RPAR": "')'", "LPAR": "'('", "COMMA": "','", "EQUAL": "'='", "_SEP": "';' or a new line",
-    "PLUS": "'+'", "MINUS": "'-'", "STAR": "'*'", "AT": "'@'", "SLASH": "'/'", "POW": "'**'",
-    "DOT": "'.'", "NAME": "a name", "NUMBER": "a number", "$END": "end of input",
 }
 
 
@@ -389,25 +428,31 @@ def _token_text(tok: Token) -> str:
     if tok.type == "NAME":
         return f"name {tok.value!r}"
     if tok.type == "NUMBER":
-        return f"number {short_text(tok.value)}"
+        return f"number {_clip(tok.value)}"
     return repr(str(tok.value))
 
 
-def _expected_text(expected) -> str:
-    items = set(expected)
-    words = []
-    if {"NAME", "NUMBER", "LPAR"} <= items:
-        items -= {"NAME", "NUMBER", "LPAR", "PLUS", "MINUS"}
-        words.append("an expression")
-    if "RPAR" in items:
-        words.append("')'")
-        items.discard("RPAR")
-    if len(items) > 3:  # a list of every operator helps nobody
-        return " or ".join(words) if words else ""
-    words += sorted(_EXPECTED.get(t, t.lower()) for t in items)
-    if not words:
-        return ""
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+def _unexpected_token(tok: Token, expected, prog: _Program) -> str:
+    """A message for a token the grammar does not allow here."""
+    operand = {"NAME", "NUMBER"} <= set(expected)  # the parser is waiting for an operand
+    if set(expected) == {"NAME"}:
+        return f"unexpected {_token_text(tok)}; expected T, as in W.T"
+    if tok.type == "$END":
+        if operand:
+            return "unexpected end of input; expected an expression"
+        return "unexpected end of input" + ("; missing ')'" if prog.depth else "")
+    message = f"unexpected {_token_text(tok)}"
+    if operand:
+        return message + "; expected an expression"
+    if tok.type in ("NAME", "NUMBER"):
+        return message + "; is an operator missing before it?"
+    if tok.type == "RPAR" and prog.stray_paren:
+        return message + ": there is no '(' to close"
+    if tok.type == "EQUAL":
+        return message + ": only a plain name can be assigned, as in Y = W @ X"
+    if tok.type == "_SEP" and prog.depth:
+        return message + " inside parentheses; missing ')'?"
+    return message
 
 
 def _end_position(source: str) -> tuple[int, int]:
@@ -415,7 +460,8 @@ def _end_position(source: str) -> tuple[int, int]:
     return len(lines), len(lines[-1].rstrip("\r")) + 1
 
 
-def _from_lark(exc: UnexpectedInput, source: str) -> ParseError:
+def _from_lark(exc: UnexpectedInput, prog: _Program) -> ParseError:
+    source = prog.source
     if isinstance(exc, UnexpectedCharacters):
         char = source[exc.pos_in_stream] if 0 <= exc.pos_in_stream < len(source) else "?"
         hint = _HINTS.get(char)
@@ -423,13 +469,11 @@ def _from_lark(exc: UnexpectedInput, source: str) -> ParseError:
                           exc.line, exc.column, source)
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
-        expected = _expected_text(exc.expected)
         if tok.type == "$END":
             line, column = _end_position(source)
         else:
             line, column = exc.line, exc.column
-        message = f"unexpected {_token_text(tok)}" + (f"; expected {expected}" if expected else "")
-        return ParseError(message, line, column, source)
+        return ParseError(_unexpected_token(tok, exc.expected, prog), line, column, source)
     if isinstance(exc, UnexpectedEOF):
         line, column = _end_position(source)
         return ParseError("unexpected end of input", line, column, source)
@@ -467,10 +511,12 @@ def parse_program(source: str, shapes: Mapping) -> tuple[Expr, dict[str, Expr]]:
     token = _current.set(program)
     try:
         result = _get_parser().parse(source)
-    except MatcalcError:
-        raise
     except UnexpectedInput as exc:
-        raise _from_lark(exc, source) from None
+        raise _from_lark(exc, program) from None
+    except VisitError as exc:  # callbacks' errors arrive unwrapped today; stay safe if wrapped
+        if isinstance(exc.orig_exc, MatcalcError):
+            raise exc.orig_exc from None
+        raise
     except RecursionError:
         raise ParseError("program is nested too deeply", None, None, source) from None
     finally:

@@ -326,6 +326,17 @@ def left_associate(node: Expr):
 
 
 @rule("matmul")
+def diagonal_times_ones(node: Expr):
+    """diag(v) 𝟏 = v and 𝟏ᵀ diag(v) = vᵀ."""
+    a, b = node.args
+    if _is(a, "diag") and a.args[0].cols.is_one and _is(b, "ones") and b.cols.is_one:
+        return a.args[0]
+    if _is(b, "diag") and b.args[0].cols.is_one and _is(a, "ones") and a.rows.is_one:
+        return b.args[0].T
+    return None
+
+
+@rule("matmul")
 def product_of_diagonals(node: Expr):
     """diag(a) diag(b) = diag(a ⊙ b)."""
     a, b = node.args
@@ -525,6 +536,12 @@ def simplify(expr: Expr, trace: bool = False, max_steps: int = 1_000_000):
     engine = _Engine(trace, max_steps)
     out = engine.run(expr)
     return Simplified(out, engine.steps) if trace else out
+
+
+def simplify_many(exprs: list[Expr]) -> list[Expr]:
+    """Simplify several expressions sharing one memo, so shared subgraphs are simplified once."""
+    engine = _Engine(False, 1_000_000)
+    return [engine.run(e) for e in exprs]
 
 
 def rule_names() -> list[str]:

@@ -15,3 +15,7 @@ __all__ = [
     "relu", "sigmoid", "sign", "size", "softmax", "softplus", "sqrt", "step", "sub", "sum",
     "tanh", "trace", "transpose", "unbroadcast", "unvec", "vec", "zeros",
 ]
+
+from .custom import elementwise  # noqa: E402
+
+__all__ += ["elementwise"]

@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 from ..expr import PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW
+from ._jac import commutation, dvec, spread, total
+from .leaves import eye, ones
 from ._base import (
     PREC_ATOM, Expr, InputError, ShapeError, as_expr, broadcast_shape, defop, describe, np,
 )
+
+
+def _scale_jac(m: Expr, dj, out: Expr):
+    """The Jacobian of M ⊙ F given F's: a scaling for 1×1 M, else diag(vec(M)) times it."""
+    if dj is None:
+        return None
+    if m.is_scalar:
+        return m * dj
+    return dvec(m if m.shape == out.shape else m * ones(*out.shape)) @ dj
+
+
+def _neg(d):
+    return None if d is None else -d
 
 
 def unbroadcast(g: Expr, shape) -> Expr:
@@ -28,6 +43,7 @@ ADD = defop(
     shape=lambda args: broadcast_shape("add", "add", *args),
     numpy=lambda ctx, node, a, b: a + b,
     vjp=lambda g, out: (unbroadcast(g, out.args[0].shape), unbroadcast(g, out.args[1].shape)),
+    jac=lambda out, d: total(spread(d[0], out.args[0], out), spread(d[1], out.args[1], out)),
     text=lambda n: [(0, PREC_ADD), " + ", (1, PREC_ADD + 1)],
     latex=lambda n: [(0, PREC_ADD), " + ", (1, PREC_ADD + 1)],
     prec=PREC_ADD,
@@ -40,6 +56,7 @@ SUB = defop(
     shape=lambda args: broadcast_shape("sub", "subtract", *args),
     numpy=lambda ctx, node, a, b: a - b,
     vjp=lambda g, out: (unbroadcast(g, out.args[0].shape), unbroadcast(-g, out.args[1].shape)),
+    jac=lambda out, d: total(spread(d[0], out.args[0], out), _neg(spread(d[1], out.args[1], out))),
     text=lambda n: [(0, PREC_ADD), " - ", (1, PREC_ADD + 1)],
     latex=lambda n: [(0, PREC_ADD), " - ", (1, PREC_ADD + 1)],
     prec=PREC_ADD,
@@ -53,6 +70,8 @@ MUL = defop(
     numpy=lambda ctx, node, a, b: a * b,
     vjp=lambda g, out: (unbroadcast(g * out.args[1], out.args[0].shape),
                         unbroadcast(g * out.args[0], out.args[1].shape)),
+    jac=lambda out, d: total(_scale_jac(out.args[1], spread(d[0], out.args[0], out), out),
+                             _scale_jac(out.args[0], spread(d[1], out.args[1], out), out)),
     text=lambda n: [(0, PREC_MUL), " * ", (1, PREC_MUL + 1)],
     latex=lambda n: _mul_latex(n),
     prec=PREC_MUL,
@@ -74,6 +93,8 @@ DIV = defop(
     numpy=lambda ctx, node, a, b: a / b,
     vjp=lambda g, out: (unbroadcast(g / out.args[1], out.args[0].shape),
                         unbroadcast(-(g * out) / out.args[1], out.args[1].shape)),
+    jac=lambda out, d: total(_scale_jac(1 / out.args[1], spread(d[0], out.args[0], out), out),
+                             _neg(_scale_jac(out / out.args[1], spread(d[1], out.args[1], out), out))),
     text=lambda n: [(0, PREC_MUL), " / ", (1, PREC_MUL + 1)],
     latex=lambda n: [r"\frac{", (0, 0), "}{", (1, 0), "}"],
     prec=PREC_MUL,
@@ -105,6 +126,7 @@ POW = defop(
     vjp=_pow_vjp,
     domain=lambda n: {} if isinstance(n.get("p"), int) and n.get("p") >= 0 else
     {0: "nonzero" if isinstance(n.get("p"), int) else "positive"},
+    jac=lambda out, d: _scale_jac(out.get("p") * power(out.args[0], out.get("p") - 1), d[0], out),
     text=lambda n: [(0, PREC_POW + 1), " ** " + _exp_text(n.get("p"))],
     latex=lambda n: [(0, PREC_POW + 1), "^{" + _exp_text(n.get("p")) + "}"],
     prec=PREC_POW,
@@ -137,6 +159,7 @@ NEG = defop(
     shape=lambda args: args[0].shape,
     numpy=lambda ctx, node, a: -a,
     vjp=lambda g, out: (-g,),
+    jac=lambda out, d: _neg(d[0]),
     text=lambda n: ["-", (0, PREC_NEG)],
     latex=lambda n: ["-", (0, PREC_NEG)],
     prec=PREC_NEG,
@@ -157,6 +180,9 @@ MATMUL = defop(
     shape=_matmul_shape,
     numpy=lambda ctx, node, a, b: a @ b,
     vjp=lambda g, out: (g @ out.args[1].T, out.args[0].T @ g),
+    jac=lambda out, d: total(
+        None if d[0] is None else kron(out.args[1].T, eye(out.args[0].rows)) @ d[0],
+        None if d[1] is None else kron(eye(out.args[1].cols), out.args[0]) @ d[1]),
     text=lambda n: [(0, PREC_MUL), " @ ", (1, PREC_MUL + 1)],
     latex=lambda n: [(0, PREC_MUL), " ", (1, PREC_MUL + 1)],
     prec=PREC_MUL,
@@ -169,6 +195,7 @@ TRANSPOSE = defop(
     shape=lambda args: (args[0].cols, args[0].rows),
     numpy=lambda ctx, node, a: a.T,
     vjp=lambda g, out: (g.T,),
+    jac=lambda out, d: None if d[0] is None else commutation(*out.args[0].shape) @ d[0],
     text=lambda n: [(0, PREC_ATOM), ".T"],
     latex=lambda n: [(0, PREC_ATOM), r"^\top"],
     prec=PREC_ATOM,
@@ -214,3 +241,6 @@ def matmul(a, b) -> Expr:
 def transpose(a) -> Expr:
     """Aᵀ."""
     return Expr.make(TRANSPOSE, (as_expr(a, "transpose"),))
+
+
+from .linalg import kron  # noqa: E402

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sympy
 
 from ._base import PREC_ATOM, Expr, as_expr, defop, np
+from ._jac import dvec
 
 _x = sympy.Symbol("x", real=True)
 
@@ -21,6 +22,12 @@ def _unary(name: str, numpy_fn, local, latex, scalar, doc: str, domain=None):
         d = local(out.args[0], out)
         return (None if d is None else g * d,)
 
+    def jac(out, d):
+        local_ = local(out.args[0], out)
+        if d[0] is None or local_ is None:
+            return None
+        return local_ * d[0] if out.is_scalar else dvec(local_) @ d[0]
+
     tex = latex if latex is not None else rf"\operatorname{{{name}}}"
     latex_template = tex if callable(tex) else (lambda n: [tex + r"\left(", (0, 0), r"\right)"])
     return defop(
@@ -28,6 +35,7 @@ def _unary(name: str, numpy_fn, local, latex, scalar, doc: str, domain=None):
         shape=lambda args: args[0].shape,
         numpy=lambda ctx, node, a: numpy_fn(a),
         vjp=vjp,
+        jac=jac,
         text=lambda n: [name + "(", (0, 0), ")"],
         latex=latex_template,
         prec=PREC_ATOM,
@@ -48,6 +56,7 @@ STEP = defop(
     shape=lambda args: args[0].shape,
     numpy=lambda ctx, node, a: (a > 0).astype(float),
     vjp=lambda g, out: (None,),
+    jac=lambda out, d: None,
     text=lambda n: ["step(", (0, 0), ")"],
     latex=lambda n: [r"\mathbb{1}\left[", (0, 0), r" > 0\right]"],
     domain={0: "kink"},
@@ -61,6 +70,7 @@ SIGN = defop(
     shape=lambda args: args[0].shape,
     numpy=lambda ctx, node, a: np.sign(a),
     vjp=lambda g, out: (None,),
+    jac=lambda out, d: None,
     text=lambda n: ["sign(", (0, 0), ")"],
     latex=lambda n: [r"\operatorname{sign}\left(", (0, 0), r"\right)"],
     domain={0: "kink"},

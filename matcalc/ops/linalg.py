@@ -6,7 +6,7 @@ from ..expr import PREC_MUL, PREC_POW
 from ._base import (
     ONE, PREC_ATOM, Expr, ShapeError, as_expr, defop, describe, np, require_square,
 )
-from .leaves import eye
+from .leaves import eye, ones
 
 
 def _scalar(x) -> np.ndarray:
@@ -18,6 +18,7 @@ TRACE = defop(
     shape=lambda args: (require_square("trace", args[0]), (ONE, ONE))[1],
     numpy=lambda ctx, node, a: _scalar(np.trace(a)),
     vjp=lambda g, out: (g * eye(out.args[0].rows),),
+    jac=lambda out, d: None if d[0] is None else vec(eye(out.args[0].rows)).T @ d[0],
     text=lambda n: ["trace(", (0, 0), ")"],
     latex=lambda n: [r"\operatorname{tr}\left(", (0, 0), r"\right)"],
     kind="linalg",
@@ -29,6 +30,7 @@ DET = defop(
     shape=lambda args: (require_square("det", args[0]), (ONE, ONE))[1],
     numpy=lambda ctx, node, a: _scalar(np.linalg.det(a)),
     vjp=lambda g, out: (g * out * inv(out.args[0]).T,),
+    jac=lambda out, d: None if d[0] is None else out * (vec(inv(out.args[0]).T).T @ d[0]),
     text=lambda n: ["det(", (0, 0), ")"],
     latex=lambda n: [r"\det\left(", (0, 0), r"\right)"],
     domain={0: "invertible"},
@@ -47,6 +49,7 @@ LOGDET = defop(
     shape=lambda args: (require_square("logdet", args[0]), (ONE, ONE))[1],
     numpy=lambda ctx, node, a: _logdet_np(a),
     vjp=lambda g, out: (g * inv(out.args[0]).T,),
+    jac=lambda out, d: None if d[0] is None else vec(inv(out.args[0]).T).T @ d[0],
     text=lambda n: ["logdet(", (0, 0), ")"],
     latex=lambda n: [r"\log\det\left(", (0, 0), r"\right)"],
     domain={0: "spd"},
@@ -59,6 +62,7 @@ INV = defop(
     shape=lambda args: require_square("inv", args[0]),
     numpy=lambda ctx, node, a: np.linalg.inv(a),
     vjp=lambda g, out: (-(out.T @ g @ out.T),),
+    jac=lambda out, d: None if d[0] is None else -(kron(out.T, out) @ d[0]),
     text=lambda n: ["inv(", (0, 0), ")"],
     latex=lambda n: [(0, PREC_ATOM), "^{-1}"],
     latex_prec=PREC_POW,
@@ -72,6 +76,7 @@ NORM = defop(
     shape=lambda args: (ONE, ONE),
     numpy=lambda ctx, node, a: _scalar(np.sqrt(np.sum(a * a))),
     vjp=lambda g, out: (g * out.args[0] / out,),
+    jac=lambda out, d: None if d[0] is None else (vec(out.args[0]).T @ d[0]) / out,
     text=lambda n: ["norm(", (0, 0), ")"],
     latex=lambda n: [r"\left\lVert ", (0, 0),
                      r" \right\rVert" + ("" if n.args[0].cols.is_one else "_F")],
@@ -97,11 +102,23 @@ def _diag_np(a):
     return np.diag(a).reshape(-1, 1).copy()
 
 
+def _diag_jac(out, d0):
+    (a,) = out.args
+    if a.is_scalar:
+        return d0
+    n = a.rows
+    mask = diag(vec(eye(n)))  # keeps the diagonal entries of a vec'd n×n matrix
+    if a.cols.is_one:  # vec(diag(v)) = diag(vec I) (𝟏 ⊗ I) v
+        return mask @ kron(ones(n, 1), eye(n)) @ d0
+    return kron(ones(1, n), eye(n)) @ mask @ d0  # diag(A) = (A ⊙ I) 𝟏
+
+
 DIAG = defop(
     "diag", 1,
     shape=_diag_shape,
     numpy=lambda ctx, node, a: _diag_np(a),
     vjp=lambda g, out: (diag(g),),
+    jac=lambda out, d: None if d[0] is None else _diag_jac(out, d[0]),
     text=lambda n: ["diag(", (0, 0), ")"],
     latex=lambda n: [r"\operatorname{diag}\left(", (0, 0), r"\right)"],
     kind="linalg",
@@ -160,6 +177,7 @@ VEC = defop(
     shape=lambda args: (args[0].rows * args[0].cols, ONE),
     numpy=lambda ctx, node, a: a.reshape(-1, 1, order="F"),
     vjp=lambda g, out: (unvec(g, *out.args[0].shape),),
+    jac=lambda out, d: d[0],
     text=lambda n: ["vec(", (0, 0), ")"],
     latex=lambda n: [r"\operatorname{vec}\left(", (0, 0), r"\right)"],
     kind="linalg",
@@ -180,6 +198,7 @@ UNVEC = defop(
     numpy=lambda ctx, node, v: v.reshape(ctx.dim(node.get("rows")), ctx.dim(node.get("cols")),
                                          order="F"),
     vjp=lambda g, out: (vec(g),),
+    jac=lambda out, d: d[0],
     text=lambda n: ["unvec(", (0, 0), f", {n.get('rows')}, {n.get('cols')})"],
     latex=lambda n: [r"\operatorname{vec}^{-1}\left(", (0, 0), r"\right)"],
     kind="linalg",

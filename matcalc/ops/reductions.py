@@ -9,7 +9,7 @@ from __future__ import annotations
 from ._base import (
     PREC_ATOM, Expr, as_expr, call_text, check_axis, defop, np, reduced_shape,
 )
-from .leaves import ones, size
+from .leaves import eye, ones, size
 
 
 def _spread(g: Expr, a: Expr, axis) -> Expr:
@@ -19,6 +19,63 @@ def _spread(g: Expr, a: Expr, axis) -> Expr:
     if axis == 0:
         return ones(a.rows, 1) @ g
     return g @ ones(1, a.cols)
+
+
+def _summing(a: Expr, axis) -> Expr | None:
+    """S with vec(sum(A, axis)) = S vec(A) (None for axis=None, where it is a plain column sum)."""
+    if axis == 0:
+        return kron(eye(a.cols), ones(1, a.rows))
+    if axis == 1:
+        return kron(ones(1, a.cols), eye(a.rows))
+    return None
+
+
+def _sum_jac(out, d):
+    if d[0] is None:
+        return None
+    s = _summing(out.args[0], out.get("axis"))
+    return sum(d[0], axis=0) if s is None else s @ d[0]
+
+
+def _grouping(a: Expr, axis) -> Expr:
+    """Σ with vec(𝟏𝟏ᵀ-sums broadcast back) = Σ vec(A): sums within each column (0) or row (1)."""
+    if axis == 0:
+        return kron(eye(a.cols), ones(a.rows, a.rows))
+    return kron(ones(a.cols, a.cols), eye(a.rows))
+
+
+def _is_vector_along(a: Expr, axis) -> bool:
+    return (axis == 0 and a.cols.is_one) or (axis == 1 and a.rows.is_one)
+
+
+def _softmax_jac(out, d):
+    if d[0] is None:
+        return None
+    a, axis = out.args[0], out.get("axis")
+    if _is_vector_along(a, axis):  # the familiar diag(s) − s sᵀ
+        s = vec(out)
+        return (diag(s) - s @ s.T) @ d[0]
+    dm = dvec(out)
+    return dm @ d[0] - dm @ _grouping(a, axis) @ dm @ d[0]
+
+
+def _log_softmax_jac(out, d):
+    if d[0] is None:
+        return None
+    a, axis = out.args[0], out.get("axis")
+    s = softmax(a, axis)
+    if _is_vector_along(a, axis):
+        return (eye(a.rows * a.cols) - ones(a.rows * a.cols, 1) @ vec(s).T) @ d[0]
+    return d[0] - _grouping(a, axis) @ dvec(s) @ d[0]
+
+
+def _lse_jac(out, d):
+    if d[0] is None:
+        return None
+    a, axis = out.args[0], out.get("axis")
+    if axis is None:
+        return vec(exp(a - out)).T @ d[0]
+    return _summing(a, axis) @ dvec(softmax(a, axis)) @ d[0]
 
 
 def _np_axis(axis):
@@ -39,6 +96,7 @@ SUM = defop(
     shape=lambda args, axis: reduced_shape(args[0], axis),
     numpy=lambda ctx, node, a: np.sum(a, axis=_np_axis(node.get("axis")), keepdims=True),
     vjp=lambda g, out: (_spread(g, out.args[0], out.get("axis")),),
+    jac=_sum_jac,
     text=call_text("sum", "axis"),
     latex=_sum_latex,
     prec=PREC_ATOM,
@@ -59,6 +117,7 @@ MEAN = defop(
     shape=lambda args, axis: reduced_shape(args[0], axis),
     numpy=lambda ctx, node, a: np.mean(a, axis=_np_axis(node.get("axis")), keepdims=True),
     vjp=lambda g, out: (_spread(g, out.args[0], out.get("axis")) / _count(out.args[0], out.get("axis")),),
+    jac=lambda out, d: None if d[0] is None else _sum_jac(out, d) / _count(out.args[0], out.get("axis")),
     text=call_text("mean", "axis"),
     latex=lambda n: [r"\operatorname{mean}\left(", (0, 0), r"\right)"],
     kind="reduction",
@@ -84,6 +143,7 @@ LOGSUMEXP = defop(
     shape=lambda args, axis: reduced_shape(args[0], axis),
     numpy=lambda ctx, node, a: _lse_np(a, node.get("axis")),
     vjp=_lse_vjp,
+    jac=_lse_jac,
     text=call_text("logsumexp", "axis"),
     latex=lambda n: [r"\operatorname{logsumexp}\left(", (0, 0), r"\right)"],
     kind="reduction",
@@ -101,6 +161,7 @@ SOFTMAX = defop(
     shape=lambda args, axis: args[0].shape,
     numpy=lambda ctx, node, a: _softmax_np(a, node.get("axis")),
     vjp=lambda g, out: (out * (g - sum(g * out, axis=out.get("axis"))),),
+    jac=_softmax_jac,
     text=call_text("softmax", "axis"),
     latex=lambda n: [r"\operatorname{softmax}\left(", (0, 0), r"\right)"],
     kind="reduction",
@@ -112,6 +173,7 @@ LOG_SOFTMAX = defop(
     shape=lambda args, axis: args[0].shape,
     numpy=lambda ctx, node, a: a - _lse_np(a, node.get("axis")),
     vjp=lambda g, out: (g - softmax(out.args[0], out.get("axis")) * sum(g, axis=out.get("axis")),),
+    jac=_log_softmax_jac,
     text=call_text("log_softmax", "axis"),
     latex=lambda n: [r"\log\operatorname{softmax}\left(", (0, 0), r"\right)"],
     kind="reduction",
@@ -145,5 +207,7 @@ def log_softmax(a, axis=0) -> Expr:
                      axis=check_axis("log_softmax", axis, False))
 
 
+from ._jac import dvec  # noqa: E402
 from .elementwise import exp  # noqa: E402  (elementwise imports nothing from here)
+from .linalg import diag, kron, vec  # noqa: E402
 

@@ -1,0 +1,531 @@
+"""Numerical verification of symbolic gradients by finite differences, in float64.
+
+``check(L, wrt)`` compares ``grad(L, wrt)`` with finite differences of ``evaluate(L, …)`` at a
+random point, by two methods:
+
+* directional: for a few random directions U with ‖U‖_F = 1, ⟨∇f, U⟩ against the 4-point stencil
+  (−f(x+2hU) + 8f(x+hU) − 8f(x−hU) + f(x−2hU)) / 12h, whose cost (4 evaluations per direction)
+  does not depend on the sizes;
+* full: the same stencil along every coordinate, entry by entry (small variables only).
+
+Step and tolerance. The stencil's truncation error is h⁴·f⁽⁵⁾/30 and its rounding error about
+1.5·ε·|f|/h, so its best step is near ε^(1/5) ≈ 1e-3 times the function's length scale; we take
+h = 1e-4 · max(1, max|x|), which leaves truncation far below rounding for length scales down to
+~0.01 while keeping the stencil (±2h) small enough that kinks and domain edges are rarely inside
+it. Values a and b (symbolic, numeric) agree when |a − b| ≤ atol' + rtol·max(|a|, |b|, scale)
+with rtol = 1e-6; scale is ‖∇f‖_F for a directional test (|⟨∇f, U⟩| ≤ ‖∇f‖_F) and max|∇f| for
+full differences, so a tiny component cannot fail on rounding noise alone, and
+atol' = 1e-10 + 100·ε·max|f|/h is the rounding floor of the stencil.
+
+Domains. Inputs that feed an op with a domain directly (log, sqrt → positive; divisors, norm →
+nonzero; relu, abs → away from 0; inv, det → well conditioned; logdet → det > 0) are sampled to
+satisfy it; positivity is pushed through sums and products. Every domain argument is then
+evaluated at each stencil point: a kink or sign crossed, a domain left, a non-finite value or a
+condition number above 1e8 rejects the point, and an argument closer to its edge than 100 times
+the largest change the stencil makes to it (10 for kinks) makes the point suspect. Rejected or
+suspect points are redrawn (up to ``tries``); a point that cannot be fixed gives a *skipped* row,
+never a pass or a fail. User-supplied values are used as given; nearness to an edge is noted.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .diff import grad, resolve_wrt
+from .dims import Dim, shape_str
+from .errors import MatcalcError, ShapeError
+from .evaluate import EvaluationError, bind, evaluate_many, resolve_dims, symbols_of
+from .expr import Expr, toposort
+from .ops import Matrix
+
+__all__ = ["CheckError", "CheckReport", "VariableCheck", "check", "substitute"]
+
+DEFAULT_DIMS = {"m": 3, "n": 4, "B": 5}
+METHODS = ("both", "directional", "full")
+REL_STEP, RTOL, ATOL = 1e-4, 1e-6, 1e-10
+NOISE = 100.0  # rounding of f, in units of ε·max|f|, that the stencil may amplify by 1/h
+MARGIN, KINK_MARGIN, COND_MAX = 100.0, 10.0, 1e8
+EPS = float(np.finfo(np.float64).eps)
+_SQUARE = ("invertible", "spd")
+_POSITIVE_THROUGH = {"matmul", "add", "mul", "div", "sum", "mean", "kron", "vec", "pow", "trace"}
+
+
+class CheckError(MatcalcError):
+    """Arguments that ``check`` cannot work with (unknown variable, non-scalar loss, bad dims)."""
+
+
+@dataclass(frozen=True)
+class VariableCheck:
+    """One method's verdict for one variable; passed is None when the test was skipped."""
+
+    variable: str
+    shape: tuple[int, int]
+    method: str
+    max_abs_error: float
+    max_rel_error: float
+    passed: bool | None
+    seed: int
+    step: float
+    tolerance: float
+    atol: float
+    evaluations: int
+    note: str = ""
+
+    @property
+    def status(self) -> str:
+        return {True: "PASS", False: "FAIL", None: "SKIPPED"}[self.passed]
+
+
+@dataclass
+class CheckReport:
+    """The rows of a gradient check, with the point (``values``) and gradients it used."""
+
+    expr: Expr
+    rows: list[VariableCheck]
+    dims: dict[str, int]
+    seed: int
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    gradients: dict[str, np.ndarray] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        return self.rows[i]
+
+    @property
+    def passed(self) -> bool | None:
+        """True if every row passed, False if any failed, None if none failed but some skipped."""
+        if any(r.passed is False for r in self.rows):
+            return False
+        return True if all(r.passed for r in self.rows) else None
+
+    def __str__(self) -> str:
+        from .printing import short
+
+        dims = ", ".join(f"{k}={v}" for k, v in self.dims.items()) or "none"
+        head = ["variable", "shape", "method", "max abs err", "max rel err", "step", "evals",
+                "result"]
+        body = [[r.variable, f"{r.shape[0]}×{r.shape[1]}", r.method, f"{r.max_abs_error:.2e}",
+                 f"{r.max_rel_error:.2e}", f"{r.step:.0e}", str(r.evaluations), r.status]
+                for r in self.rows]
+        widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
+        lines = [f"gradient check of {short(self.expr, 60)}  (seed {self.seed}; dims {dims})",
+                 "  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
+        for r, row in zip(self.rows, body):
+            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+            if r.note:
+                lines.append(f"    note: {r.note}")
+        if self.rows:
+            r = self.rows[0]
+            lines.append(f"agreement: |numeric − symbolic| ≤ atol + rtol·max(|numeric|, "
+                         f"|symbolic|, scale), rtol={r.tolerance:.0e}, atol={r.atol:.0e} "
+                         f"+ rounding floor")
+        lines += [f"note: {n}" for n in self.notes]
+        verdict = {True: "PASS", False: "FAIL", None: "SKIPPED"}[self.passed]
+        lines.append(f"overall: {verdict}")
+        return "\n".join(lines)
+
+
+def substitute(expr, mapping: dict):
+    """Rebuild expr (or a list of them) with each node in mapping replaced by its image."""
+    for old, new in mapping.items():
+        if not isinstance(old, Expr) or not isinstance(new, Expr):
+            raise CheckError("substitute: the mapping must send expressions to expressions")
+        if old.shape != new.shape:
+            raise ShapeError(f"substitute: cannot replace a {shape_str(old.shape)} node by a "
+                             f"{shape_str(new.shape)} one")
+    roots = list(expr) if isinstance(expr, (list, tuple)) else [expr]
+    memo: dict[int, Expr] = {}
+    for node in toposort(roots):
+        if node in mapping:
+            memo[id(node)] = mapping[node]
+            continue
+        args = tuple(memo[id(a)] for a in node.args)
+        same = all(x is y for x, y in zip(args, node.args))
+        memo[id(node)] = node if same else Expr.make(node.op, args, **dict(node.params))
+    out = [memo[id(r)] for r in roots]
+    return out if isinstance(expr, (list, tuple)) else out[0]
+
+
+class _Problem(Exception):
+    """The sample point is unusable; deps names the inputs whose redraw may help (None: any)."""
+
+    def __init__(self, message: str, deps: frozenset | None = None):
+        super().__init__(message)
+        self.deps = deps
+
+
+def _domain_items(expr: Expr, expand: dict[str, frozenset]) -> list[tuple]:
+    """(op name, kind, whole-array?, argument node, input names it depends on) per domain use."""
+    items = []
+    for node in toposort([expr]):
+        for i, kind in node.op.domain_of(node).items():
+            arg = node.args[i]
+            deps = frozenset().union(*[expand.get(n, {n}) for n in symbols_of(arg)])
+            whole = kind == "nonzero" and node.op.kind not in ("elementwise", "binary")
+            items.append((node.op.name, kind, whole, arg, deps))
+    return items
+
+
+def _edge_distance(kind: str, whole: bool, a: np.ndarray):
+    if kind in _SQUARE:
+        return float(np.linalg.svd(a, compute_uv=False)[-1])
+    if whole:
+        return float(np.linalg.norm(a))
+    return a if kind == "positive" else np.abs(a)
+
+
+class _Guard:
+    """Watches the domain arguments of one expression at a point and along its stencils."""
+
+    def __init__(self, items: list[tuple], base: list[np.ndarray]):
+        self.items, self.base = items, base
+        self.sign, self.dist, self.delta = [], [], []
+        for (op, kind, whole, _, deps), a in zip(items, base):
+            if not np.all(np.isfinite(a)):
+                raise _Problem(f"the argument of {op} is not finite", deps)
+            s = 0.0
+            if kind in _SQUARE:
+                s = np.linalg.slogdet(a)[0]
+                cond = np.linalg.cond(a)
+                if s == 0 or not cond < COND_MAX:
+                    raise _Problem(f"{op} needs a well-conditioned matrix "
+                                   f"(condition number {cond:.1e})", deps)
+                if kind == "spd" and s < 0:
+                    raise _Problem(f"{op} needs a matrix with positive determinant", deps)
+            elif kind == "positive" and not np.all(a > 0):
+                raise _Problem(f"{op} needs a positive argument", deps)
+            elif kind == "nonzero" and not (np.any(a) if whole else np.all(a)):
+                raise _Problem(f"{op} needs a nonzero argument", deps)
+            self.sign.append(s)
+            self.dist.append(_edge_distance(kind, whole, a))
+            self.delta.append(0.0)
+
+    def observe(self, arrays: list[np.ndarray]) -> None:
+        """Reject the point if a stencil point crosses a kink or leaves a domain."""
+        for i, ((op, kind, whole, _, deps), a0, a) in enumerate(zip(self.items, self.base, arrays)):
+            if not np.all(np.isfinite(a)):
+                raise _Problem(f"the argument of {op} is not finite within the stencil", deps)
+            d = np.abs(a - a0)
+            if kind in _SQUARE or whole:
+                self.delta[i] = max(self.delta[i], float(np.linalg.norm(d)))
+            else:
+                self.delta[i] = np.maximum(self.delta[i], d)
+            if kind in _SQUARE:
+                ok = np.linalg.slogdet(a)[0] == self.sign[i]
+            elif kind == "positive":
+                ok = np.all(a > 0)
+            elif whole:
+                ok = np.any(a)
+            else:
+                ok = np.array_equal(np.sign(a), np.sign(a0))
+            if not ok:
+                what = "a kink" if kind == "kink" else "the edge of its domain"
+                raise _Problem(f"the argument of {op} crosses {what} within the stencil", deps)
+
+    def near_edges(self) -> list[tuple[bool, str, frozenset]]:
+        """(worth a redraw?, message, deps) for arguments nearer their edge than the margin."""
+        out = []
+        for (op, kind, whole, _, deps), dist, delta in zip(self.items, self.dist, self.delta):
+            factor = KINK_MARGIN if kind == "kink" else MARGIN
+            if np.any(dist < factor * delta):
+                what = "a kink" if kind == "kink" else "the edge of its domain"
+                out.append((kind != "kink", f"the argument of {op} is near {what} (distance "
+                            f"{np.min(dist):.1e}; the stencil moves it by {np.max(delta):.1e})",
+                            deps))
+        return out
+
+
+def _bindings(expr: Expr, dims, values: dict, symbols: dict) -> tuple[dict, dict]:
+    """Dimension bindings (dims, or the defaults, updated from the values) and the user arrays."""
+    explicit = dims is not None
+    dims = dict(DEFAULT_DIMS if dims is None else dims)
+    for key, v in dims.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
+            raise CheckError(f"dimension {key} must be a positive integer, got {v!r}")
+    unknown = sorted(set(values) - set(symbols))
+    if unknown:
+        raise CheckError(f"values given for {', '.join(map(repr, unknown))}, which "
+                         f"{'is not an input' if len(unknown) == 1 else 'are not inputs'} of the "
+                         f"expression (its inputs are {', '.join(sorted(symbols)) or 'none'})")
+    given = {k: symbols[k] for k in values}
+    arrays, bound = bind(given, values, dims if explicit else None)
+    bindings = {**dims, **bound}
+    needed: dict[str, None] = {}
+    for node in toposort([expr]):
+        for d in list(node.shape) + [v for _, v in node.params if isinstance(v, Dim)]:
+            needed.update(dict.fromkeys(d.names))
+    missing = [k for k in needed if k not in bindings]
+    if missing:
+        raise CheckError(f"dimension {missing[0]} is not bound; pass dims={{'{missing[0]}': …}}")
+    return {k: int(bindings[k]) for k in needed}, arrays
+
+
+def _sampling_kinds(expr: Expr) -> dict[str, set[str]]:
+    """The domain kinds each input should be sampled for (direct arguments, positivity pushed)."""
+    kinds: dict[str, set[str]] = {}
+    for node in toposort([expr]):
+        for i, kind in node.op.domain_of(node).items():
+            stack = [(node.args[i], kind)]
+            while stack:
+                e, k = stack.pop()
+                name = e.op.name
+                if name == "symbol":
+                    kinds.setdefault(e.get("name"), set()).add(k)
+                elif name in ("transpose", "named"):
+                    stack.append((e.args[0], k))
+                elif k in ("positive", "nonzero") and name in _POSITIVE_THROUGH:
+                    stack.extend((a, "positive") for a in e.args)
+    return kinds
+
+
+def _sample(rng, kinds: set[str], shape: tuple[int, int]) -> np.ndarray:
+    r, c = shape
+    elementwise = kinds & {"positive", "nonzero", "kink"}
+    if kinds & set(_SQUARE) and r == c:
+        if elementwise:  # symmetric, positive entries, diagonally dominant: SPD and invertible
+            m = rng.uniform(0.5, 2.0, (r, r))
+            return (m + m.T) / 2 + 2 * r * np.eye(r)
+        if "spd" in kinds:
+            a = rng.standard_normal((r, r))
+            return a @ a.T / r + np.eye(r)
+        return np.eye(r) + rng.standard_normal((r, r)) * (0.2 / np.sqrt(r))
+    if "positive" in kinds:
+        return rng.uniform(0.5, 2.0, shape)
+    if "nonzero" in kinds:
+        return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 2.0, shape)
+    if "kink" in kinds:
+        return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.1, 1.0, shape)
+    return 0.5 * rng.standard_normal(shape)
+
+
+def _compare(sym: np.ndarray, num: np.ndarray, scale: float, floor: np.ndarray, rtol: float):
+    """(max abs error, max rel error, passed) for symbolic vs numeric values."""
+    err = np.abs(sym - num)
+    denom = np.maximum(np.maximum(np.abs(sym), np.abs(num)), scale)
+    rel = np.divide(err, denom, out=np.zeros_like(err), where=denom > 0)
+    ok = err <= floor + rtol * denom
+    return float(np.max(err)), float(np.max(rel)), bool(np.all(ok))
+
+
+@dataclass
+class _Plan:
+    """How to test one variable: the expression to perturb, the input to perturb, its domain."""
+
+    target: Expr
+    label: str
+    expr: Expr
+    var: str
+    items: list
+    shape: tuple[int, int]
+
+
+@dataclass
+class _Options:
+    methods: list[str]
+    directions: int
+    full_limit: int
+    rel_step: float
+    rtol: float
+    atol: float
+    seed: int
+
+
+class _Probe:
+    """f(x) for one plan: evaluates the plan's expression with its input set to x."""
+
+    def __init__(self, plan: _Plan, vals: dict, bindings: dict):
+        self.plan, self.vals, self.bindings = plan, vals, bindings
+        self.guard = None
+        self.guard = _Guard(plan.items, self._evaluate(vals[plan.var])[1])
+
+    def _evaluate(self, x: np.ndarray):
+        roots = [self.plan.expr] + [it[3] for it in self.plan.items]
+        try:
+            res = evaluate_many(roots, {**self.vals, self.plan.var: x}, self.bindings)
+        except EvaluationError as exc:
+            raise _Problem(str(exc)) from None
+        if not np.all(np.isfinite(res[0])):
+            raise _Problem("the expression is not finite within the stencil")
+        return float(res[0][0, 0]), res[1:]
+
+    def __call__(self, x: np.ndarray) -> float:
+        value, args = self._evaluate(x)
+        self.guard.observe(args)
+        return value
+
+
+def _stencil(f: _Probe, x0: np.ndarray, direction: np.ndarray, h: float, atol: float):
+    """The 4-point central difference of f along direction, and its rounding floor."""
+    fs = [f(x0 + k * h * direction) for k in (2, 1, -1, -2)]
+    num = (-fs[0] + 8 * fs[1] - 8 * fs[2] + fs[3]) / (12 * h)
+    return num, atol + NOISE * EPS * max(abs(v) for v in fs) / h
+
+
+def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray, rng, opt: _Options,
+                   grad_shape) -> list[VariableCheck]:
+    """The rows of one variable at one point (directional and/or full differences)."""
+    h = opt.rel_step * max(1.0, float(np.max(np.abs(x0))))
+    base = dict(variable=plan.label, shape=plan.shape, step=h, seed=opt.seed,
+                tolerance=opt.rtol, atol=opt.atol)
+    if grad_shape != plan.target.shape or g.shape != plan.shape:
+        note = (f"the symbolic gradient is {shape_str(grad_shape)} ({g.shape[0]}×{g.shape[1]}), "
+                f"the variable {shape_str(plan.target.shape)}")
+        return [VariableCheck(method=m, max_abs_error=np.nan, max_rel_error=np.nan, passed=False,
+                              evaluations=0, note=note, **base) for m in opt.methods]
+    size = plan.shape[0] * plan.shape[1]
+    todo, note = list(opt.methods), ""
+    if "full" in todo and size > opt.full_limit:
+        todo = ["directional"]
+        note = f"full differences skipped: {size} entries > full_limit={opt.full_limit}"
+        if opt.methods == ["full"]:
+            note += "; a directional test was run instead"
+    rows = []
+    for m in todo:
+        if m == "directional":
+            sym, num, floor = [], [], []
+            for _ in range(opt.directions):
+                u = rng.standard_normal(plan.shape)
+                u /= np.linalg.norm(u)
+                n, fl = _stencil(f, x0, u, h, opt.atol)
+                sym.append(float(np.sum(g * u)))
+                num.append(n)
+                floor.append(fl)
+            scale, evals = float(np.linalg.norm(g)), 4 * opt.directions
+        else:
+            num, floor = np.zeros(plan.shape), np.zeros(plan.shape)
+            for idx in np.ndindex(*plan.shape):
+                e = np.zeros(plan.shape)
+                e[idx] = 1.0
+                num[idx], floor[idx] = _stencil(f, x0, e, h, opt.atol)
+            sym, scale, evals = g, float(np.max(np.abs(g))), 4 * size
+        err, rel, ok = _compare(np.asarray(sym), np.asarray(num), scale, np.asarray(floor),
+                                opt.rtol)
+        rows.append(VariableCheck(method=m, max_abs_error=err, max_rel_error=rel, passed=ok,
+                                  evaluations=evals, note=note, **base))
+    return rows
+
+
+def _at_point(expr, grads, items, plans, vals, bindings, rng, opt):
+    """(rows, near-edge findings, gradient values) at one point; _Problem if it is unusable."""
+    roots = [expr] + grads + [it[3] for it in items] + [p.target for p in plans]
+    try:
+        out = evaluate_many(roots, vals, bindings)
+    except EvaluationError as exc:
+        raise _Problem(str(exc)) from None
+    k = len(grads)
+    gvals, xs = out[1:1 + k], out[1 + k + len(items):]
+    _Guard(items, out[1 + k:1 + k + len(items)])  # names the op whose domain is not met
+    if not np.all(np.isfinite(out[0])):
+        raise _Problem("the expression is not finite at the sample point")
+    for plan, g in zip(plans, gvals):
+        if not np.all(np.isfinite(g)):
+            raise _Problem(f"the gradient with respect to {plan.label} is not finite")
+    rows, soft = [], []
+    for plan, g, x0, gexpr in zip(plans, gvals, xs, grads):
+        f = _Probe(plan, {**vals, plan.var: x0}, bindings)
+        rows += _test_variable(plan, f, g, x0, rng, opt, gexpr.shape)
+        soft += [(redraw, msg, deps, plan.label) for redraw, msg, deps in f.guard.near_edges()]
+    return rows, soft, gvals
+
+
+def _plans(expr: Expr, targets: list[Expr], symbols: dict, bindings: dict) -> list[_Plan]:
+    """Symbols are perturbed in place; a named intermediate becomes a fresh input first."""
+    plans, taken = [], set(symbols)
+    for t in targets:
+        name, shape = t.get("name"), resolve_dims(t.shape, bindings)
+        if t.op.name == "symbol":
+            plans.append(_Plan(t, name, expr, name, _domain_items(expr, {}), shape))
+            continue
+        fresh = name + "_value"
+        while fresh in taken:
+            fresh += "_"
+        taken.add(fresh)
+        expr_v = substitute(expr, {t: Matrix(fresh, t.rows, t.cols)})
+        items = _domain_items(expr_v, {fresh: frozenset(symbols_of(t))})
+        plans.append(_Plan(t, name, expr_v, fresh, items, shape))
+    return plans
+
+
+def check(expr: Expr, wrt, dims: dict | None = None, seed: int = 0, values: dict | None = None,
+          method: str = "both", *, directions: int = 3, full_limit: int = 400,
+          rel_step: float = REL_STEP, rtol: float = RTOL, atol: float = ATOL,
+          tries: int = 50) -> CheckReport:
+    """Verify grad(expr, wrt) against finite differences of evaluate(expr) at a random point."""
+    if not isinstance(expr, Expr):
+        raise CheckError(f"check expects a matcalc expression, got {type(expr).__name__}")
+    if not expr.is_scalar:
+        raise CheckError(f"check needs a scalar (1×1) expression, got {shape_str(expr.shape)}")
+    if method not in METHODS:
+        raise CheckError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise CheckError(f"seed must be an integer, got {seed!r}")
+    if values is not None and not isinstance(values, dict):
+        raise CheckError(f"values must be a dict from input names to arrays, got "
+                         f"{type(values).__name__}")
+    nodes = toposort([expr])
+    ids = {id(n) for n in nodes}
+    targets: list[Expr] = []
+    for t in resolve_wrt(nodes, wrt):
+        if id(t) not in ids:
+            raise CheckError(f"{t.get('name')} does not occur in the expression")
+        if t not in targets:
+            targets.append(t)
+    symbols = symbols_of(expr)
+    bindings, user = _bindings(expr, dims, dict(values or {}), symbols)
+    grads = grad(expr, targets)
+    plans = _plans(expr, targets, symbols, bindings)
+    items = _domain_items(expr, {})
+    kinds = _sampling_kinds(expr)
+    sampled = frozenset(symbols) - frozenset(user)
+    opt = _Options(["directional", "full"] if method == "both" else [method], directions,
+                   full_limit, rel_step, rtol, atol, int(seed))
+
+    rng = np.random.default_rng(seed)
+    found = fallback = problem = None
+    redraws: list[str] = []
+    for k in range(max(1, tries)):
+        vals = dict(user)
+        for name in sorted(sampled):
+            shape = resolve_dims(symbols[name].shape, bindings)
+            vals[name] = _sample(rng, kinds.get(name, set()), shape)
+        try:
+            rows, soft, gvals = _at_point(expr, grads, items, plans, vals, bindings, rng, opt)
+        except _Problem as p:
+            problem = p
+            redraws.append(str(p))
+            if not sampled or (p.deps is not None and not p.deps & sampled):
+                break  # redrawing the sampled inputs cannot help
+            continue
+        worth = [s for s in soft if s[0] and s[2] & sampled]
+        if worth and k + 1 < tries:
+            fallback = fallback or (rows, soft, gvals, vals)
+            redraws.append(worth[0][1])
+            continue
+        found = (rows, soft, gvals, vals)
+        break
+    found = found or fallback
+    if found is None:
+        after = f" after {len(redraws)} draws" if len(redraws) > 1 else ""
+        reason = f"skipped: the domain could not be met{after}: {problem}"
+        rows = [VariableCheck(variable=p.label, shape=p.shape, method=m, max_abs_error=np.nan,
+                              max_rel_error=np.nan, passed=None, seed=opt.seed, step=np.nan,
+                              tolerance=rtol, atol=atol, evaluations=0, note=reason)
+                for p in plans for m in opt.methods]
+        return CheckReport(expr, rows, bindings, opt.seed)
+    rows, soft, gvals, vals = found
+    for _, msg, _, label in soft:
+        rows = [replace(r, note="; ".join(filter(None, [r.note, msg])))
+                if r.variable == label else r for r in rows]
+    notes = [f"the point was redrawn {len(redraws)} time(s); first reason: {redraws[0]}"] \
+        if redraws else []
+    gradients = {p.label: g for p, g in zip(plans, gvals)}
+    return CheckReport(expr, rows, bindings, opt.seed, vals, gradients, notes)
