@@ -16,6 +16,8 @@ from .printing import program_text, to_latex, to_text
 from .diff import grad, hessian, hvp, jacobian, vjp
 from .ops import cotangent, elementwise, ones
 from .simplify import simplify
+from .parse import parse, parse_program
+from .verify import CheckReport, check, substitute
 
 __version__ = "0.1.0"
 
@@ -27,5 +29,5 @@ __all__ = [
     "logsumexp", "matmul", "mean", "named", "norm", "ones", "power", "program_text", "relu",
     "sigmoid", "sign", "softmax", "softplus", "sqrt", "step", "sum", "tanh", "to_latex",
     "to_text", "toposort", "trace", "transpose", "vec", "zeros",
-    "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
+    "parse", "parse_program", "CheckReport", "check", "substitute", "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
 ]

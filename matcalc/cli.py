@@ -87,10 +87,10 @@ def cmd_grad(args) -> int:
 def _run_check(result, names, dims_text, seed) -> int:
     from .verify import check
 
-    report = check(result, names, dims=parse_int_bindings(dims_text, "--check"), seed=seed)
+    report = check(result, names, dims=parse_int_bindings(dims_text, "--check") or None, seed=seed)
     print()
     print(report)
-    return 0 if report.passed else 1
+    return 1 if report.passed is False else 0
 
 
 def cmd_check(args) -> int:

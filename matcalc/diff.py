@@ -20,7 +20,11 @@ def _variables(nodes: list[Expr]) -> dict[str, Expr]:
     out: dict[str, Expr] = {}
     for node in nodes:
         if node.op.name in ("symbol", "named"):
-            out.setdefault(node.get("name"), node)
+            name = node.get("name")
+            if out.setdefault(name, node) is not node:
+                raise DifferentiationError(
+                    f"the name {name!r} stands for two different things in this expression "
+                    f"({out[name]!r} and {node!r}); differentiate by the node itself")
     return out
 
 

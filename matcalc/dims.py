@@ -29,6 +29,11 @@ class Dim:
         return f"Dim({self})"
 
     @property
+    def text(self) -> str:
+        """The input-language spelling: ``m*n`` for a product."""
+        return str(self).replace("·", "*")
+
+    @property
     def is_one(self) -> bool:
         return self.coef == 1 and not self.names
 
@@ -37,7 +42,7 @@ class Dim:
         return not self.names
 
     def __mul__(self, other: "Dim") -> "Dim":
-        return Dim(self.coef * other.coef, tuple(sorted(self.names + other.names)))
+        return Dim(self.coef * other.coef, tuple(sorted(self.names + other.names, key=_order)))
 
     def value(self, bindings: dict[str, int]) -> int:
         out = self.coef
@@ -50,6 +55,11 @@ class Dim:
         if self.is_int:
             return self.coef
         return str(self)
+
+
+def _order(name: str):
+    # lower-case names first, so products read m·B and m·n as in the Matrix Cookbook
+    return (name[:1].isupper(), name)
 
 
 ONE = Dim(1)
@@ -75,7 +85,7 @@ def dim(x: "int | str | Dim") -> Dim:
         for p in parts:
             if p.isdigit() and int(p) > 0:
                 out = out * Dim(int(p))
-            elif _NAME.match(p):
+            elif _NAME.fullmatch(p):
                 out = out * Dim(1, (p,))
             else:
                 raise InputError(f"invalid dimension {x!r}: use a positive integer or a name like 'm'")
@@ -87,4 +97,5 @@ Shape = tuple[Dim, Dim]
 
 
 def shape_str(shape: Shape) -> str:
-    return f"{shape[0]}×{shape[1]}"
+    """``m×n``; products are parenthesised: ``(m·B)×(m·n)``."""
+    return "×".join(f"({d})" if len(d.names) + (d.coef != 1) > 1 else str(d) for d in shape)

@@ -21,7 +21,7 @@ class ParseError(MatcalcError):
         if line is not None and column is not None:
             text = f"{message} (line {line}, column {column})"
             if source is not None:
-                lines = source.splitlines() or [""]
+                lines = source.split("\n")
                 if 1 <= line <= len(lines):
                     src_line = lines[line - 1]
                     if len(src_line) > 120:  # keep the caret next to the offending spot

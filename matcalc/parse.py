@@ -187,14 +187,15 @@ class _Program:
         return v.kind == "dim" or (v.kind == "num" and isinstance(v.value, int) and v.value > 0)
 
     def dim(self, v: _Val):
+        """The Dim of a dimension-like value."""
         return v.value[0] if v.kind == "dim" else dim(v.value)
 
     def arg(self, fname: str, kind: str, v: _Val, at) -> Any:
         """Convert one call argument according to its parameter kind."""
         if kind == "expr":
             return self.expr(v)
-        if kind == "dim":
-            if self.dimlike(v):
+        if kind == "dim":  # here a name is always a dimension, even if a matrix shares it
+            if self.dimlike(v) or (v.kind == "name" and v.value != "None"):
                 return self.dim(v)
             raise self.error(ParseError, f"{fname}: a dimension must be a name like m or a "
                                          f"positive integer, got {v.describe()}", at)

@@ -30,6 +30,7 @@ never a pass or a fail. User-supplied values are used as given; nearness to an e
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -50,7 +51,8 @@ NOISE = 100.0  # rounding of f, in units of ε·max|f|, that the stencil may amp
 MARGIN, KINK_MARGIN, COND_MAX = 100.0, 10.0, 1e8
 EPS = float(np.finfo(np.float64).eps)
 _SQUARE = ("invertible", "spd")
-_POSITIVE_THROUGH = {"matmul", "add", "mul", "div", "sum", "mean", "kron", "vec", "pow", "trace"}
+_POSITIVE_THROUGH = {"matmul", "add", "mul", "div", "sum", "mean", "kron", "vec", "pow", "trace",
+                     "relu", "sqrt"}
 
 
 class CheckError(MatcalcError):
@@ -59,7 +61,11 @@ class CheckError(MatcalcError):
 
 @dataclass(frozen=True)
 class VariableCheck:
-    """One method's verdict for one variable; passed is None when the test was skipped."""
+    """One method's verdict for one variable; passed is None when the test was skipped.
+
+    ``step`` is h, ``tolerance`` is rtol, and ``evaluations`` counts the evaluations of the
+    expression at the perturbed points of this test's stencils.
+    """
 
     variable: str
     shape: tuple[int, int]
@@ -107,14 +113,26 @@ class CheckReport:
             return False
         return True if all(r.passed for r in self.rows) else None
 
+    def summary(self) -> str:
+        """One line: the verdict, the methods used and the worst relative error."""
+        verdict = {True: "PASS", False: "FAIL", None: "SKIPPED"}[self.passed]
+        methods = " + ".join(dict.fromkeys(r.method for r in self.rows))
+        errs = [r.max_rel_error for r in self.rows if not np.isnan(r.max_rel_error)]
+        worst = f"; max rel error {max(errs):.1e}" if errs else ""
+        return f"{verdict} ({methods}{worst})"
+
     def __str__(self) -> str:
         from .printing import short
 
-        dims = ", ".join(f"{k}={v}" for k, v in self.dims.items()) or "none"
+        dims = ", ".join(f"{k}={v}" for k, v in sorted(self.dims.items())) or "none"
+
+        def num(x: float, fmt: str) -> str:
+            return "—" if np.isnan(x) else format(x, fmt)
+
         head = ["variable", "shape", "method", "max abs err", "max rel err", "step", "evals",
                 "result"]
-        body = [[r.variable, f"{r.shape[0]}×{r.shape[1]}", r.method, f"{r.max_abs_error:.2e}",
-                 f"{r.max_rel_error:.2e}", f"{r.step:.0e}", str(r.evaluations), r.status]
+        body = [[r.variable, f"{r.shape[0]}×{r.shape[1]}", r.method, num(r.max_abs_error, ".2e"),
+                 num(r.max_rel_error, ".2e"), num(r.step, ".0e"), str(r.evaluations), r.status]
                 for r in self.rows]
         widths = [max(len(row[i]) for row in [head] + body) for i in range(len(head))]
         lines = [f"gradient check of {short(self.expr, 60)}  (seed {self.seed}; dims {dims})",
@@ -269,8 +287,9 @@ def _bindings(expr: Expr, dims, values: dict, symbols: dict) -> tuple[dict, dict
     return {k: int(bindings[k]) for k in needed}, arrays
 
 
-def _sampling_kinds(expr: Expr) -> dict[str, set[str]]:
-    """The domain kinds each input should be sampled for (direct arguments, positivity pushed)."""
+def _sampling_kinds(expr: Expr, push: bool) -> dict[str, set[str]]:
+    """The domain kinds each input is sampled for: direct arguments, and with push, positivity
+    pushed down through sums and products (so that log(W @ X) gets positive W and X)."""
     kinds: dict[str, set[str]] = {}
     for node in toposort([expr]):
         for i, kind in node.op.domain_of(node).items():
@@ -282,12 +301,13 @@ def _sampling_kinds(expr: Expr) -> dict[str, set[str]]:
                     kinds.setdefault(e.get("name"), set()).add(k)
                 elif name in ("transpose", "named"):
                     stack.append((e.args[0], k))
-                elif k in ("positive", "nonzero") and name in _POSITIVE_THROUGH:
+                elif push and k in ("positive", "nonzero") and name in _POSITIVE_THROUGH:
                     stack.extend((a, "positive") for a in e.args)
     return kinds
 
 
 def _sample(rng, kinds: set[str], shape: tuple[int, int]) -> np.ndarray:
+    """Random values of the given shape that satisfy the given domain kinds."""
     r, c = shape
     elementwise = kinds & {"positive", "nonzero", "kink"}
     if kinds & set(_SQUARE) and r == c:
@@ -344,7 +364,6 @@ class _Probe:
 
     def __init__(self, plan: _Plan, vals: dict, bindings: dict):
         self.plan, self.vals, self.bindings = plan, vals, bindings
-        self.guard = None
         self.guard = _Guard(plan.items, self._evaluate(vals[plan.var])[1])
 
     def _evaluate(self, x: np.ndarray):
@@ -468,7 +487,9 @@ def check(expr: Expr, wrt, dims: dict | None = None, seed: int = 0, values: dict
         raise CheckError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise CheckError(f"seed must be an integer, got {seed!r}")
-    if values is not None and not isinstance(values, dict):
+    if isinstance(directions, bool) or not isinstance(directions, int) or directions < 1:
+        raise CheckError(f"directions must be a positive integer, got {directions!r}")
+    if values is not None and not isinstance(values, Mapping):
         raise CheckError(f"values must be a dict from input names to arrays, got "
                          f"{type(values).__name__}")
     nodes = toposort([expr])
@@ -484,7 +505,7 @@ def check(expr: Expr, wrt, dims: dict | None = None, seed: int = 0, values: dict
     grads = grad(expr, targets)
     plans = _plans(expr, targets, symbols, bindings)
     items = _domain_items(expr, {})
-    kinds = _sampling_kinds(expr)
+    kinds = _sampling_kinds(expr, push=False)
     sampled = frozenset(symbols) - frozenset(user)
     opt = _Options(["directional", "full"] if method == "both" else [method], directions,
                    full_limit, rel_step, rtol, atol, int(seed))
@@ -501,6 +522,7 @@ def check(expr: Expr, wrt, dims: dict | None = None, seed: int = 0, values: dict
             rows, soft, gvals = _at_point(expr, grads, items, plans, vals, bindings, rng, opt)
         except _Problem as p:
             problem = p
+            kinds = _sampling_kinds(expr, push=True)  # from now on, push positivity down
             redraws.append(str(p))
             if not sampled or (p.deps is not None and not p.deps & sampled):
                 break  # redrawing the sampled inputs cannot help
@@ -522,7 +544,9 @@ def check(expr: Expr, wrt, dims: dict | None = None, seed: int = 0, values: dict
                 for p in plans for m in opt.methods]
         return CheckReport(expr, rows, bindings, opt.seed)
     rows, soft, gvals, vals = found
-    for _, msg, _, label in soft:
+    for redraw, msg, deps, label in soft:
+        if not redraw and not deps & frozenset(user):
+            continue  # a kink near a random point is harmless: the stencil does not cross it
         rows = [replace(r, note="; ".join(filter(None, [r.note, msg])))
                 if r.variable == label else r for r in rows]
     notes = [f"the point was redrawn {len(redraws)} time(s); first reason: {redraws[0]}"] \

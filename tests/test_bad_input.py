@@ -119,6 +119,8 @@ BAD = [
     ("eye(-3)", ParseError, ["eye", "got -3"]),
     ("eye(W @ X)", ParseError, ["eye", "dimension"]),
     ("ones(m, None)", ParseError, ["ones", "dimension"]),
+    ("m * n", UnknownNameError, ["'m' is a dimension", "column 1"]),
+    ("W * m * n", UnknownNameError, ["'m'", "column 5"]),
     # shapes
     ("W @ W", ShapeError, ["cannot multiply", "m×n", "line 1, column 3"]),
     ("W + X", ShapeError, ["cannot add", "column 3"]),

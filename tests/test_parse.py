@@ -109,6 +109,9 @@ PROGRAMS = [
      lambda: V["W"] @ V["X"] + V["b"]),
     ("Y = W;;; Y\t*\t2;", lambda: 2 * V["W"]),
     ("sum(\n  W,\n  axis=0,\n)", lambda: V["W"].sum(axis=0, keepdims=True)),
+    ("ones(m * n, 1).T @ vec(W)", lambda: V["W"].sum().reshape(1, 1)),
+    ("unvec(vec(W), m, n) - W", lambda: np.zeros((3, 4))),
+    ("size(2 * m * n) * W", lambda: 24 * V["W"]),
 ]
 
 
@@ -230,6 +233,17 @@ def test_shapes_forms():
     assert e.shape == (matcalc.dim("m"), matcalc.dim(4))
     e = parse("W @ W", {"W": (3, 3)})
     assert e.shape == (matcalc.dim(3), matcalc.dim(3))
+
+
+def test_product_dimensions():
+    e = parse("ones(m * n, 1) + vec(W)", SHAPES)
+    assert e.shape == parse("vec(W)", SHAPES).shape
+    assert parse("eye(2 * m) @ kron(ones(2, 1), b)", SHAPES).shape[0] == matcalc.dim("2*m")
+
+
+def test_dimension_names_in_calls_are_not_symbols():
+    shapes = {"n": (1, 1), "W": ("n", "n")}
+    assert parse("eye(n) @ W * n", shapes).shape == (matcalc.dim("n"), matcalc.dim("n"))
 
 
 def test_shape_error_keeps_class_and_position():

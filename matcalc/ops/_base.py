@@ -60,7 +60,7 @@ def require_square(opname: str, a: Expr) -> Shape:
 
 def check_axis(opname: str, axis, allow_none: bool = True):
     allowed = (None, 0, 1) if allow_none else (0, 1)
-    if isinstance(axis, bool) or axis not in allowed:
+    if isinstance(axis, bool) or not (axis is None or type(axis) is int) or axis not in allowed:
         options = "None, 0 or 1" if allow_none else "0 or 1"
         raise InputError(f"{opname}: axis must be {options}, got {axis!r}")
     return axis

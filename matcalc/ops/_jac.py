@@ -59,7 +59,7 @@ COMMUTATION = defop(
     "commutation", 0,
     shape=lambda args, rows, cols: (rows * cols, rows * cols),
     numpy=lambda ctx, node: _commutation_np(ctx.dim(node.get("rows")), ctx.dim(node.get("cols"))),
-    text=lambda n: [f"commutation({n.get('rows')}, {n.get('cols')})"],
+    text=lambda n: [f"commutation({n.get('rows').text}, {n.get('cols').text})"],
     latex=lambda n: [f"K_{{{n.get('rows')},{n.get('cols')}}}"],
     kind="leaf",
     doc="The commutation matrix K with vec(Aᵀ) = K vec(A) for an m×n A (Magnus & Neudecker).",

@@ -14,7 +14,7 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
 
 
 def _check_name(name, what: str) -> str:
-    if not isinstance(name, str) or not _IDENT.match(name) or keyword.iskeyword(name):
+    if not isinstance(name, str) or not _IDENT.fullmatch(name) or keyword.iskeyword(name):
         raise InputError(f"{what} name must be an identifier like 'W' or 'W_hh', got {name!r}")
     return name
 
@@ -69,7 +69,8 @@ CONST = defop(
     numpy=lambda ctx, node: np.full((1, 1), float(node.get("value"))),
     text=lambda n: [_number_text(n.get("value"))],
     latex=lambda n: [_number_text(n.get("value"))],
-    prec=lambda n: PREC_NEG if n.get("value") < 0 else PREC_ATOM,
+    # just below an atom, so that a transposed number prints as (2).T, not 2.T
+    prec=lambda n: PREC_NEG if n.get("value") < 0 else PREC_ATOM - 1,
     kind="leaf",
     doc="A numeric constant (1×1).",
 )
@@ -80,6 +81,8 @@ def const(value) -> Expr:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InputError(f"a constant must be a real number, got {value!r}")
     value = float(value) if isinstance(value, (float, np.floating)) else int(value)
+    if isinstance(value, int) and abs(value) > 2**53:
+        value = float(value) if abs(value) < 1e308 else math.inf
     if isinstance(value, float):
         if not math.isfinite(value):
             raise InputError(f"a constant must be finite, got {value!r}")
@@ -92,7 +95,7 @@ EYE = defop(
     "eye", 0,
     shape=lambda args, n: (n, n),
     numpy=lambda ctx, node: np.eye(ctx.dim(node.get("n"))),
-    text=lambda n: [f"eye({n.get('n')})"],
+    text=lambda n: [f"eye({n.get('n').text})"],
     latex=lambda n: [f"I_{{{n.get('n')}}}"],
     kind="leaf",
     doc="The n×n identity matrix.",
@@ -108,7 +111,7 @@ ONES = defop(
     "ones", 0,
     shape=lambda args, rows, cols: (rows, cols),
     numpy=lambda ctx, node: np.ones((ctx.dim(node.get("rows")), ctx.dim(node.get("cols")))),
-    text=lambda n: [f"ones({n.get('rows')}, {n.get('cols')})"],
+    text=lambda n: [f"ones({n.get('rows').text}, {n.get('cols').text})"],
     latex=lambda n: [r"\mathbf{1}" if n.get("cols").is_one or n.get("rows").is_one
                      else rf"\mathbf{{1}}_{{{n.get('rows')} \times {n.get('cols')}}}"],
     kind="leaf",
@@ -119,7 +122,7 @@ ZEROS = defop(
     "zeros", 0,
     shape=lambda args, rows, cols: (rows, cols),
     numpy=lambda ctx, node: np.zeros((ctx.dim(node.get("rows")), ctx.dim(node.get("cols")))),
-    text=lambda n: [f"zeros({n.get('rows')}, {n.get('cols')})"],
+    text=lambda n: [f"zeros({n.get('rows').text}, {n.get('cols').text})"],
     latex=lambda n: [r"\mathbf{0}"],
     kind="leaf",
     doc="The all-zeros matrix.",
@@ -140,7 +143,7 @@ SIZE = defop(
     "size", 0,
     shape=lambda args, d: (ONE, ONE),
     numpy=lambda ctx, node: np.full((1, 1), float(ctx.dim(node.get("d")))),
-    text=lambda n: [f"size({n.get('d')})"],
+    text=lambda n: [f"size({n.get('d').text})"],
     latex=lambda n: [str(n.get("d"))],
     kind="leaf",
     doc="The value of a dimension, as a 1×1 constant (used by mean and its gradient).",

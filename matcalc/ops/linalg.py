@@ -199,7 +199,7 @@ UNVEC = defop(
                                          order="F"),
     vjp=lambda g, out: (vec(g),),
     jac=lambda out, d: d[0],
-    text=lambda n: ["unvec(", (0, 0), f", {n.get('rows')}, {n.get('cols')})"],
+    text=lambda n: ["unvec(", (0, 0), f", {n.get('rows').text}, {n.get('cols').text})"],
     latex=lambda n: [r"\operatorname{vec}^{-1}\left(", (0, 0), r"\right)"],
     kind="linalg",
     doc="The inverse of vec: fold an (m·n)×1 column into m×n, column by column.",
@@ -231,12 +231,18 @@ def kron(a, b) -> Expr:
 
 def kron_contract_left(g, b, shape) -> Expr:
     """The A-shaped contraction of G's blocks with B (VJP of kron with respect to A)."""
-    return Expr.make(KRON_CONTRACT_LEFT, (g, b), rows=shape[0], cols=shape[1])
+    from ..dims import dim
+
+    return Expr.make(KRON_CONTRACT_LEFT, (as_expr(g), as_expr(b)), rows=dim(shape[0]),
+                     cols=dim(shape[1]))
 
 
 def kron_contract_right(g, a, shape) -> Expr:
     """The B-shaped contraction of G's blocks with A (VJP of kron with respect to B)."""
-    return Expr.make(KRON_CONTRACT_RIGHT, (g, a), rows=shape[0], cols=shape[1])
+    from ..dims import dim
+
+    return Expr.make(KRON_CONTRACT_RIGHT, (as_expr(g), as_expr(a)), rows=dim(shape[0]),
+                     cols=dim(shape[1]))
 
 
 def unvec(v, rows, cols) -> Expr:
