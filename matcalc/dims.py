@@ -6,6 +6,7 @@ product of names with the same integer coefficient. ``m`` and ``n`` are never as
 
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass
 
@@ -72,7 +73,10 @@ def dim(x: "int | str | Dim") -> Dim:
     if isinstance(x, bool):
         raise InputError(f"a dimension must be a positive integer or a name, not {x!r}")
     if isinstance(x, int) or (hasattr(x, "__index__") and not isinstance(x, str)):
-        n = int(x.__index__()) if not isinstance(x, int) else x
+        try:
+            n = int(x.__index__()) if not isinstance(x, int) else x
+        except (TypeError, ValueError):
+            raise InputError(f"a dimension must be a positive integer or a name, not {x!r}") from None
         if n <= 0:
             raise InputError(f"a dimension must be a positive integer or a name, not {n}")
         return Dim(n)
@@ -85,7 +89,7 @@ def dim(x: "int | str | Dim") -> Dim:
         for p in parts:
             if p.isdigit() and int(p) > 0:
                 out = out * Dim(int(p))
-            elif _NAME.fullmatch(p):
+            elif _NAME.fullmatch(p) and not keyword.iskeyword(p):
                 out = out * Dim(1, (p,))
             else:
                 raise InputError(f"invalid dimension {x!r}: use a positive integer or a name like 'm'")

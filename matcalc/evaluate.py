@@ -20,7 +20,10 @@ def _as_array(name: str, value, declared) -> np.ndarray:
     if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
         raise DimensionBindingError(f"value of {name} must be numeric, got {type(value).__name__}")
     if isinstance(value, numbers.Real):
-        arr = np.full((1, 1), float(value))
+        try:
+            arr = np.full((1, 1), float(value))
+        except OverflowError:
+            raise DimensionBindingError(f"value of {name} is too large for float64") from None
     else:
         try:
             arr = np.asarray(value)
@@ -90,6 +93,9 @@ def bind(symbols: dict[str, Expr], values: Mapping, dims: Mapping | None = None)
         if name not in values:
             raise DimensionBindingError(f"no value given for {name} ({shape_str(sym.shape)})")
         arr = _as_array(name, values[name], sym.shape)
+        if 0 in arr.shape:
+            raise DimensionBindingError(f"value of {name} is empty (shape {arr.shape}); "
+                                        f"dimensions are positive")
         for axis, d in enumerate(sym.shape):
             n = arr.shape[axis]
             what = "rows" if axis == 0 else "columns"

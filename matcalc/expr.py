@@ -18,6 +18,7 @@ from .errors import InputError
 
 # Precedence levels shared by the text and LaTeX printers (higher binds tighter).
 PREC_ADD = 10  # + and -
+PREC_HAD = 15  # the Hadamard product in LaTeX: looser than juxtaposition, so A (B ⊙ C) keeps parentheses
 PREC_MUL = 20  # @, * and /
 PREC_NEG = 30  # unary minus
 PREC_POW = 40  # **
@@ -104,10 +105,17 @@ class Expr:
             return node
         shape = op.shape(args, **params)
         node = object.__new__(Expr)
-        node.op, node.args, node.params, node.shape = op, args, ptuple, shape
-        node._hash = hash(key)
+        for attr, value in (("op", op), ("args", args), ("params", ptuple), ("shape", shape),
+                            ("_hash", hash(key))):
+            object.__setattr__(node, attr, value)
         Expr._table[key] = node
         return node
+
+    def __setattr__(self, name, value):
+        raise AttributeError("matcalc expressions are immutable (nodes are shared)")
+
+    def __delattr__(self, name):
+        raise AttributeError("matcalc expressions are immutable (nodes are shared)")
 
     # identity semantics: hash-consing makes structural equality identity
     def __hash__(self) -> int:

@@ -34,8 +34,8 @@ def _render(root: Expr, template_of, prec_of, open_paren: str, close_paren: str,
             if isinstance(piece, str):
                 stack.append(piece)
             else:
-                index, child_prec = piece
-                stack.append((node.args[index], child_prec))
+                which, child_prec = piece  # an argument index, or a node built by the template
+                stack.append((node.args[which] if isinstance(which, int) else which, child_prec))
     return "".join(out)
 
 
@@ -83,24 +83,33 @@ def short(expr: Expr, limit: int = 60) -> str:
             stack.extend([")", (node, 0), "("])
             continue
         for piece in reversed(node.op.text(node)):
-            stack.append(piece if isinstance(piece, str) else (node.args[piece[0]], piece[1]))
+            if isinstance(piece, str):
+                stack.append(piece)
+            else:
+                which, child_prec = piece
+                stack.append((node.args[which] if isinstance(which, int) else which, child_prec))
     text = "".join(out)
     if stack or len(text) > limit:
         text = text[: max(limit - 1, 1)] + "…"
     return text
 
 
-def to_latex(expr: Expr) -> str:
-    """LaTeX for expr, from each op's LaTeX template (falls back to its text template)."""
+def to_latex(expr: Expr, style=None, **options) -> str:
+    """LaTeX for expr from each op's LaTeX template, in the given style (see LatexStyle)."""
+    from .latexnames import latex_name
+    from .latexstyle import make_style, style as current, using
+
+    chosen = make_style(style or current(), **options)
 
     def template(n: Expr):
         return n.op.latex(n) if n.op.latex is not None else n.op.text(n)
 
-    return _render(expr, template, lambda n: n.op.precedence(n, latex=True), r"\left(", r"\right)",
-                   lambda n: _latex_name(n.get("name")) if n.op.name == "named" else None)
+    def named(n: Expr):
+        if n.op.name != "named":
+            return None
+        return latex_name(n.get("name"), bold=chosen.bold_vectors and n.cols.is_one
+                          and not n.rows.is_one)
 
-
-def _latex_name(name: str) -> str:
-    from .latexnames import latex_name
-
-    return latex_name(name)
+    with using(chosen):
+        return _render(expr, template, lambda n: n.op.precedence(n, latex=True), r"\left(",
+                       r"\right)", named)

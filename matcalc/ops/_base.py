@@ -60,6 +60,8 @@ def require_square(opname: str, a: Expr) -> Shape:
 
 def check_axis(opname: str, axis, allow_none: bool = True):
     allowed = (None, 0, 1) if allow_none else (0, 1)
+    if isinstance(axis, np.integer):
+        axis = int(axis)
     if isinstance(axis, bool) or not (axis is None or type(axis) is int) or axis not in allowed:
         options = "None, 0 or 1" if allow_none else "0 or 1"
         raise InputError(f"{opname}: axis must be {options}, got {axis!r}")
@@ -72,6 +74,30 @@ def reduced_shape(a: Expr, axis) -> Shape:
     if axis == 0:
         return (ONE, a.cols)
     return (a.rows, ONE)
+
+
+def dim_latex(d: Dim) -> str:
+    """A dimension in LaTeX: n, 2n, m B (a product)."""
+    from ..latexnames import latex_name
+
+    parts = [str(d.coef)] if d.coef != 1 or not d.names else []
+    return " ".join(parts + [latex_name(n) for n in d.names])
+
+
+def number_latex(v) -> str:
+    """A constant in LaTeX: 2, 0.5, 1.5 \\times 10^{-8}."""
+    text = str(v) if isinstance(v, int) else repr(float(v))
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        exp = str(int(exp))
+        return (f"10^{{{exp}}}" if mantissa in ("1", "1.0") else
+                f"{mantissa} \\times 10^{{{exp}}}")
+    return text
+
+
+def sup(s: str) -> str:
+    """A superscript group: ^{...}."""
+    return "^{" + s + "}"
 
 
 def defop(name: str, arity: int, **fields) -> Op:
@@ -100,6 +126,7 @@ def call_text(fname: str, *keywords: str):
 
 __all__ = [
     "Dim", "Expr", "InputError", "ONE", "PREC_ATOM", "Shape", "ShapeError", "as_expr",
-    "broadcast_shape", "call_text", "check_axis", "defop", "describe", "dim", "np",
+    "broadcast_shape", "call_text", "check_axis", "defop", "describe", "dim", "dim_latex", "np",
+    "number_latex", "sup",
     "reduced_shape", "require_square", "shape_str",
 ]

@@ -7,7 +7,7 @@ are the forward-mode twins of the VJP rules; they give Jacobians and Hessians in
 
 from __future__ import annotations
 
-from ._base import ONE, Expr, defop, np
+from ._base import ONE, Expr, defop, dim_latex, np
 from .leaves import eye, ones
 
 
@@ -60,7 +60,7 @@ COMMUTATION = defop(
     shape=lambda args, rows, cols: (rows * cols, rows * cols),
     numpy=lambda ctx, node: _commutation_np(ctx.dim(node.get("rows")), ctx.dim(node.get("cols"))),
     text=lambda n: [f"commutation({n.get('rows').text}, {n.get('cols').text})"],
-    latex=lambda n: [f"K_{{{n.get('rows')},{n.get('cols')}}}"],
+    latex=lambda n: ["K_{" + dim_latex(n.get("rows")) + "," + dim_latex(n.get("cols")) + "}"],
     kind="leaf",
     doc="The commutation matrix K with vec(Aᵀ) = K vec(A) for an m×n A (Magnus & Neudecker).",
 )
@@ -68,6 +68,9 @@ COMMUTATION = defop(
 
 def commutation(rows, cols) -> Expr:
     """K_{m,n}: vec(Aᵀ) = K_{m,n} vec(A) for A of shape m×n."""
+    from ..dims import dim
+
+    rows, cols = dim(rows), dim(cols)
     if rows == ONE or cols == ONE:
         return eye(rows * cols)
     return Expr.make(COMMUTATION, (), rows=rows, cols=cols)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..expr import PREC_ADD, PREC_MUL, PREC_NEG, PREC_POW
+from ..expr import PREC_ADD, PREC_HAD, PREC_MUL, PREC_NEG, PREC_POW
+from ..latexstyle import style
 from ._jac import commutation, dvec, spread, total
 from .leaves import eye, ones
 from ._base import (
@@ -75,16 +76,31 @@ MUL = defop(
     text=lambda n: [(0, PREC_MUL), " * ", (1, PREC_MUL + 1)],
     latex=lambda n: _mul_latex(n),
     prec=PREC_MUL,
+    latex_prec=lambda n: _mul_latex_prec(n),
     kind="binary",
     doc="A ⊙ B (Hadamard), or scaling when one side is 1×1; ∂/∂A = G ⊙ B, ∂/∂B = G ⊙ A.",
 )
 
 
+def _is_hadamard(n: Expr) -> bool:
+    return n.op.name == "mul" and not (n.args[0].is_scalar or n.args[1].is_scalar)
+
+
 def _mul_latex(n: Expr) -> list:
     a, b = n.args
-    if a.is_scalar or b.is_scalar:  # scaling reads as juxtaposition: 2 X, \alpha W
-        return [(0, PREC_MUL), " ", (1, PREC_MUL + 1)]
-    return [(0, PREC_MUL), r" \odot ", (1, PREC_MUL + 1)]
+    if a.is_scalar or b.is_scalar:  # scaling reads as juxtaposition, number first: 2 X, \alpha W
+        # the number or 1×1 factor goes first, unless both are numbers (keep 2 · 3 in order)
+        both_numbers = a.op.name == "const" and b.op.name == "const"
+        s, m = (0, 1) if a.is_scalar and (both_numbers or b.op.name != "const") else (1, 0)
+        if n.args[m].op.name == "const":
+            return [(s, PREC_MUL + 1), r" \cdot ", (m, PREC_MUL + 1)]
+        return [(s, PREC_MUL + 1), " ", (m, PREC_MUL)]
+    left = PREC_HAD if _is_hadamard(a) else PREC_MUL + 1
+    return [(0, left), " " + style().hadamard + " ", (1, PREC_MUL + 1)]
+
+
+def _mul_latex_prec(n: Expr) -> int:
+    return PREC_HAD if _is_hadamard(n) else PREC_MUL
 
 
 DIV = defop(
@@ -98,7 +114,7 @@ DIV = defop(
     text=lambda n: [(0, PREC_MUL), " / ", (1, PREC_MUL + 1)],
     latex=lambda n: [r"\frac{", (0, 0), "}{", (1, 0), "}"],
     prec=PREC_MUL,
-    latex_prec=PREC_ATOM,
+    latex_prec=PREC_ATOM - 1,  # a fraction is a unit, but (a/b)^T keeps its parentheses
     domain={1: "nonzero"},
     kind="binary",
     doc="A / B elementwise (B may be 1×1); ∂/∂A = G / B, ∂/∂B = −G ⊙ (A / B) / B.",
@@ -145,7 +161,9 @@ def power(a, p) -> Expr:
     if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
         raise InputError(f"power: the exponent must be a constant number, got {p!r}")
     p = float(p) if isinstance(p, (float, np.floating)) else int(p)
-    if isinstance(p, float) and p.is_integer():
+    if isinstance(p, int) and abs(p) > 2**53:
+        raise InputError(f"power: the exponent {p} is too large")
+    if isinstance(p, float) and p.is_integer() and abs(p) <= 2**53:
         p = int(p)
     if p != p or p in (float("inf"), float("-inf")):
         raise InputError(f"power: the exponent must be finite, got {p!r}")
@@ -161,8 +179,9 @@ NEG = defop(
     vjp=lambda g, out: (-g,),
     jac=lambda out, d: _neg(d[0]),
     text=lambda n: ["-", (0, PREC_NEG)],
-    latex=lambda n: ["-", (0, PREC_NEG)],
+    latex=lambda n: ["-", (0, PREC_HAD)],  # −AB and −A ⊙ B need no parentheses
     prec=PREC_NEG,
+    latex_prec=PREC_ADD,  # but A − (−B) and A (−B) do
     kind="elementwise",
     doc="−A; ∂/∂A = −G.",
 )
@@ -184,11 +203,19 @@ MATMUL = defop(
         None if d[0] is None else kron(out.args[1].T, eye(out.args[0].rows)) @ d[0],
         None if d[1] is None else kron(eye(out.args[1].cols), out.args[0]) @ d[1]),
     text=lambda n: [(0, PREC_MUL), " @ ", (1, PREC_MUL + 1)],
-    latex=lambda n: [(0, PREC_MUL), " ", (1, PREC_MUL + 1)],
+    latex=lambda n: [(0, PREC_MUL), " ", (1, PREC_MUL)],  # the product is associative
     prec=PREC_MUL,
     kind="linalg",
     doc="Matrix product AB; ∂/∂A = G Bᵀ, ∂/∂B = Aᵀ G (Matrix Cookbook eq. 2.2 style).",
 )
+
+def _transpose_latex(n: Expr) -> list:
+    (a,) = n.args
+    s = style()
+    if a.op.name == "inv" and s.inverse_transpose:  # (X⁻¹)ᵀ = X^{-T}
+        return [(a.args[0], PREC_ATOM), "^{-" + s.t_symbol + "}"]
+    return [(0, PREC_ATOM), s.sup_t]
+
 
 TRANSPOSE = defop(
     "transpose", 1,
@@ -197,7 +224,7 @@ TRANSPOSE = defop(
     vjp=lambda g, out: (g.T,),
     jac=lambda out, d: None if d[0] is None else commutation(*out.args[0].shape) @ d[0],
     text=lambda n: [(0, PREC_ATOM), ".T"],
-    latex=lambda n: [(0, PREC_ATOM), r"^\top"],
+    latex=lambda n: _transpose_latex(n),
     prec=PREC_ATOM,
     latex_prec=PREC_POW,
     kind="linalg",

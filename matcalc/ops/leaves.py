@@ -7,8 +7,9 @@ import math
 import re
 
 from ..latexnames import latex_name
-from ._base import ONE, PREC_ATOM, Expr, InputError, as_expr, defop, dim, np
-from ..expr import PREC_NEG
+from ..expr import PREC_ADD, PREC_NEG
+from ..latexstyle import style
+from ._base import ONE, PREC_ATOM, Expr, InputError, as_expr, defop, dim, dim_latex, np, number_latex
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
 
@@ -26,7 +27,10 @@ SYMBOL = defop(
     shape=lambda args, name, rows, cols, tex=None: (rows, cols),
     numpy=lambda ctx, node: ctx.value(node.get("name")),
     text=lambda n: [n.get("name")],
-    latex=lambda n: [n.get("tex") or latex_name(n.get("name"))],
+    latex=lambda n: [n.get("tex") or latex_name(
+        n.get("name"), bold=style().bold_vectors and n.cols.is_one and not n.rows.is_one)],
+    # a gradient symbol is a fraction: (∂L/∂Y)^T keeps its parentheses
+    latex_prec=lambda n: PREC_ATOM - 1 if n.get("tex") else PREC_ATOM,
     kind="leaf",
     doc="A named input of the given shape.",
 )
@@ -68,7 +72,8 @@ CONST = defop(
     shape=lambda args, value: (ONE, ONE),
     numpy=lambda ctx, node: np.full((1, 1), float(node.get("value"))),
     text=lambda n: [_number_text(n.get("value"))],
-    latex=lambda n: [_number_text(n.get("value"))],
+    latex=lambda n: [number_latex(n.get("value"))],
+    latex_prec=lambda n: PREC_ADD if n.get("value") < 0 else PREC_ATOM,
     # just below an atom, so that a transposed number prints as (2).T, not 2.T
     prec=lambda n: PREC_NEG if n.get("value") < 0 else PREC_ATOM - 1,
     kind="leaf",
@@ -96,7 +101,7 @@ EYE = defop(
     shape=lambda args, n: (n, n),
     numpy=lambda ctx, node: np.eye(ctx.dim(node.get("n"))),
     text=lambda n: [f"eye({n.get('n').text})"],
-    latex=lambda n: [f"I_{{{n.get('n')}}}"],
+    latex=lambda n: ["I_{" + dim_latex(n.get("n")) + "}"],
     kind="leaf",
     doc="The n×n identity matrix.",
 )
@@ -107,13 +112,24 @@ def eye(n) -> Expr:
     return Expr.make(EYE, (), n=dim(n))
 
 
+def _ones_latex(n: Expr) -> str:
+    """𝟏 for a column, 𝟏ᵀ for a row, 𝟏𝟏ᵀ for a matrix: sizes come from the context."""
+    rows, cols = n.shape
+    if rows.is_one and cols.is_one:
+        return "1"
+    if cols.is_one:
+        return r"\mathbf{1}"
+    if rows.is_one:
+        return r"\mathbf{1}" + style().sup_t
+    return r"\mathbf{1}\mathbf{1}" + style().sup_t
+
+
 ONES = defop(
     "ones", 0,
     shape=lambda args, rows, cols: (rows, cols),
     numpy=lambda ctx, node: np.ones((ctx.dim(node.get("rows")), ctx.dim(node.get("cols")))),
     text=lambda n: [f"ones({n.get('rows').text}, {n.get('cols').text})"],
-    latex=lambda n: [r"\mathbf{1}" if n.get("cols").is_one or n.get("rows").is_one
-                     else rf"\mathbf{{1}}_{{{n.get('rows')} \times {n.get('cols')}}}"],
+    latex=lambda n: [_ones_latex(n)],
     kind="leaf",
     doc="The all-ones matrix.",
 )
@@ -123,7 +139,7 @@ ZEROS = defop(
     shape=lambda args, rows, cols: (rows, cols),
     numpy=lambda ctx, node: np.zeros((ctx.dim(node.get("rows")), ctx.dim(node.get("cols")))),
     text=lambda n: [f"zeros({n.get('rows').text}, {n.get('cols').text})"],
-    latex=lambda n: [r"\mathbf{0}"],
+    latex=lambda n: ["0" if n.is_scalar else r"\mathbf{0}"],
     kind="leaf",
     doc="The all-zeros matrix.",
 )
@@ -144,7 +160,7 @@ SIZE = defop(
     shape=lambda args, d: (ONE, ONE),
     numpy=lambda ctx, node: np.full((1, 1), float(ctx.dim(node.get("d")))),
     text=lambda n: [f"size({n.get('d').text})"],
-    latex=lambda n: [str(n.get("d"))],
+    latex=lambda n: [dim_latex(n.get("d"))],
     kind="leaf",
     doc="The value of a dimension, as a 1×1 constant (used by mean and its gradient).",
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..expr import PREC_MUL, PREC_POW
+from ..expr import PREC_HAD, PREC_MUL, PREC_POW
 from ._base import (
     ONE, PREC_ATOM, Expr, ShapeError, as_expr, defop, describe, np, require_square,
 )
@@ -133,7 +133,7 @@ KRON = defop(
                         kron_contract_right(g, out.args[0], out.args[1].shape)),
     text=lambda n: ["kron(", (0, 0), ", ", (1, 0), ")"],
     latex=lambda n: [(0, PREC_MUL + 1), r" \otimes ", (1, PREC_MUL + 1)],
-    latex_prec=PREC_MUL,
+    latex_prec=PREC_HAD,  # A (B ⊗ C) keeps its parentheses
     kind="linalg",
     doc="Kronecker product A ⊗ B; its VJPs contract G's blocks with B (for A) or with A (for B).",
 )
@@ -157,6 +157,7 @@ KRON_CONTRACT_LEFT = defop(
         "ikjl,kl->ij", _blocks(g, g.shape[0] // b.shape[0], g.shape[1] // b.shape[1], *b.shape), b),
     vjp=lambda h, out: (kron(h, out.args[1]), kron_contract_right(out.args[0], h, out.args[1].shape)),
     text=lambda n: ["kron_contract_left(", (0, 0), ", ", (1, 0), ")"],
+    latex=lambda n: [r"\operatorname{unkron}_{1}\left(", (0, 0), ", ", (1, 0), r"\right)"],
     kind="linalg",
     doc="C_ij = Σ_kl G[(i,k),(j,l)] B_kl: the VJP of A ⊗ B with respect to A.",
 )
@@ -168,6 +169,7 @@ KRON_CONTRACT_RIGHT = defop(
         "ikjl,ij->kl", _blocks(g, *a.shape, g.shape[0] // a.shape[0], g.shape[1] // a.shape[1]), a),
     vjp=lambda h, out: (kron(out.args[1], h), kron_contract_left(out.args[0], h, out.args[1].shape)),
     text=lambda n: ["kron_contract_right(", (0, 0), ", ", (1, 0), ")"],
+    latex=lambda n: [r"\operatorname{unkron}_{2}\left(", (0, 0), ", ", (1, 0), r"\right)"],
     kind="linalg",
     doc="C_kl = Σ_ij G[(i,k),(j,l)] A_ij: the VJP of A ⊗ B with respect to B.",
 )

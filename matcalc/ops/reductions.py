@@ -6,8 +6,10 @@ axis=None reduces to 1×1, axis=0 to 1×cols (down the columns), axis=1 to rows�
 from __future__ import annotations
 
 
+from ..expr import PREC_MUL, PREC_POW
+from ..latexstyle import style
 from ._base import (
-    PREC_ATOM, Expr, as_expr, call_text, check_axis, defop, np, reduced_shape,
+    PREC_ATOM, Expr, as_expr, call_text, check_axis, defop, dim_latex, np, reduced_shape,
 )
 from .leaves import eye, ones, size
 
@@ -82,13 +84,48 @@ def _np_axis(axis):
     return (0, 1) if axis is None else axis
 
 
+def _ones_product(a: Expr, axis) -> list:
+    """Sums as products with ones: 𝟏ᵀZ𝟏, 𝟏ᵀZ (down the columns), Z𝟏 (along the rows)."""
+    left = axis in (None, 0) and not a.rows.is_one
+    right = axis in (None, 1) and not a.cols.is_one
+    pieces: list = [r"\mathbf{1}" + style().sup_t + " "] if left else []
+    pieces.append((0, PREC_MUL))
+    if right:
+        pieces.append(r" \mathbf{1}")
+    return pieces
+
+
 def _sum_latex(n: Expr) -> list:
-    axis = n.get("axis")
-    if axis is None:
-        return [r"\mathbf{1}^\top ", (0, 30), r" \mathbf{1}"]
-    if axis == 0:
-        return [r"\mathbf{1}^\top ", (0, 30)]
-    return [(0, 30), r" \mathbf{1}"]
+    return _ones_product(n.args[0], n.get("axis"))
+
+
+def _mean_latex(n: Expr) -> list:
+    a, axis = n.args[0], n.get("axis")
+    count = a.rows * a.cols if axis is None else (a.rows if axis == 0 else a.cols)
+    if count.is_one:
+        return _ones_product(a, axis)
+    return [r"\frac{1}{" + dim_latex(count) + "} "] + _ones_product(a, axis)
+
+
+def _by_rows(name: str):
+    """f(Z) along axis 0 (each column); along axis 1 written as f(Zᵀ)ᵀ, exact and unambiguous."""
+
+    def template(n: Expr) -> list:
+        a = n.args[0]
+        if n.get("axis") == 0 or a.rows.is_one:
+            return [name + r"\left(", (0, 0), r"\right)"]
+        return [name + r"\left(", (a.T, 0), r"\right)" + style().sup_t]
+
+    return template
+
+
+def _lse_latex(n: Expr) -> list:
+    a, axis = n.args[0], n.get("axis")
+    if axis is None or (axis == 0 and a.cols.is_one) or (axis == 1 and a.rows.is_one):
+        return [r"\operatorname{logsumexp}\left(", (0, 0), r"\right)"]
+    # along one axis of a matrix: log(𝟏ᵀ exp(Z)) or log(exp(Z) 𝟏), exact and unambiguous
+    inner = [p if isinstance(p, str) else (exp(a), PREC_MUL) for p in _ones_product(a, axis)]
+    return [r"\log\left("] + inner + [r"\right)"]
 
 
 SUM = defop(
@@ -100,7 +137,7 @@ SUM = defop(
     text=call_text("sum", "axis"),
     latex=_sum_latex,
     prec=PREC_ATOM,
-    latex_prec=20,
+    latex_prec=PREC_MUL,
     kind="reduction",
     doc="Sum of entries (all, down columns, or along rows); ∂/∂A = G spread by ones: G𝟏𝟏ᵀ, 𝟏G, G𝟏ᵀ.",
 )
@@ -119,7 +156,8 @@ MEAN = defop(
     vjp=lambda g, out: (_spread(g, out.args[0], out.get("axis")) / _count(out.args[0], out.get("axis")),),
     jac=lambda out, d: None if d[0] is None else _sum_jac(out, d) / _count(out.args[0], out.get("axis")),
     text=call_text("mean", "axis"),
-    latex=lambda n: [r"\operatorname{mean}\left(", (0, 0), r"\right)"],
+    latex=_mean_latex,
+    latex_prec=PREC_MUL,
     kind="reduction",
     doc="Mean of entries; ∂/∂A = (G spread by ones) / N.",
 )
@@ -145,7 +183,7 @@ LOGSUMEXP = defop(
     vjp=_lse_vjp,
     jac=_lse_jac,
     text=call_text("logsumexp", "axis"),
-    latex=lambda n: [r"\operatorname{logsumexp}\left(", (0, 0), r"\right)"],
+    latex=_lse_latex,
     kind="reduction",
     doc="log Σ exp(A) (stable); ∂/∂A = G ⊙ softmax(A).",
 )
@@ -163,7 +201,8 @@ SOFTMAX = defop(
     vjp=lambda g, out: (out * (g - sum(g * out, axis=out.get("axis"))),),
     jac=_softmax_jac,
     text=call_text("softmax", "axis"),
-    latex=lambda n: [r"\operatorname{softmax}\left(", (0, 0), r"\right)"],
+    latex=_by_rows(r"\operatorname{softmax}"),
+    latex_prec=lambda n: PREC_ATOM if n.get("axis") == 0 or n.args[0].rows.is_one else PREC_POW,
     kind="reduction",
     doc="exp(A) normalised along an axis; ∂/∂A = S ⊙ (G − Σ(G ⊙ S)) with S = softmax(A).",
 )
@@ -175,7 +214,8 @@ LOG_SOFTMAX = defop(
     vjp=lambda g, out: (g - softmax(out.args[0], out.get("axis")) * sum(g, axis=out.get("axis")),),
     jac=_log_softmax_jac,
     text=call_text("log_softmax", "axis"),
-    latex=lambda n: [r"\log\operatorname{softmax}\left(", (0, 0), r"\right)"],
+    latex=_by_rows(r"\log\operatorname{softmax}"),
+    latex_prec=lambda n: PREC_ATOM if n.get("axis") == 0 or n.args[0].rows.is_one else PREC_POW,
     kind="reduction",
     doc="A − logsumexp(A) along an axis; ∂/∂A = G − softmax(A) ⊙ ΣG.",
 )

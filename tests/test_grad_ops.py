@@ -1,0 +1,162 @@
+"""Every registered op's gradient, checked numerically: one row per op in ``matcalc.OPS``.
+
+Each row builds a small scalar loss that exercises its op (usually ``sum(G * op(A))`` with a fixed
+upstream symbol G) and names the variables to differentiate by. The loss is checked by directional
+and full finite differences at two size sets, one of them with a size-1 dimension. Ops with a
+domain get inputs in that domain from the checker's domain-aware sampler; a skipped check is a
+failure here. Leaves (symbol, const, eye, ones, zeros, size, commutation) have no gradient of their
+own and are covered by appearing in an expression.
+
+A test fails when an op is registered without a row, so every new op arrives with a gradient check.
+User-defined elementwise functions (``mc.elementwise``) are made at run time and are checked in
+tests/test_second_order.py.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pytest
+
+import matcalc as mc
+from matcalc.ops import (
+    kron_contract_left, kron_contract_right, named, size, unvec,
+)
+from matcalc.ops._jac import commutation
+
+SIZES = [
+    pytest.param({"m": 3, "n": 4, "B": 5}, id="m3-n4-B5"),
+    pytest.param({"m": 2, "n": 6, "B": 1}, id="m2-n6-B1"),
+]
+
+# --- symbols -----------------------------------------------------------------------------------
+
+A = mc.Matrix("A", "m", "B")  # the generic argument
+C = mc.Matrix("C", "m", "B")  # a second one of the same shape
+G = mc.Matrix("G", "m", "B")  # the fixed upstream gradient
+Gt = mc.Matrix("Gt", "B", "m")  # upstream for transposed results
+W = mc.Matrix("W", "m", "n")
+X = mc.Matrix("X", "n", "B")
+S = mc.Matrix("S", "n", "n")  # square
+T = mc.Matrix("T", "n", "n")  # a second square
+Gs = mc.Matrix("Gs", "n", "n")  # upstream for n×n results
+col = mc.Vector("c", "m")  # m×1: broadcast along the columns
+row = mc.Matrix("r", 1, "B")  # 1×B: broadcast down the rows
+s = mc.Scalar("s")  # 1×1
+v = mc.Vector("v", "n")
+gv = mc.Vector("gv", "n")
+g0 = mc.Matrix("g0", 1, "B")  # upstream of a reduction down the columns
+g1 = mc.Vector("g1", "m")  # upstream of a reduction along the rows
+gvec = mc.Vector("gvec", "m*B")  # the shape of vec(A)
+P = mc.Matrix("P", "n", "n")  # the right factor of a Kronecker product
+K = mc.Matrix("K", "m*n", "B*n")  # the shape of kron(A, P)
+Gk = mc.Matrix("Gk", "m", "B")  # upstream of a contraction giving A's shape
+Gp = mc.Matrix("Gp", "n", "n")  # upstream of a contraction giving P's shape
+
+
+def up(e: mc.Expr, g: mc.Expr = G) -> mc.Expr:
+    """⟨G, e⟩: the scalar loss whose gradient is the VJP of e with upstream G."""
+    return mc.sum(g * e)
+
+
+# --- the table: op name → (loss, variables) ------------------------------------------------------
+
+Row = Callable[[], "tuple[mc.Expr, list[str]]"]
+
+ROWS: dict[str, Row] = {
+    # leaves, each inside an expression
+    "symbol": lambda: (up(A), ["A"]),
+    "const": lambda: (up(2.5 * A - 3), ["A"]),
+    "eye": lambda: (up(S * mc.eye("n") + S @ S, Gs), ["S"]),
+    "ones": lambda: (up(A * (mc.ones("m", "B") + A)), ["A"]),
+    "zeros": lambda: (up(mc.tanh(A) + mc.zeros("m", "B")), ["A"]),
+    "size": lambda: (up(A * A) / size("m") + mc.sum(A) * size("B"), ["A"]),
+    "commutation": lambda: (mc.sum(gvec * (commutation(mc.dim("B"), mc.dim("m"))
+                                           @ mc.vec(mc.tanh(A).T))), ["A"]),
+    "named": lambda: (up(named("Y", mc.tanh(A)) * C), ["A", "C", "Y"]),
+    # linear algebra
+    "trace": lambda: (mc.trace(S @ T) + mc.trace(S) ** 2, ["S", "T"]),
+    "det": lambda: (mc.det(S), ["S"]),
+    "logdet": lambda: (mc.logdet(S), ["S"]),
+    "inv": lambda: (up(mc.inv(S), Gs), ["S"]),
+    "norm": lambda: (mc.norm(A) + mc.norm(v), ["A", "v"]),
+    "diag": lambda: (up(mc.diag(v), Gs) + mc.sum(gv * mc.diag(S)), ["v", "S"]),
+    "kron": lambda: (up(mc.kron(A, P), K), ["A", "P"]),
+    "kron_contract_left": lambda: (up(kron_contract_left(K, P, A.shape), Gk), ["K", "P"]),
+    "kron_contract_right": lambda: (up(kron_contract_right(K, A, P.shape), Gp), ["K", "A"]),
+    "vec": lambda: (mc.sum(gvec * mc.vec(A)), ["A"]),
+    "unvec": lambda: (up(unvec(mc.tanh(gvec), "m", "B")), ["gvec"]),
+    # arithmetic, with every broadcast
+    "add": lambda: (up(A + col + row + s + C), ["A", "c", "r", "s", "C"]),
+    "sub": lambda: (up(A - col - row - s - C), ["A", "c", "r", "s", "C"]),
+    "mul": lambda: (up(A * col * row * s * C), ["A", "c", "r", "s", "C"]),
+    "div": lambda: (up(A / C + A / col + A / row + A / s), ["A", "C", "c", "r", "s"]),
+    "pow": lambda: (up(A ** 3 + A ** 2 + C ** -2) + mc.sum(mc.power(mc.exp(A), 0.5)), ["A", "C"]),
+    "neg": lambda: (up(-A), ["A"]),
+    "matmul": lambda: (up(W @ X), ["W", "X"]),
+    "transpose": lambda: (up(A.T, Gt), ["A"]),
+    # elementwise functions
+    "step": lambda: (up(mc.step(A) * C), ["A", "C"]),
+    "sign": lambda: (up(mc.sign(A) * C), ["A", "C"]),
+    "relu": lambda: (up(mc.relu(A)), ["A"]),
+    "sigmoid": lambda: (up(mc.sigmoid(A)), ["A"]),
+    "tanh": lambda: (up(mc.tanh(A)), ["A"]),
+    "exp": lambda: (up(mc.exp(A)), ["A"]),
+    "log": lambda: (up(mc.log(A)), ["A"]),
+    "sqrt": lambda: (up(mc.sqrt(A)), ["A"]),
+    "abs": lambda: (up(mc.abs(A)), ["A"]),
+    "softplus": lambda: (up(mc.softplus(A)), ["A"]),
+    # reductions and normalisers, along every axis
+    "sum": lambda: (mc.sum(mc.tanh(A)) + up(mc.sum(A, axis=0), g0) + up(mc.sum(A, axis=1), g1),
+                    ["A"]),
+    "mean": lambda: (mc.mean(mc.tanh(A)) + up(mc.mean(A, axis=0), g0)
+                     + up(mc.mean(A, axis=1), g1), ["A"]),
+    "logsumexp": lambda: (mc.logsumexp(A) + up(mc.logsumexp(A, axis=0), g0)
+                          + up(mc.logsumexp(A, axis=1), g1), ["A"]),
+    "softmax": lambda: (up(mc.softmax(A, axis=0)) + up(mc.softmax(A, axis=1), C), ["A"]),
+    "log_softmax": lambda: (up(mc.log_softmax(A, axis=0)) + up(mc.log_softmax(A, axis=1), C),
+                            ["A"]),
+}
+
+
+def builtin_ops() -> set[str]:
+    return {name for name, op in mc.OPS.items() if not op.extra.get("user")}
+
+
+def test_every_registered_op_has_a_row():
+    missing = sorted(builtin_ops() - set(ROWS))
+    assert not missing, f"ops without a gradient row: {missing}"
+
+
+def test_no_stale_rows():
+    stale = sorted(set(ROWS) - set(mc.OPS))
+    assert not stale, f"rows for ops that are not registered: {stale}"
+
+
+@pytest.mark.parametrize("opname", sorted(ROWS))
+def test_row_exercises_its_op(opname):
+    L, wrt = ROWS[opname]()
+    assert L.is_scalar
+    assert any(node.op.name == opname for node in mc.toposort([L])), \
+        f"the row for {opname} does not use it"
+
+
+@pytest.mark.parametrize("dims", SIZES)
+@pytest.mark.parametrize("opname", sorted(ROWS))
+def test_gradient_passes_both_checks(opname, dims):
+    L, wrt = ROWS[opname]()
+    report = mc.check(L, wrt, dims=dims, seed=7, method="both")
+    assert report.passed is True, f"{opname}: {L}\n{report}"
+    methods = {(r.variable, r.method) for r in report}
+    assert methods == {(w, m) for w in wrt for m in ("directional", "full")}, str(report)
+    assert all(r.passed is True for r in report)
+
+
+@pytest.mark.parametrize("opname", sorted(ROWS))
+def test_gradient_has_the_variables_shape(opname):
+    L, wrt = ROWS[opname]()
+    grads = mc.grad(L, wrt)
+    variables = {n.name: n for n in mc.toposort([L]) if n.op.name in ("symbol", "named")}
+    for name, g in zip(wrt, grads):
+        assert g.shape == variables[name].shape, f"{opname}: d/d{name} is {g!r}"
+        str(g)  # printable
