@@ -12,7 +12,7 @@ from .ops import (
     log_softmax, logdet, logsumexp, matmul, mean, named, norm, ones, power, relu, sigmoid,
     softmax, softplus, sqrt, step, sign, sum, tanh, trace, transpose, vec, zeros,
 )
-from .printing import program_text, to_latex, to_text
+from .printing import latex, latex_gradients, program_text, to_latex, to_text
 from .diff import grad, hessian, hvp, jacobian, vjp
 from .ops import cotangent, elementwise, ones
 from .simplify import simplify
@@ -29,5 +29,5 @@ __all__ = [
     "logsumexp", "matmul", "mean", "named", "norm", "ones", "power", "program_text", "relu",
     "sigmoid", "sign", "softmax", "softplus", "sqrt", "step", "sum", "tanh", "to_latex",
     "to_text", "toposort", "trace", "transpose", "vec", "zeros",
-    "parse", "parse_program", "CheckReport", "check", "substitute", "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
+    "latex", "latex_gradients", "parse", "parse_program", "CheckReport", "check", "substitute", "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
 ]

@@ -77,8 +77,14 @@ def cmd_grad(args) -> int:
     grads = grad(result, names)
     loss = result.get("name") if result.op.name == "named" else "L"
     width = max(len(n) for n in names)
-    for name, g in zip(names, grads):
-        print(f"d{loss}/d{name:<{width}} = {g}    ({shape_str(g.shape)})")
+    if args.latex:
+        from .printing import latex, latex_gradients
+
+        print(latex(grads[0], wrt=names[0], loss=loss) if len(names) == 1 else
+              latex_gradients(list(zip(names, grads)), loss=loss))
+    else:
+        for name, g in zip(names, grads):
+            print(f"d{loss}/d{name:<{width}} = {g}    ({shape_str(g.shape)})")
     if args.check:
         return _run_check(result, names, args.check, args.seed)
     return 0
@@ -126,6 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", metavar="m=3,n=4,...",
                    help="also verify numerically at these sizes (exit 1 if a check fails)")
     p.add_argument("--seed", type=int, default=0, help="random seed for --check (default 0)")
+    p.add_argument("--latex", action="store_true",
+                   help="print the gradients as LaTeX equations (an aligned block for several)")
     p.set_defaults(func=cmd_grad)
 
     p = sub.add_parser("check", help="verify a program's gradients numerically")

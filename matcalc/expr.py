@@ -214,6 +214,7 @@ class Expr:
         return f"<{short(self, 60)} : {shape_str(self.shape)}>"
 
     def _repr_latex_(self) -> str:
+        """Jupyter shows expressions typeset."""
         from .printing import to_latex
 
         return "$" + to_latex(self) + "$"

@@ -113,3 +113,46 @@ def to_latex(expr: Expr, style=None, **options) -> str:
     with using(chosen):
         return _render(expr, template, lambda n: n.op.precedence(n, latex=True), r"\left(",
                        r"\right)", named)
+
+
+def latex_space(shape) -> str:
+    """ℝ^{m×n} for a shape: ℝ for 1×1, ℝ^{n} for a column n×1."""
+    from .ops._base import dim_latex
+
+    rows, cols = shape
+    if rows.is_one and cols.is_one:
+        return r"\mathbb{R}"
+    if cols.is_one:
+        return r"\mathbb{R}^{" + dim_latex(rows) + "}"
+    return r"\mathbb{R}^{" + dim_latex(rows) + r" \times " + dim_latex(cols) + "}"
+
+
+def gradient_symbol(var: str, loss: str = "L") -> str:
+    """\\frac{\\partial L}{\\partial W}."""
+    from .latexnames import latex_name
+
+    return r"\frac{\partial " + latex_name(loss) + r"}{\partial " + latex_name(var) + "}"
+
+
+def latex(expr: Expr, wrt: str | None = None, loss: str = "L", space: bool = True, style=None,
+          **options) -> str:
+    """LaTeX for expr; with ``wrt="W"`` the equation ∂L/∂W = … ∈ ℝ^{m×n} (for a gradient)."""
+    from .errors import InputError
+
+    if not isinstance(expr, Expr):
+        raise InputError(f"latex expects a matcalc expression, got {type(expr).__name__}")
+    body = to_latex(expr, style, **options)
+    if wrt is None:
+        return body
+    out = gradient_symbol(wrt, loss) + " = " + body
+    return out + (r" \in " + latex_space(expr.shape) if space else "")
+
+
+def latex_gradients(grads, loss: str = "L", space: bool = True, style=None, **options) -> str:
+    """Several gradients in one aligned block: ``{"W": gW, "b": gb}`` or a list of pairs."""
+    pairs = list(grads.items()) if isinstance(grads, dict) else list(grads)
+    lines = []
+    for var, g in pairs:
+        rhs = to_latex(g, style, **options) + (r" \in " + latex_space(g.shape) if space else "")
+        lines.append(gradient_symbol(var, loss) + " &= " + rhs)
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"

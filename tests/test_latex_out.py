@@ -1,0 +1,296 @@
+"""LaTeX export: golden strings for every op and every closed form, styles, equations, and
+rendering in KaTeX (and only commands MathJax 3 also knows)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import matcalc as mc
+from matcalc.ops import cotangent, kron_contract_left, kron_contract_right, size, unvec
+from matcalc.ops._jac import commutation
+
+W = mc.Matrix("W", "m", "n")
+X = mc.Matrix("X", "n", "B")
+Z = mc.Matrix("Z", "m", "B")
+A = mc.Matrix("A", "n", "n")
+B_ = mc.Matrix("B", "n", "n")
+S = mc.Matrix("S", "n", "n")
+x = mc.Vector("x", "n")
+y = mc.Vector("y", "m")
+a = mc.Vector("a", "n")
+b = mc.Vector("b", "n")
+G = mc.Matrix("G", "m", "B")
+alpha = mc.Scalar("alpha")
+
+# One golden string per registered op (a test fails when an op has no row).
+GOLDEN_OPS = {
+    "symbol": (W, "W"),
+    "const": (mc.const(2) * W, "2 W"),
+    "eye": (mc.eye("n") - A, r"I_{n} - A"),
+    "ones": (mc.ones("m", 1), r"\mathbf{1}"),
+    "zeros": (mc.zeros("m", "n"), r"\mathbf{0}"),
+    "size": (Z / size("B"), r"\frac{Z}{B}"),
+    "named": (mc.sum(mc.relu(mc.named("Y", W @ X))), r"\mathbf{1}^\top \operatorname{ReLU}\left(Y\right) \mathbf{1}"),
+    "add": (W @ X + y, "W X + y"),
+    "sub": (A - (A - B_), r"A - \left(A - B\right)"),
+    "mul": (G * (W @ X), r"G \odot \left(W X\right)"),
+    "div": ((A + B_) / 2, r"\frac{A + B}{2}"),
+    "pow": (mc.norm(x) ** 2, r"\left\lVert x \right\rVert^{2}"),
+    "neg": (-(A @ B_), "-A B"),
+    "matmul": (x.T @ A @ x, r"x^\top A x"),
+    "transpose": ((W @ X).T, r"\left(W X\right)^\top"),
+    "relu": (mc.relu(Z), r"\operatorname{ReLU}\left(Z\right)"),
+    "sigmoid": (mc.sigmoid(W @ x), r"\sigma\left(W x\right)"),
+    "tanh": (mc.tanh(Z), r"\tanh\left(Z\right)"),
+    "exp": (mc.exp(x), r"\exp\left(x\right)"),
+    "log": (mc.log(x), r"\log\left(x\right)"),
+    "sqrt": (mc.sqrt(x), r"\sqrt{x}"),
+    "abs": (mc.abs(x), r"\left|x\right|"),
+    "softplus": (mc.softplus(x), r"\operatorname{softplus}\left(x\right)"),
+    "step": (mc.step(W @ X), r"\mathbb{1}[W X > 0]"),
+    "sign": (mc.sign(x), r"\operatorname{sign}\left(x\right)"),
+    "sum": (mc.sum(Z, axis=1), r"Z \mathbf{1}"),
+    "mean": (mc.mean(Z, axis=0), r"\frac{1}{m} \mathbf{1}^\top Z"),
+    "logsumexp": (mc.logsumexp(x), r"\operatorname{logsumexp}\left(x\right)"),
+    "softmax": (mc.softmax(Z, axis=0), r"\operatorname{softmax}\left(Z\right)"),
+    "log_softmax": (mc.log_softmax(Z, axis=1), r"\log\operatorname{softmax}\left(Z^\top\right)^\top"),
+    "trace": (mc.trace(A @ S @ B_), r"\operatorname{tr}\left(A S B\right)"),
+    "det": (mc.det(S), r"\det\left(S\right)"),
+    "logdet": (mc.logdet(S), r"\log\det\left(S\right)"),
+    "inv": (mc.inv(S) @ b, r"S^{-1} b"),
+    "norm": (mc.norm(W), r"\left\lVert W \right\rVert_F"),
+    "diag": (mc.diag(x), r"\operatorname{diag}\left(x\right)"),
+    "kron": (mc.kron(X.T, mc.eye("m")), r"X^\top \otimes I_{m}"),
+    "vec": (mc.vec(W), r"\operatorname{vec}\left(W\right)"),
+    "unvec": (unvec(mc.vec(W), "m", "n"), r"\operatorname{vec}^{-1}\left(\operatorname{vec}\left(W\right)\right)"),
+    "kron_contract_left": (kron_contract_left(mc.kron(A, W), W, ("n", "n")),
+                           r"\operatorname{unkron}_{1}\left(A \otimes W, W\right)"),
+    "kron_contract_right": (kron_contract_right(mc.kron(A, W), A, ("m", "n")),
+                            r"\operatorname{unkron}_{2}\left(A \otimes W, A\right)"),
+    "commutation": (commutation("m", "n") @ mc.vec(W), r"K_{m,n} \operatorname{vec}\left(W\right)"),
+}
+
+# The closed forms of the derivation spec, as LaTeX.
+CLOSED_FORMS = [
+    (mc.trace(A @ S @ B_), S, r"A^\top B^\top"),
+    (a.T @ S @ b, S, r"a b^\top"),
+    (mc.norm(S) ** 2, S, "2 S"),
+    (mc.logdet(S), S, r"S^{-\top}"),
+    (mc.det(S), S, r"\det\left(S\right) S^{-\top}"),
+    (a.T @ mc.inv(S) @ b, S, r"-S^{-\top} a b^\top S^{-\top}"),
+    (mc.sum(G * (W @ X)), W, r"G X^\top"),
+    (mc.sum(mc.relu(W @ X)), W, r"\mathbb{1}[W X > 0] X^\top"),
+    (mc.norm(W @ x - y) ** 2, W, r"2 \left(W x - y\right) x^\top"),
+]
+
+
+def test_every_op_has_a_golden_row():
+    missing = [name for name, op in mc.OPS.items()
+               if not op.extra.get("user") and name not in GOLDEN_OPS]
+    assert not missing, f"ops without a golden LaTeX row: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN_OPS))
+def test_golden_op(name):
+    expr, expected = GOLDEN_OPS[name]
+    assert mc.latex(expr) == expected
+
+
+@pytest.mark.parametrize("loss,var,expected", CLOSED_FORMS, ids=[c[2] for c in CLOSED_FORMS])
+def test_golden_closed_form(loss, var, expected):
+    assert mc.latex(mc.grad(loss, var)) == expected
+
+
+def test_quadratic_form_either_order():
+    assert mc.latex(mc.grad(x.T @ A @ x, x)) in (r"\left(A + A^\top\right) x",
+                                                 r"\left(A^\top + A\right) x")
+
+
+def test_vjp_reads_as_upstream_times_local():
+    assert mc.latex(mc.vjp(W @ X, "W")) == r"\frac{\partial L}{\partial Y} X^\top"
+    assert mc.latex(mc.vjp(W @ X, "X")) == r"W^\top \frac{\partial L}{\partial Y}"
+    assert mc.latex(mc.vjp(mc.relu(Z), "Z")) == r"\frac{\partial L}{\partial Y} \odot \mathbb{1}[Z > 0]"
+    assert mc.latex(cotangent("Y", "m", "B").T) == r"\left(\frac{\partial L}{\partial Y}\right)^\top"
+
+
+def test_names():
+    assert mc.latex(mc.Matrix("W1", "m", "n")) == "W_1"
+    assert mc.latex(mc.Matrix("W12", "m", "n")) == "W_{12}"
+    assert mc.latex(mc.Matrix("W_hh", "m", "n")) == "W_{hh}"
+    assert mc.latex(mc.Scalar("alpha") * W) == r"\alpha W"
+    assert mc.latex(mc.Scalar("lambda_1")) == r"\lambda_1"
+    assert mc.latex(mc.Matrix("Wout", "m", "n")) == r"\mathrm{Wout}"
+
+
+def test_styles():
+    e = x.T @ A @ x
+    assert mc.latex(e, transpose="T") == "x^T A x"
+    assert mc.latex(e, transpose="mathsf") == r"x^\mathsf{T} A x"
+    assert mc.latex(e, bold_vectors=True) == r"\mathbf{x}^\top A \mathbf{x}"
+    assert mc.latex(mc.inv(S).T, transpose="T") == "S^{-T}"
+    assert mc.latex(mc.inv(S).T, inverse_transpose=False) == r"\left(S^{-1}\right)^\top"
+    assert mc.latex(G * Z, hadamard=r"\circ") == r"G \circ Z"
+    with pytest.raises(mc.MatcalcError, match="unknown style option"):
+        mc.latex(e, colour="red")
+    with pytest.raises(mc.MatcalcError, match="transpose"):
+        mc.latex(e, transpose="t")
+
+
+def test_parentheses_only_where_needed():
+    assert mc.latex(A @ (B_ @ S)) == "A B S"  # associative: no parentheses needed
+    assert mc.latex((A + B_) @ S) == r"\left(A + B\right) S"
+    assert mc.latex(A - (B_ + S)) == r"A - \left(B + S\right)"
+    assert mc.latex((A - B_) + S) == "A - B + S"
+    assert mc.latex(A @ (B_ * S)) == r"A \left(B \odot S\right)"
+    assert mc.latex((A * B_) * S) == r"A \odot B \odot S"
+    assert mc.latex(A * (B_ * S)) == r"A \odot \left(B \odot S\right)"
+    assert mc.latex((A @ B_).T) == r"\left(A B\right)^\top"
+    assert mc.latex(mc.inv(A.T)) == r"\left(A^\top\right)^{-1}"
+    assert mc.latex((-A) @ B_) == r"\left(-A\right) B"
+    assert mc.latex(A + (-B_)) == r"A + \left(-B\right)"
+    assert mc.latex((x ** 2).T) == r"\left(x^{2}\right)^\top"
+    assert mc.latex(mc.const(-2) * A) == r"\left(-2\right) A"
+    assert mc.latex(mc.const(2) * mc.const(3)) == r"2 \cdot 3"
+    assert mc.latex(A * 3) == "3 A"
+    assert mc.latex(mc.const(1e-8) * A) == r"10^{-8} A"
+    assert mc.latex(mc.const(2.5e-8) * A) == r"2.5 \times 10^{-8} A"
+    assert mc.latex(((A + B_) / 2).T) == r"\left(\frac{A + B}{2}\right)^\top"
+
+
+def test_equations():
+    gW, gb = mc.grad(mc.sum(mc.relu(W @ X + y)), ["W", "y"])
+    assert mc.latex(gW, wrt="W") == (r"\frac{\partial L}{\partial W} = \mathbb{1}[W X + y > 0] "
+                                     r"X^\top \in \mathbb{R}^{m \times n}")
+    assert mc.latex(gb, wrt="y", loss="J").startswith(r"\frac{\partial J}{\partial y} = ")
+    assert mc.latex(gb, wrt="y").endswith(r"\in \mathbb{R}^{m}")
+    block = mc.latex_gradients({"W": gW, "y": gb})
+    assert block.startswith("\\begin{aligned}\n") and block.endswith("\n\\end{aligned}")
+    assert block.count("&=") == 2
+    assert mc.latex(mc.grad(alpha * mc.sum(W), alpha), wrt="alpha").endswith(r"\in \mathbb{R}")
+
+
+def test_repr_latex_for_jupyter():
+    assert (W @ X)._repr_latex_() == "$W X$"
+
+
+def test_latex_rejects_non_expressions():
+    with pytest.raises(mc.MatcalcError):
+        mc.latex("W @ X")
+
+
+def test_deep_expression_prints():
+    e = x
+    for _ in range(10_000):
+        e = mc.tanh(e)
+    out = mc.latex(e)
+    assert out.count(r"\tanh") == 10_000
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+# Commands that both KaTeX and MathJax 3 (its default TeX packages: base, ams, ...) define.
+MATHJAX3_COMMANDS = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta", "vartheta",
+    "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi",
+    "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma",
+    "Upsilon", "Phi", "Psi", "Omega", "top", "mathsf", "odot", "circ", "otimes", "operatorname",
+    "det", "log", "exp", "tanh", "sqrt", "left", "right", "lVert", "rVert", "mathbb", "mathbf",
+    "mathrm", "frac", "partial", "cdot", "times", "in", "begin", "end", "sum", "quad", "text",
+}
+
+
+def _commands(source: str) -> set[str]:
+    return set(re.findall(r"\\([A-Za-z]+)", source))
+
+
+def _all_golden() -> list[str]:
+    out = [expected for _, expected in GOLDEN_OPS.values()]
+    out += [expected for *_, expected in CLOSED_FORMS]
+    gW, gb = mc.grad(mc.sum(mc.relu(W @ X + y)), ["W", "y"])
+    out += [mc.latex(gW, wrt="W"), mc.latex_gradients({"W": gW, "y": gb}),
+            mc.latex(x.T @ A @ x, transpose="mathsf", bold_vectors=True),
+            mc.latex(mc.inv(S).T, transpose="T")]
+    return out
+
+
+def test_golden_strings_use_only_mathjax3_commands():
+    unknown = set()
+    for source in _all_golden():
+        unknown |= _commands(source) - MATHJAX3_COMMANDS
+    assert not unknown, f"commands MathJax 3 may not know: {sorted(unknown)}"
+
+
+def test_golden_strings_render_in_katex(katex):
+    for source in _all_golden():
+        assert katex.render(source) is None, (source, katex.render(source))
+
+
+def test_katex_rejects_bad_latex(katex):
+    assert katex.render(r"\frac{1}{") is not None  # the harness really reports errors
+    assert katex.render(r"\nosuchcommand x") is not None
+
+
+# Random well-shaped expressions: every printed string renders and uses known commands.
+_SQUARE = [A, B_, S]
+_UNARY = [mc.relu, mc.sigmoid, mc.tanh, mc.exp, mc.log, mc.sqrt, mc.abs, mc.softplus, mc.step,
+          mc.sign, lambda e: -e, lambda e: e.T, lambda e: e ** 2, lambda e: e ** 0.5,
+          lambda e: mc.sum(e), lambda e: mc.sum(e, axis=0), lambda e: mc.sum(e, axis=1),
+          lambda e: mc.mean(e), lambda e: mc.mean(e, axis=1), lambda e: mc.logsumexp(e),
+          lambda e: mc.logsumexp(e, axis=0), lambda e: mc.softmax(e, axis=0),
+          lambda e: mc.softmax(e, axis=1), lambda e: mc.log_softmax(e, axis=1), mc.norm, mc.vec,
+          lambda e: 2 * e, lambda e: e / 3, lambda e: mc.Scalar("alpha") * e]
+_SQUARE_ONLY = [mc.trace, mc.det, mc.logdet, mc.inv, mc.diag]
+
+
+@st.composite
+def square_exprs(draw, depth=0):
+    """Random n×n expressions (square keeps every op applicable)."""
+    if depth >= 4 or draw(st.booleans()):
+        return draw(st.sampled_from(_SQUARE))
+    kind = draw(st.integers(0, 5))
+    left = draw(square_exprs(depth + 1))
+    if kind == 0:
+        right = draw(square_exprs(depth + 1))
+        return draw(st.sampled_from([
+            lambda p, q: p @ q, lambda p, q: p * q, lambda p, q: p + q, lambda p, q: p - q,
+            lambda p, q: p / (mc.sum(q) + 2)]))(left, right)
+    if kind == 5:  # a Kronecker product of n×n matrices, folded back to n×n by a trace
+        return mc.trace(mc.kron(left, draw(st.sampled_from(_SQUARE)))) * left
+    if kind == 1:
+        e = draw(st.sampled_from(_SQUARE_ONLY))(left)
+        return e if e.shape == left.shape else e * mc.eye("n") if e.is_scalar else mc.diag(e)
+    f = draw(st.sampled_from(_UNARY))
+    out = f(left)
+    if out.shape != left.shape:  # bring it back to n×n so that nesting continues
+        if out.is_scalar:
+            out = out * left
+        elif out.cols.is_one and out.rows == left.rows:
+            out = mc.diag(out)
+        elif out.rows.is_one and out.cols == left.cols:
+            out = mc.diag(out.T)
+        else:
+            out = left
+    return out
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(square_exprs(), st.sampled_from(["top", "T", "mathsf"]), st.booleans())
+def test_random_expressions_render(katex, e, transpose, bold):
+    source = mc.latex(e, transpose=transpose, bold_vectors=bold)
+    assert _commands(source) <= MATHJAX3_COMMANDS | {"unkron"}, source
+    error = katex.render(source)
+    assert error is None, (str(e), source, error)
+
+
+def test_values_are_unchanged_by_printing_styles():
+    # printing never changes an expression: the same node before and after
+    e = mc.trace(A @ S) * x
+    before = mc.evaluate(e, {"A": np.eye(3), "S": np.eye(3), "x": np.ones((3, 1))})
+    mc.latex(e, transpose="T")
+    after = mc.evaluate(e, {"A": np.eye(3), "S": np.eye(3), "x": np.ones((3, 1))})
+    assert np.array_equal(before, after)
