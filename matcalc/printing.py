@@ -19,7 +19,7 @@ def _render(root: Expr, template_of, prec_of, open_paren: str, close_paren: str,
             out.append(item)
             continue
         node, min_prec = item
-        if node is not root and leaf_override is not None:
+        if leaf_override is not None:
             text = leaf_override(node)
             if text is not None:
                 if prec_of(node) < min_prec:

@@ -446,6 +446,14 @@ def diag_of_diag(node: Expr):
     return None
 
 
+@rule("eye", "ones", "zeros")
+def one_by_one_constant(node: Expr):
+    """I₁ = 𝟏₁ₓ₁ = 1 and 0₁ₓ₁ = 0: a 1×1 constant is a number."""
+    if node.is_scalar:
+        return const(0 if node.op.name == "zeros" else 1)
+    return None
+
+
 @rule("pow")
 def power_zero(node: Expr):
     """A⁰ = 𝟏."""

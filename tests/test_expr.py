@@ -279,15 +279,14 @@ def _namespace(named: dict[str, Expr]) -> dict:
 def test_str_round_trips(recipe):
     names: dict[str, Expr] = {}
     e = _build(recipe, names)
-    text = str(e)
-    if e.op.name == "named":  # a named root prints its definition (inner names by name)
-        e = e.args[0]
+    text = str(e)  # named intermediates, the root included, print by name
     assert eval(text, _namespace(names)) is e  # noqa: S307 - our own printer's output
 
 
 def test_named_intermediates_print_by_name():
     h = mc.named("h", A @ B)
-    assert str(h) == "A @ B"  # a root prints its definition
+    assert str(h) == "h"  # a named node prints by name, even at the root
+    assert mc.program_text(h) == "h = A @ B"
     assert str(h + C) == "h + C"
     assert str(-h ** 2) == "-h ** 2"
     assert str(h.T) == "h.T"

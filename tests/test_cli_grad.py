@@ -1,0 +1,172 @@
+"""The command line's grad, check and demo commands, in process (capsys) and once as a process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from matcalc import cli
+
+RELU = "L = sum(relu(W @ X))"
+SHAPES = ["--shape", "W=m,n", "--shape", "X=n,B"]
+
+
+def table_rows(out: str) -> list[list[str]]:
+    """The rows of a check table: variable, shape, method, errors, step, evals, result."""
+    return [line.split() for line in out.splitlines()
+            if line.split()[2:3] in (["directional"], ["full"])]
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- grad ----------------------------------------------------------------------------------------
+
+def test_grad_prints_the_closed_form_and_its_shape(capsys):
+    code, out, err = run(capsys, "grad", RELU, *SHAPES, "--wrt", "W")
+    assert code == 0, err
+    assert err == ""
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("dL/dW = step(W @ X) @ X.T")
+    assert "(m×n)" in lines[0]
+
+
+def test_grad_of_every_input_by_default(capsys):
+    code, out, _ = run(capsys, "grad", RELU, *SHAPES)
+    assert code == 0
+    assert "dL/dW = step(W @ X) @ X.T" in out and "(m×n)" in out
+    assert "dL/dX = W.T @ step(W @ X)" in out and "(n×B)" in out
+
+
+def test_grad_with_several_wrt_and_a_bias(capsys):
+    code, out, _ = run(capsys, "grad", "Y = W @ X + b; L = sum(relu(Y))", *SHAPES,
+                       "--shape", "b=m,1", "--wrt", "b", "--wrt", "Y")
+    assert code == 0
+    assert "dL/db = sum(step(Y), axis=1)" in out and "(m×1)" in out
+    assert "dL/dY = step(Y)" in out and "(m×B)" in out
+
+
+def test_grad_with_check_prints_a_passing_table(capsys):
+    code, out, err = run(capsys, "grad", RELU, *SHAPES, "--wrt", "W", "--check", "m=3,n=4,B=5")
+    assert code == 0, err
+    assert "dL/dW = step(W @ X) @ X.T" in out
+    assert "gradient check of sum(relu(W @ X))" in out
+    assert "B=5, m=3, n=4" in out
+    rows = table_rows(out)
+    assert {(r[0], r[1], r[2]) for r in rows} == {("W", "3×4", "directional"), ("W", "3×4", "full")}
+    assert all(r[-1] == "PASS" for r in rows)
+    assert "FAIL" not in out and "SKIPPED" not in out
+    assert out.strip().splitlines()[-1] == "overall: PASS"
+
+
+def test_grad_check_with_a_seed(capsys):
+    code, out, _ = run(capsys, "grad", "L = sum(tanh(W @ X))", *SHAPES, "--check", "m=2,n=3,B=4",
+                       "--seed", "5")
+    assert code == 0
+    assert "(seed 5;" in out and "overall: PASS" in out
+
+
+# --- check ---------------------------------------------------------------------------------------
+
+def test_check_with_default_dims(capsys):
+    code, out, err = run(capsys, "check", "L = sum(tanh(W @ X))", *SHAPES)
+    assert code == 0, err
+    assert "dims B=5, m=3, n=4" in out  # the defaults
+    rows = table_rows(out)
+    assert {r[0] for r in rows} == {"W", "X"} and all(r[-1] == "PASS" for r in rows)
+    assert out.strip().endswith("overall: PASS")
+
+
+def test_check_with_dims(capsys):
+    code, out, err = run(capsys, "check", "L = sum(tanh(W @ X))", *SHAPES, "--dims", "m=2,n=3,B=1",
+                         "--wrt", "X")
+    assert code == 0, err
+    assert "dims B=1, m=2, n=3" in out
+    assert "3×1" in out
+    rows = table_rows(out)
+    assert [(r[0], r[1], r[2], r[-1]) for r in rows] == [
+        ("X", "3×1", "directional", "PASS"), ("X", "3×1", "full", "PASS")]
+    assert out.strip().endswith("overall: PASS")
+
+
+def test_check_of_a_named_intermediate(capsys):
+    code, out, _ = run(capsys, "check", "Y = W @ X; L = sum(tanh(Y))", *SHAPES, "--wrt", "Y")
+    assert code == 0
+    assert "overall: PASS" in out
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+def test_grad_of_a_non_scalar_program_is_an_error_mentioning_vjp(capsys):
+    code, out, err = run(capsys, "grad", "Y = W @ X", *SHAPES)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error:")
+    assert "vjp" in err and "m×B" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_wrt_is_an_error_with_a_suggestion(capsys):
+    code, out, err = run(capsys, "grad", RELU, *SHAPES, "--wrt", "Wx")
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error:")
+    assert "'Wx'" in err and "did you mean 'W'?" in err
+
+
+def test_unknown_wrt_lists_the_variables(capsys):
+    code, _, err = run(capsys, "grad", RELU, *SHAPES, "--wrt", "Q")
+    assert code == 2
+    assert err.startswith("error:") and "W" in err and "X" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["grad", "L = sum(relu(W @ X)", *SHAPES],  # unbalanced parenthesis
+    ["grad", "L = sum(W @ W)", "--shape", "W=m,n"],  # shape error
+    ["grad", RELU, "--shape", "W"],  # malformed --shape
+    ["grad", "L = sum(V)", *SHAPES],  # undeclared name
+    ["check", RELU, *SHAPES, "--dims", "m=0"],  # bad sizes
+])
+def test_bad_input_is_one_error_line_and_exit_2(capsys, argv):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith("error:")
+    assert "Traceback" not in err
+
+
+# --- demo ----------------------------------------------------------------------------------------
+
+def test_demo_prints_the_five_cases(capsys):
+    code, out, err = run(capsys, "demo")
+    assert code == 0, err
+    for title in ("y = w x", "y = wᵀx", "y = W x", "Y = W X", "ReLU"):
+        assert title in out, title
+    for i in range(1, 6):
+        assert f"\n{i}. " in out
+    assert "dL_dY @ X.T" in out
+    assert "W.T @ dL_dY" in out
+    assert "dL_dy @ x.T" in out and "W.T @ dL_dy" in out
+    assert "dL_dY * step(Z)" in out
+    assert "kron(X.T, eye(m))" in out and "(m·B)×(m·n)" in out
+    assert out.count("check       PASS") == 5
+    assert "differs from grad" not in out
+    assert out.strip().endswith("all gradients verified")
+
+
+# --- as a process ----------------------------------------------------------------------------------
+
+def test_subprocess_bad_input_has_no_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "matcalc", "grad", "L = sum(W @ W)", "--shape", "W=m,n"],
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("error:"), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "n ≠ m" in proc.stderr
