@@ -54,10 +54,11 @@ def cmd_shapes(args) -> int:
     return 0
 
 
-def _program(args):
+def _program(args, defaults: dict | None = None):
     from .parse import parse_program
 
-    result, named = parse_program(args.program, parse_shape_options(args.shape))
+    shapes = {**(defaults or {}), **parse_shape_options(args.shape)}
+    result, named = parse_program(args.program, shapes)
     return result, named
 
 
@@ -104,6 +105,79 @@ def cmd_check(args) -> int:
     return _run_check(result, _wrt(args, result), args.dims or "", args.seed)
 
 
+def parse_values(scalars: str | None, arrays: list[str] | None) -> dict | None:
+    """``--values x=-2,y=5`` and ``--value W=[[1,2],[3,4]]`` (JSON) → arrays by name."""
+    import json
+
+    out: dict = {}
+    for key, value in parse_number_bindings(scalars).items():
+        out[key] = value
+    for item in arrays or []:
+        key, eq, text = item.partition("=")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--value {item!r}: the value must be a number or a JSON array "
+                             f"({exc.msg} at column {exc.colno})") from None
+        if not eq or not key.strip():
+            raise InputError(f"--value {item!r}: expected NAME=JSON, e.g. W=[[1,2],[3,4]]")
+        out[key.strip()] = value
+    return out or None
+
+
+def parse_number_bindings(text: str | None) -> dict[str, float]:
+    """``"x=-2,y=5"`` → ``{"x": -2.0, "y": 5.0}``."""
+    out: dict[str, float] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        key, eq, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if not eq or not key.strip() or number is None:
+            raise InputError(f"--values {text!r}: expected NAME=NUMBER pairs like x=-2,y=5")
+        out[key.strip()] = number
+    return out
+
+
+def cmd_explain(args) -> int:
+    from pathlib import Path
+
+    from .explain import derive, render
+    from .figure import FigureError, graph_dot, render as draw
+
+    values = parse_values(args.values, args.value)
+    scalars = {k: (1, 1) for k, v in (values or {}).items() if isinstance(v, float)}
+    result, _ = _program(args, scalars)  # a name given a number is a scalar unless declared
+    d = derive(result, args.wrt, values, node=args.node)
+    figure_ref = None
+    problem = None
+    if args.figure:
+        fig = Path(args.figure)
+        try:
+            draw(graph_dot(result, values if result.is_scalar else None), fig)
+        except FigureError as exc:
+            problem = exc
+        base = Path(args.output).parent if args.output else Path(".")
+        try:
+            figure_ref = str(fig.resolve().relative_to(base.resolve()))
+        except ValueError:
+            figure_ref = str(fig)
+    front = {"title": args.title} if args.title else {}
+    text = render(d, lang=args.lang, fmt=args.format,
+                  front_matter=(front or True) if args.front_matter else False,
+                  title=args.title, figure=figure_ref if problem is None else None)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if problem is not None:
+        raise problem
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -143,6 +217,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dims", metavar="m=3,n=4,...", help="sizes for the dimension names")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("explain", help="write a step-by-step derivation (Markdown or LaTeX)")
+    p.add_argument("program", help="e.g. 'q = x + y; f = q * z'")
+    p.add_argument("--shape", action="append", metavar="NAME=ROWS,COLS",
+                   help="declare an input, e.g. --shape W=m,n (repeatable)")
+    p.add_argument("--wrt", action="append", metavar="NAME", help="variables (default: all inputs)")
+    p.add_argument("--lang", choices=["en", "ko"], default="en")
+    p.add_argument("--format", choices=["markdown", "latex"], default="markdown")
+    p.add_argument("--front-matter", action="store_true",
+                   help="begin with Jekyll/Hugo front matter (title, date, tags, math: true)")
+    p.add_argument("--title", help="the document's title")
+    p.add_argument("--values", metavar="x=-2,y=5",
+                   help="numbers for a worked example (scalar inputs)")
+    p.add_argument("--value", action="append", metavar="NAME=JSON",
+                   help="an array for a worked example, e.g. W=[[1,2],[3,4]] (repeatable)")
+    p.add_argument("--node", action="store_true",
+                   help="treat the result as one node of a larger network: its upstream "
+                        "gradient dL/dY is a symbol (automatic for a non-scalar result)")
+    p.add_argument("--figure", metavar="FILE", help="also draw the computational graph (.svg/.png)")
+    p.add_argument("--output", metavar="FILE", help="write the document here (default: stdout)")
+    p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("demo", help="run the built-in example")
     p.set_defaults(func=cmd_demo)

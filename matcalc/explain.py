@@ -42,19 +42,19 @@ TEXT = {
         "upstream_value": "Computed at the nodes after this one, it is",
         "local_intro": "How much {y} changes when {x} changes, looking at this node alone:",
         "scalar": "Both are scalars, so the local gradient is a scalar:",
-        "row": ("{y} is a scalar and {x} a vector in {sx}, so the local gradient has one entry "
+        "row": ("{y} is a scalar and {xin} a vector, so the local gradient has one entry "
                 "per entry of {x}:"),
-        "matrix_of_scalar": ("{y} is a scalar and {x} is in {sx}, so the local gradient has one "
+        "matrix_of_scalar": ("{y} is a scalar and {xin}, so the local gradient has one "
                              "entry per entry of {x}, arranged like {x}:"),
-        "jacobian": "Both are vectors, so the local gradient is the {m}×{n} Jacobian matrix:",
+        "jacobian": "Both are vectors, so the local gradient is the {size} Jacobian matrix:",
         "diagonal": ("The operation is elementwise, so the Jacobian is diagonal: entry i of {y} "
                      "depends only on entry i of {x}:"),
-        "kron": ("{y} ∈ {sy} and {x} ∈ {sx}: every entry of {y} can depend on every entry of "
-                 "{x}, so the local gradient is a 4-D array with {entries} entries. Stacking "
-                 "columns (vec), it is the {rows}×{cols} matrix"),
-        "kron_nodense": ("{y} ∈ {sy} and {x} ∈ {sx}: the local gradient is a 4-D array with "
-                         "{entries} entries; it is never formed — the chain rule applies it "
-                         "through its vector–Jacobian product."),
+        "kron": ("{yin} and {xin}: every entry of {y} can depend on every entry of "
+                 "{x}, so the local gradient is a 4-D array of shape {tensor}. Stacking "
+                 "columns (vec), it is the {size} matrix"),
+        "kron_nodense": ("{yin} and {xin}: the local gradient is a 4-D array of shape {tensor}; "
+                         "it is never formed — the chain rule applies it through its "
+                         "vector–Jacobian product."),
         "downstream_intro": ("How much the loss changes when {x} changes: upstream × local, "
                              "simplified:"),
         "shape_ok": "Its shape, {s}, is the shape of {x}, as it must be.",
@@ -81,28 +81,30 @@ TEXT = {
         "upstream": "Upstream Gradient",
         "local": "Local Gradient",
         "downstream": "Downstream Gradient",
-        "is_loss": "{y}는 손실 함수 자체이므로 Upstream Gradient는 1이다.",
-        "upstream_from": ("노드의 출력 {y}가 최종 손실 함수에 얼마나 영향을 미치는지에 대한 값으로, {y}를 "
-                          "사용하는 뒤쪽 노드에서 흘러들어온다."),
+        "is_loss": "{y}{y_topic} 손실 함수 자체이므로 Upstream Gradient는 1이다.",
+        "upstream_from": ("노드의 출력 {y}{y_subj} 최종 손실 함수에 얼마나 영향을 미치는지에 대한 값으로, "
+                          "{y}{y_obj} 사용하는 뒤쪽 노드에서 흘러들어온다."),
         "upstream_value": "뒤쪽 노드에서 이미 계산한 값은 다음과 같다.",
-        "local_intro": "다른 노드와 상관없이, 이 노드만 보았을 때 {x}가 변하면 {y}가 얼마나 변하는지를 나타낸다.",
+        "local_intro": ("다른 노드와 상관없이, 이 노드만 보았을 때 {x}{x_subj} 변하면 {y}{y_subj} 얼마나 "
+                        "변하는지를 나타낸다."),
         "scalar": "둘 다 스칼라이므로 Local Gradient도 스칼라이다.",
-        "row": ("{y}는 스칼라이고 {x}는 {sx}의 벡터이므로, Local Gradient는 {x}의 각 원소마다 하나씩 "
+        "row": ("{y}{y_topic} 스칼라이고 {xin}인 벡터이므로, Local Gradient는 {x}의 각 원소마다 하나씩 "
                 "값을 가진다."),
-        "matrix_of_scalar": ("{y}는 스칼라이고 {x}는 {sx}에 속하므로, Local Gradient는 {x}의 각 원소마다 "
-                             "하나씩 값을 가지며 {x}와 같은 모양으로 배열된다."),
-        "jacobian": "둘 다 벡터이므로 Local Gradient는 {m}×{n} 야코비안(Jacobian) 행렬이다.",
+        "matrix_of_scalar": ("{y}{y_topic} 스칼라이고 {xin}이므로, Local Gradient는 {x}의 각 원소마다 "
+                             "하나씩 값을 가지며 {x}{x_with} 같은 모양으로 배열된다."),
+        "jacobian": "둘 다 벡터이므로 Local Gradient는 {size} 야코비안(Jacobian) 행렬이다.",
         "diagonal": ("원소별(elementwise) 연산이므로 {y}의 i번째 원소는 {x}의 i번째 원소에만 의존한다. "
                      "따라서 야코비안은 대각 행렬이다."),
-        "kron": ("{y} ∈ {sy}, {x} ∈ {sx}이므로 {y}의 모든 원소가 {x}의 모든 원소에 의존할 수 있다. "
-                 "따라서 Local Gradient는 원소가 {entries}개인 4차원 텐서이다. 열을 쌓아(vec) 행렬로 "
-                 "쓰면 {rows}×{cols} 행렬이 된다."),
-        "kron_nodense": ("{y} ∈ {sy}, {x} ∈ {sx}이므로 Local Gradient는 원소가 {entries}개인 4차원 "
-                         "텐서이다. 이 텐서를 직접 만들지 않고, 연쇄 법칙을 벡터-야코비안 곱으로 적용한다."),
-        "downstream_intro": ("노드의 입력 {x}가 최종 손실 함수에 얼마나 영향을 미치는지에 대한 값으로, "
+        "kron": ("{yin}, {xin}이므로 {y}의 모든 원소가 {x}의 모든 원소에 의존할 수 있다. "
+                 "따라서 Local Gradient는 크기가 {tensor}인 4차원 텐서이다. 열을 쌓아(vec) 행렬로 "
+                 "쓰면 {size} 행렬이 된다."),
+        "kron_nodense": ("{yin}, {xin}이므로 Local Gradient는 크기가 {tensor}인 4차원 텐서이다. 이 "
+                         "텐서를 직접 만들지 않고, 연쇄 법칙을 벡터-야코비안 곱으로 적용한다."),
+        "downstream_intro": ("노드의 입력 {x}{x_subj} 최종 손실 함수에 얼마나 영향을 미치는지에 대한 값으로, "
                              "Chain Rule에 의해 'Upstream Gradient × Local Gradient'로 계산된다."),
-        "shape_ok": "크기는 {s}로, {x}의 크기와 같다.",
-        "sum_note": "{x}는 {k}개의 노드에서 사용되므로, 각 노드에서 온 Downstream Gradient를 모두 더한다.",
+        "shape_ok": "{x}{x_with} 같은 크기({s})이다.",
+        "sum_note": ("{x}{x_topic} {k}개의 노드에서 사용되므로, 각 노드에서 온 Downstream Gradient를 "
+                     "모두 더한다."),
         "result": "결과",
         "result_intro": "각 단계를 모으면, 입력으로 나타낸 최종 기울기는 다음과 같다.",
         "example": "계산 예시",
@@ -181,13 +183,15 @@ def _kind(y: Expr, x: Expr, jac: Expr | None) -> str:
     return "kron" if jac is not None else "kron_nodense"
 
 
-def derive(loss: Expr, wrt=None, values: Mapping | None = None) -> Derivation:
-    """The derivation of ``loss`` node by node (named intermediates are the nodes)."""
+def derive(loss: Expr, wrt=None, values: Mapping | None = None, node: bool = False) -> Derivation:
+    """The derivation of ``loss`` node by node (named intermediates are the nodes).
+
+    A scalar result is the loss L. A non-scalar result Y is one node of a larger network, as in a
+    textbook's single layer: its upstream gradient ∂L/∂Y is a given symbol. ``node=True`` treats
+    a scalar result that way too.
+    """
     if not isinstance(loss, Expr):
         raise InputError(f"explain expects a matcalc expression, got {type(loss).__name__}")
-    if not loss.is_scalar:
-        raise DifferentiationError(
-            f"explain needs a scalar loss, but the program's result is {shape_str(loss.shape)}")
     order = toposort([loss])
     inputs = [n for n in order if n.op.name == "symbol" and not n.get("tex")]
     if wrt is None:
@@ -196,21 +200,26 @@ def derive(loss: Expr, wrt=None, values: Mapping | None = None) -> Derivation:
         from .diff import resolve_wrt
 
         wrt_nodes = resolve_wrt(order, wrt)
-    loss_name = loss.get("name") if loss.op.name == "named" else "L"
+    top_name = loss.get("name") if loss.op.name == "named" else None
+    if loss.is_scalar and not node:
+        loss_name, top_seed = top_name or "L", const(1)
+    else:
+        if top_name is None:
+            raise DifferentiationError(
+                f"explain: name the program's {shape_str(loss.shape)} result (e.g. 'Y = ...') so "
+                f"that its upstream gradient ∂L/∂Y can be spoken of, or reduce it to a scalar loss")
+        loss_name, top_seed = "L", cotangent(top_name, *loss.shape)
     wanted = set(wrt_nodes)
     needed: set[Expr] = set()
     for n in order:
         if n in wanted or any(a in needed for a in n.args):
             needed.add(n)
     named = [n for n in order if n.op.name == "named"]
-    if loss.op.name != "named":
-        loss_node = loss
-    else:
-        loss_node = loss
     steps_nodes = named if loss.op.name == "named" else named + [loss]
     # ∂L/∂Y for every step, and the final gradients, from one reverse sweep
     step_targets = [n for n in named if n in needed and n is not loss]
-    all_grads = grad(loss, step_targets + list(wrt_nodes)) if (step_targets or wrt_nodes) else []
+    targets = step_targets + list(wrt_nodes)
+    all_grads = vjp(loss, targets, upstream=top_seed) if targets else []
     upstream = dict(zip(step_targets, all_grads[: len(step_targets)]))
     final = all_grads[len(step_targets):]
     uses: dict[Expr, int] = {}
@@ -218,8 +227,8 @@ def derive(loss: Expr, wrt=None, values: Mapping | None = None) -> Derivation:
     for s in steps_nodes:
         definition = s.args[0] if s.op.name == "named" else s
         name = s.get("name") if s.op.name == "named" else loss_name
-        node = Node(name, s, definition, upstream.get(s))
-        seed = const(1) if s is loss_node else cotangent(name, *s.shape, loss=loss_name)
+        step = Node(name, s, definition, upstream.get(s))
+        seed = top_seed if s is loss else cotangent(name, *s.shape, loss=loss_name)
         for x in _inputs_of(definition):
             if x not in needed:
                 continue
@@ -229,10 +238,12 @@ def derive(loss: Expr, wrt=None, values: Mapping | None = None) -> Derivation:
             except DifferentiationError:
                 jac = None
             down = vjp(definition, x, upstream=seed)
-            node.locals.append(Local(x, _kind(definition, x, jac), jac, down))
-        steps.append(node)
+            step.locals.append(Local(x, _kind(definition, x, jac), jac, down))
+        steps.append(step)
     d = Derivation(loss, loss_name, inputs, steps, list(wrt_nodes), list(final), uses)
     if values is not None:
+        if not loss.is_scalar or node:
+            raise InputError("explain: worked values need a scalar loss")
         _attach_values(d, values)
     return d
 
@@ -321,12 +332,17 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown", front_matter:
         raise InputError(f"explain: format must be markdown or latex, got {fmt!r}")
     t = TEXT[lang]
     w = _Writer(fmt)
-    loss_tex = _name_tex(d.loss) if d.loss.op.name == "named" else "L"
+    from .latexnames import latex_name
+
+    loss_tex = latex_name(d.loss_name)
+    top_tex = _name_tex(d.loss) if d.loss.op.name == "named" else loss_tex
 
     def m(s: str) -> str:  # inline math
         return f"${s}$"
 
-    what = title or t["title"].format(what=m(loss_tex))
+    what = title or t["title"].format(
+        what=m(top_tex if d.loss_name == (d.loss.get("name") or "L") else
+               top_tex + " = " + _tex(d.loss.args[0])))
     if front_matter and fmt == "markdown":
         fm = front_matter if isinstance(front_matter, dict) else {}
         w.lines += ["---", f'title: "{fm.get("title", _plain(what))}"',
@@ -347,6 +363,8 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown", front_matter:
     for s in d.steps:
         lines.append(f"{_name_tex(s.node) if s.node.op.name == 'named' else loss_tex} &= "
                      f"{_tex(s.definition)} \\in {latex_space(s.definition.shape)}")
+        if s.node is d.loss and not d.loss.is_scalar:
+            pass
     w.math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
     if figure:
         alt = t["figure"]
@@ -364,24 +382,30 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown", front_matter:
         y = _name_tex(s.node) if s.node.op.name == "named" else loss_tex
         w.heading(4, f"{t['node']} {m(y + ' = ' + _tex(s.definition))}")
         w.bold(t["upstream"])
-        if s.upstream is None:
-            w.para(t["is_loss"].format(y=m(y)))
+        yinfo = _particles(dict(y=m(y)), None, s.node, d.loss_name)
+        if s.upstream is None and s.node is d.loss and d.loss_name == s.name:
+            w.para(t["is_loss"].format(**yinfo))
             w.math(_partial(loss_tex, y) + " = 1")
+        elif s.upstream is None:
+            w.para(t["upstream_from"].format(**yinfo))
+            w.math(_partial(loss_tex, y) + r" \in " + latex_space(s.node.shape))
         else:
-            w.para(t["upstream_from"].format(y=m(y)))
+            w.para(t["upstream_from"].format(**yinfo))
             w.math(_partial(loss_tex, y) + r" \in " + latex_space(s.node.shape))
             w.para(t["upstream_value"])
             w.math(_partial(loss_tex, y) + " = " + _tex(s.upstream))
         w.bold(t["local"])
         for loc in s.locals:
             x = _name_tex(loc.input)
-            w.para(t["local_intro"].format(x=m(x), y=m(y)))
+            w.para(t["local_intro"].format(**_particles(dict(x=m(x), y=m(y)), loc.input, s.node,
+                                                           d.loss_name)))
             sx, sy = latex_space(loc.input.shape), latex_space(s.definition.shape)
-            entries = s.definition.rows * s.definition.cols * loc.input.rows * loc.input.cols
-            info = dict(x=m(x), y=m(y), sx=m(sx), sy=m(sy), m=m(str(s.definition.rows)),
-                        n=m(str(loc.input.rows)), entries=m(_dim_tex(entries)))
+            dims = list(s.definition.shape) + list(loc.input.shape)
+            info = _particles(dict(x=m(x), y=m(y)), loc.input, s.node, d.loss_name)
+            info.update(xin=m(x + r" \in " + sx), yin=m(y + r" \in " + sy),
+                        tensor=m(r" \times ".join(_dim_tex(k) for k in dims)))
             if loc.jacobian is not None:
-                info.update(rows=m(_dim_tex(loc.jacobian.rows)), cols=m(_dim_tex(loc.jacobian.cols)))
+                info.update(size=m(_shape_tex(loc.jacobian.shape)))
             w.para(t[loc.kind].format(**info))
             if loc.jacobian is not None:
                 lhs = (_partial(r"\operatorname{vec}(" + y + ")", r"\operatorname{vec}(" + x + ")")
@@ -390,12 +414,13 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown", front_matter:
         w.bold(t["downstream"])
         for loc in s.locals:
             x = _name_tex(loc.input)
-            w.para(t["downstream_intro"].format(x=m(x)))
+            info = _particles(dict(x=m(x)), loc.input, None, d.loss_name)
+            w.para(t["downstream_intro"].format(**info))
             w.math(_partial(loss_tex, x) + " = " + _tex(loc.downstream) + r" \in "
                    + latex_space(loc.downstream.shape))
-            w.para(t["shape_ok"].format(s=m(_shape_tex(loc.downstream.shape)), x=m(x)))
+            w.para(t["shape_ok"].format(s=m(_shape_tex(loc.downstream.shape)), **info))
             if d.uses.get(loc.input, 0) > 1:
-                w.para(t["sum_note"].format(x=m(x), k=d.uses[loc.input]))
+                w.para(t["sum_note"].format(k=d.uses[loc.input], **info))
 
     # result
     w.heading(3, t["result"])
@@ -433,6 +458,30 @@ def _worked_example(w: _Writer, d: Derivation, t: dict, loss_tex: str) -> None:
         w.raw("</div>\n</details>")
 
 
+# Korean particles follow the sound of the word before them: the letters l, m, n, r and the
+# digits 0, 1, 3, 6, 7, 8 are read with a final consonant (엘, 엠, 엔, 알; 영, 일, 삼, 육, 칠, 팔).
+_FINAL_CONSONANT = set("lmnrLMNR013678")
+_RIEUL = set("lrLR178")  # a final ㄹ takes 로, not 으로
+
+
+def _particles(info: dict, x: Expr | None, y: Expr | None, loss_name: str) -> dict:
+    """Add Korean particles for x and y (은/는, 이/가, 을/를, 와/과, 으로/로)."""
+    def name_of(e: Expr | None) -> str:
+        if e is None:
+            return "x"
+        return e.get("name") or loss_name
+
+    for key, e in (("x", x), ("y", y)):
+        last = name_of(e)[-1:]
+        hard = last in _FINAL_CONSONANT
+        info[key + "_topic"] = "은" if hard else "는"
+        info[key + "_subj"] = "이" if hard else "가"
+        info[key + "_obj"] = "을" if hard else "를"
+        info[key + "_with"] = "과" if hard else "와"
+        info[key + "_to"] = "로" if (not hard or last in _RIEUL) else "으로"
+    return info
+
+
 def _dim_tex(d) -> str:
     from .ops._base import dim_latex
 
@@ -444,13 +493,13 @@ def _shape_tex(shape) -> str:
 
 
 def _plain(text: str) -> str:
-    return text.replace('"', "'")
+    return text.replace('"', "'").replace("$", "")
 
 
 def explain(program, wrt=None, shapes: Mapping | None = None, lang: str = "en",
             fmt: str = "markdown", front_matter: bool | dict = False,
             values: Mapping | None = None, title: str | None = None,
-            figure: str | None = None) -> str:
+            figure: str | None = None, node: bool = False) -> str:
     """A derivation document for a program (text, parsed with shapes) or an expression."""
     if isinstance(program, str):
         from .parse import parse
@@ -458,7 +507,7 @@ def explain(program, wrt=None, shapes: Mapping | None = None, lang: str = "en",
         if shapes is None:
             raise InputError("explain: give shapes for the program's inputs")
         program = parse(program, shapes)
-    d = derive(program, wrt, values)
+    d = derive(program, wrt, values, node)
     return render(d, lang, fmt, front_matter, title, figure)
 
 

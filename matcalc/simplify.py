@@ -454,6 +454,20 @@ def one_by_one_constant(node: Expr):
     return None
 
 
+@rule("sum")
+def sum_of_identity(node: Expr):
+    """𝟏ᵀI = 𝟏ᵀ, I𝟏 = 𝟏 and 𝟏ᵀI𝟏 = n: sums of an identity's entries."""
+    (a,) = node.args
+    if not _is(a, "eye"):
+        return None
+    axis = node.get("axis")
+    if axis is None:
+        from .ops import size
+
+        return size(a.rows)
+    return ones(1, a.cols) if axis == 0 else ones(a.rows, 1)
+
+
 @rule("pow")
 def power_zero(node: Expr):
     """A⁰ = 𝟏."""
