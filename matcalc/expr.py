@@ -53,6 +53,10 @@ class Op:
     # "invertible" (well-conditioned square: inv, det), "spd" (symmetric positive definite: logdet).
     domain: Any = field(default_factory=dict)  # a dict, or a function of the node giving one
     extra: dict = field(default_factory=dict)
+    # Code generation, per backend ("numpy", "jax", "torch", or "all" for plain Python operators):
+    # a template "np.tanh({0})" or a function (node, args, env) -> one expression; see codegen.py.
+    code: dict = field(default_factory=dict)
+    code_helpers: dict = field(default_factory=dict)  # backend -> {helper name: its source}
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"

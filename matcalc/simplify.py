@@ -138,7 +138,7 @@ def collect_scalar_factors(node: Expr):
 def scalar_out_of_hadamard(node: Expr):
     """(cA) ⊙ B = c(A ⊙ B): scalar factors move to the front of a Hadamard product."""
     a, b = node.args
-    if a.is_scalar or b.is_scalar or a.shape != b.shape:
+    if a.is_scalar or b.is_scalar:
         return None
     fa, fb = _factor(a), _factor(b)
     if fa is None or fb is None or fa[2] is None or fb[2] is None:
@@ -452,6 +452,41 @@ def one_by_one_constant(node: Expr):
     if node.is_scalar:
         return const(0 if node.op.name == "zeros" else 1)
     return None
+
+
+@rule("sum", "mean")
+def scalar_out_of_sum(node: Expr):
+    """Σ(cA) = c ΣA: numbers and 1×1 factors move out of a sum of entries."""
+    (a,) = node.args
+    parts = _factor(a)
+    if parts is None or parts[2] is None or (parts[0] == 1 and not parts[1]):
+        return None
+    inner = Expr.make(node.op, (parts[2],), **dict(node.params))
+    return _scaled(parts[0], parts[1], inner, node.shape)
+
+
+@rule("add", "sub")
+def common_scalar_out_of_sum(node: Expr):
+    """c A + c B = c (A + B) for a 1×1 factor c shared by every term (numbers stay inside)."""
+    terms = _terms(node)
+    if len(terms) < 2:
+        return None
+    split = [_factor(e) for _, e in terms]
+    if any(p is None or p[2] is None for p in split):
+        return None
+    common = dict(split[0][1])
+    for _, powers, _ in split[1:]:
+        common = {b: p for b, p in common.items() if b in powers and (powers[b] > 0) == (p > 0)}
+        common = {b: (min(p, powers[b]) if p > 0 else max(p, powers[b])) for b, p in common.items()}
+    common = {b: p for b, p in common.items() if p != 0}
+    if not common:
+        return None
+    inner = None
+    for (sign, _), (coef, powers, core) in zip(terms, split):
+        rest = {b: p - common.get(b, 0) for b, p in powers.items()}
+        t = _scaled(coef, {b: p for b, p in rest.items() if p != 0}, core, core.shape)
+        inner = (t if sign > 0 else -t) if inner is None else (inner + t if sign > 0 else inner - t)
+    return _scaled(Fraction(1), common, inner, node.shape)
 
 
 @rule("sum")
