@@ -73,8 +73,10 @@ def graph_dot(expr: Expr, values: Mapping[str, np.ndarray] | None = None, title:
             label = n.get("name") or n.op.text(n)[0]
             dot.node(ids[n], label=str(label), shape="plaintext", fontsize="14")
         else:
-            dot.node(ids[n], label=SYMBOLS.get(n.op.name, n.op.name), shape="circle",
-                     width="0.5", fixedsize="false", fontsize="14")
+            label = SYMBOLS.get(n.op.name, n.op.name)
+            shape = "circle" if len(label) <= 2 else "box"  # long names in rounded boxes
+            dot.node(ids[n], label=label, shape=shape, style="rounded", width="0.5",
+                     fontsize="14")
     names: dict[Expr, str] = {target(n): n.get("name") for n in nodes if n.op.name == "named"}
     out_id = "out"
     dot.node(out_id, label="", shape="point", width="0.05")

@@ -33,6 +33,7 @@ SYMBOL = defop(
     latex_prec=lambda n: PREC_ATOM - 1 if n.get("tex") else PREC_ATOM,
     kind="leaf",
     doc="A named input of the given shape.",
+    code={"all": lambda n, args, env: n.get("name")},
 )
 
 
@@ -78,6 +79,9 @@ CONST = defop(
     prec=lambda n: PREC_NEG if n.get("value") < 0 else PREC_ATOM - 1,
     kind="leaf",
     doc="A numeric constant (1×1).",
+    code={"numpy": lambda n, args, env: f"np.full((1, 1), {float(n.get('value'))!r})",
+          "torch": lambda n, args, env:
+          f"torch.full((1, 1), {float(n.get('value'))!r}, dtype=torch.float64)"},
 )
 
 
@@ -104,6 +108,8 @@ EYE = defop(
     latex=lambda n: ["I_{" + dim_latex(n.get("n")) + "}"],
     kind="leaf",
     doc="The n×n identity matrix.",
+    code={"numpy": lambda n, args, env: f"np.eye({env.dim(n.get('n'))})",
+          "torch": lambda n, args, env: f"torch.eye({env.dim(n.get('n'))}, dtype=torch.float64)"},
 )
 
 
@@ -132,6 +138,10 @@ ONES = defop(
     latex=lambda n: [_ones_latex(n)],
     kind="leaf",
     doc="The all-ones matrix.",
+    code={"numpy": lambda n, args, env:
+          f"np.ones(({env.dim(n.get('rows'))}, {env.dim(n.get('cols'))}))",
+          "torch": lambda n, args, env:
+          f"torch.ones({env.dim(n.get('rows'))}, {env.dim(n.get('cols'))}, dtype=torch.float64)"},
 )
 
 ZEROS = defop(
@@ -142,6 +152,10 @@ ZEROS = defop(
     latex=lambda n: ["0" if n.is_scalar else r"\mathbf{0}"],
     kind="leaf",
     doc="The all-zeros matrix.",
+    code={"numpy": lambda n, args, env:
+          f"np.zeros(({env.dim(n.get('rows'))}, {env.dim(n.get('cols'))}))",
+          "torch": lambda n, args, env:
+          f"torch.zeros({env.dim(n.get('rows'))}, {env.dim(n.get('cols'))}, dtype=torch.float64)"},
 )
 
 
@@ -163,6 +177,9 @@ SIZE = defop(
     latex=lambda n: [dim_latex(n.get("d"))],
     kind="leaf",
     doc="The value of a dimension, as a 1×1 constant (used by mean and its gradient).",
+    code={"numpy": lambda n, args, env: f"np.full((1, 1), float({env.dim(n.get('d'))}))",
+          "torch": lambda n, args, env:
+          f"torch.full((1, 1), float({env.dim(n.get('d'))}), dtype=torch.float64)"},
 )
 
 
@@ -184,6 +201,7 @@ NAMED = defop(
     latex=lambda n: [(0, 0)],
     kind="structural",
     doc="A named intermediate Y = expr; a derivation speaks of ∂L/∂Y through it.",
+    code={"all": "{0}"},
 )
 
 
