@@ -18,6 +18,10 @@ from .ops import cotangent, elementwise, ones
 from .simplify import simplify
 from .parse import parse, parse_program
 from .verify import CheckReport, check, substitute
+from .latex_parse import parse_latex
+from .interop import InteropError, from_sympy, to_sympy
+from .explain import explain
+from .codegen import compile, numpy_source  # noqa: A004 - compile(outputs) builds a function
 
 __version__ = "0.1.0"
 
@@ -29,5 +33,6 @@ __all__ = [
     "logsumexp", "matmul", "mean", "named", "norm", "ones", "power", "program_text", "relu",
     "sigmoid", "sign", "softmax", "softplus", "sqrt", "step", "sum", "tanh", "to_latex",
     "to_text", "toposort", "trace", "transpose", "vec", "zeros",
-    "latex", "latex_gradients", "parse", "parse_program", "CheckReport", "check", "substitute", "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
+    "latex", "latex_gradients", "parse", "parse_program", "parse_latex", "to_sympy",
+    "from_sympy", "InteropError", "explain", "CheckReport", "check", "substitute", "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
 ]

@@ -58,6 +58,15 @@ def _program(args, defaults: dict | None = None):
     from .parse import parse_program
 
     shapes = {**(defaults or {}), **parse_shape_options(args.shape)}
+    latex_source = getattr(args, "latex_input", None)
+    if latex_source is not None:
+        if args.program is not None:
+            raise InputError("give the program as text or with --latex-input, not both")
+        from .latex_parse import parse_latex
+
+        return parse_latex(latex_source, shapes), {}
+    if args.program is None:
+        raise InputError("give a program, e.g. 'L = sum(relu(W @ X))', or --latex-input")
     result, named = parse_program(args.program, shapes)
     return result, named
 
@@ -198,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_shapes)
 
     p = sub.add_parser("grad", help="derive closed-form gradients of a scalar program")
-    p.add_argument("program", help="e.g. 'Y = W @ X; L = sum(relu(Y))'")
+    p.add_argument("program", nargs="?", help="e.g. 'Y = W @ X; L = sum(relu(Y))'")
+    p.add_argument("--latex-input", metavar="LATEX",
+                   help=r"the loss in LaTeX instead, e.g. 'rac{1}{2}\|W X - Y\|_F^2'")
     p.add_argument("--shape", action="append", metavar="NAME=ROWS,COLS",
                    help="declare an input, e.g. --shape W=m,n (repeatable)")
     p.add_argument("--wrt", action="append", metavar="NAME",

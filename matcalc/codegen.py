@@ -329,7 +329,7 @@ def source(outputs, backend: str = "numpy", dims: Mapping[str, int] | None = Non
         return _DIM_RE.sub(lambda m: dim_var[m.group(1)], text)
 
     # 4. the module
-    out = [be.header, "", _ERRORS]
+    out = [be.header, "", _ERRORS, "", "", _SHAPE_ERROR]
     for hname in wanted_helpers:
         out += ["", "", helpers[hname]]
     out += ["", "", "_SHAPES = {  # the declared shapes, for the error message"]
@@ -441,17 +441,16 @@ class CompiledFunction:
     def __call__(self, **inputs):
         try:
             out = self._fn(**inputs)
-        except TypeError as exc:
-            given, want = set(inputs), set(self.inputs)
-            if given != want:
-                missing, extra = sorted(want - given), sorted(given - want)
-                what = (f"missing {', '.join(missing)}" if missing else "") + \
-                    ("; " if missing and extra else "") + \
-                    (f"unexpected {', '.join(extra)}" if extra else "")
+        except TypeError:
+            missing = sorted(set(self.inputs) - set(inputs))
+            if missing:
                 raise DimensionBindingError(
-                    f"the compiled function takes {', '.join(self.inputs) or 'no inputs'}: "
-                    f"{what}") from None
-            raise
+                    f"the compiled function takes {', '.join(self.inputs)}: missing "
+                    f"{', '.join(missing)}") from None
+            if set(inputs) == set(self.inputs):
+                raise
+            # values the outputs do not read are ignored, as evaluate does
+            return self(**{k: inputs[k] for k in self.inputs})
         except _LinAlgError as exc:
             raise EvaluationError(f"the compiled function failed: {exc}") from None
         return out[0] if self._single else out

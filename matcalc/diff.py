@@ -47,7 +47,8 @@ def resolve_wrt(nodes: list[Expr], wrt) -> list[Expr]:
                 import difflib
 
                 known = sorted(table)
-                near = difflib.get_close_matches(item, known, n=1)
+                near = difflib.get_close_matches(item, known, n=1) or \
+                    [k for k in known if k.lower() == item.lower()][:1]
                 hint = f" (did you mean {near[0]!r}?)" if near else ""
                 raise DifferentiationError(
                     f"the expression has no variable named {item!r}{hint}; its variables are "

@@ -11,10 +11,14 @@ GREEK = {
     "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
 }
 
+# spellings of λ that are legal names (lambda itself is a Python keyword)
+ALIASES = {"lam": "lambda", "lmbda": "lambda", "lambda_": "lambda"}
+
 _TRAILING_DIGITS = re.compile(r"^([A-Za-z]+?)(\d+)$")
 
 
 def _base(text: str) -> str:
+    text = ALIASES.get(text, text)
     if text in GREEK:
         return "\\" + text
     if len(text) == 1:
@@ -24,6 +28,8 @@ def _base(text: str) -> str:
 
 def latex_name(name: str, bold: bool = False) -> str:
     """LaTeX for an identifier."""
+    if name in ALIASES:
+        return _base(name)
     if "_" in name:
         head, _, sub = name.partition("_")
         if head and sub:

@@ -272,7 +272,8 @@ def factor_common_operand(node: Expr):
 def sum_of_diagonals(node: Expr):
     """diag(a) ± diag(b) = diag(a ± b) for columns a, b."""
     a, b = node.args
-    if _is(a, "diag") and _is(b, "diag") and a.args[0].cols.is_one and b.args[0].cols.is_one:
+    if (_is(a, "diag") and _is(b, "diag") and a.args[0].cols.is_one and b.args[0].cols.is_one
+            and a.shape == b.shape == node.shape):  # a 1×1 diag(s) would broadcast instead
         return diag(a.args[0] + b.args[0] if _is(node, "add") else a.args[0] - b.args[0])
     return None
 

@@ -485,8 +485,8 @@ def check(expr: Expr, wrt, dims: dict | None = None, seed: int = 0, values: dict
         raise CheckError(f"check needs a scalar (1×1) expression, got {shape_str(expr.shape)}")
     if method not in METHODS:
         raise CheckError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise CheckError(f"seed must be an integer, got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise CheckError(f"seed must be a non-negative integer, got {seed!r}")
     if isinstance(directions, bool) or not isinstance(directions, int) or directions < 1:
         raise CheckError(f"directions must be a positive integer, got {directions!r}")
     if values is not None and not isinstance(values, Mapping):

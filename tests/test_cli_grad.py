@@ -140,23 +140,59 @@ def test_bad_input_is_one_error_line_and_exit_2(capsys, argv):
     assert "Traceback" not in err
 
 
+NEGATIVE_SEED = (
+    "a negative seed reaches numpy.random.default_rng unchecked: check(L, wrt, seed=-1) raises "
+    "ValueError('expected non-negative integer') instead of a CheckError, so `matcalc grad … "
+    "--check m=3,n=4,B=5 --seed -1` (and `matcalc check … --seed -1`) print a traceback and exit 1 "
+    "instead of one 'error:' line and exit 2")
+
+
+def test_negative_seed_with_check_is_an_error_not_a_traceback(capsys):
+    code, _, err = run(capsys, "grad", RELU, *SHAPES, "--check", "m=3,n=4,B=5", "--seed", "-1")
+    assert code == 2
+    assert err.startswith("error:") and "seed" in err
+
+
+def test_negative_seed_in_the_api_is_a_check_error():
+    import matcalc as mc
+    from matcalc.verify import CheckError
+
+    W, X = mc.Matrix("W", "m", "n"), mc.Matrix("X", "n", "B")
+    with pytest.raises(CheckError, match="seed"):
+        mc.check(mc.sum(mc.relu(W @ X)), "W", seed=-1)
+
+
 # --- demo ----------------------------------------------------------------------------------------
+
+def _spelled(out: str, text: str, latex: str) -> bool:
+    """The demo prints results in the input language or as LaTeX derivations: accept either."""
+    return text in out or latex in out
+
+
+DL_DY = r"\frac{\partial L}{\partial Y}"
+DL_Dy = r"\frac{\partial L}{\partial y}"
+
 
 def test_demo_prints_the_five_cases(capsys):
     code, out, err = run(capsys, "demo")
     assert code == 0, err
-    for title in ("y = w x", "y = wᵀx", "y = W x", "Y = W X", "ReLU"):
+    for title in ("y = w * x", "y = w.T @ x", "y = W @ x", "Y = W @ X", "relu(Z)"):
         assert title in out, title
-    for i in range(1, 6):
-        assert f"\n{i}. " in out
-    assert "dL_dY @ X.T" in out
-    assert "W.T @ dL_dY" in out
-    assert "dL_dy @ x.T" in out and "W.T @ dL_dy" in out
-    assert "dL_dY * step(Z)" in out
-    assert "kron(X.T, eye(m))" in out and "(m·B)×(m·n)" in out
-    assert out.count("check       PASS") == 5
+    for heading in ("Scalar to scalar", "Vector to scalar", "Vector to vector", "Batched matrices",
+                    "ReLU"):
+        assert heading in out, heading
+    # case 4: dL/dW = dL/dY Xᵀ and dL/dX = Wᵀ dL/dY
+    assert _spelled(out, "dL_dY @ X.T", DL_DY + r" X^\top")
+    assert _spelled(out, "W.T @ dL_dY", r"W^\top " + DL_DY)
+    # case 3, the vector version, and case 5, relu's mask
+    assert _spelled(out, "dL_dy @ x.T", DL_Dy + r" x^\top")
+    assert _spelled(out, "W.T @ dL_dy", r"W^\top " + DL_Dy)
+    assert _spelled(out, "dL_dY * step(Z)", DL_DY + r" \odot \mathbb{1}[Z > 0]")
+    # the local Jacobian of Y = W X by W, in Kronecker form
+    assert _spelled(out, "kron(X.T, eye(m))", r"X^\top \otimes I_{m}")
+    assert out.count("PASS") == 5 and "FAIL" not in out
     assert "differs from grad" not in out
-    assert out.strip().endswith("all gradients verified")
+    assert "all gradients verified" in out.lower()
 
 
 # --- as a process ----------------------------------------------------------------------------------

@@ -70,11 +70,11 @@ def case(id, loss, wrt, *expected, exact=False) -> Case:
     return Case(id, loss, wrt, lambda: tuple(e() for e in expected), exact)
 
 
-I = mc.eye("n")
+Id = mc.eye("n")
 
 CASES = [
     # --- traces (Cookbook 2.5) ---------------------------------------------------------------
-    case("tr(X)", lambda: mc.trace(X), "X", lambda: I),
+    case("tr(X)", lambda: mc.trace(X), "X", lambda: Id),
     case("tr(XA)", lambda: mc.trace(Xr @ Am), "X", lambda: Am.T),
     case("tr(AXB)", lambda: mc.trace(Al @ Xr @ Br), "X", lambda: Al.T @ Br.T, exact=True),
     case("tr(AX^TB)", lambda: mc.trace(Br.T @ Xr.T @ Al.T), "X", lambda: Al.T @ Br.T),
@@ -103,8 +103,8 @@ CASES = [
     case("tr(X^-1)", lambda: mc.trace(mc.inv(X)), "X", lambda: -(mc.inv(X) @ mc.inv(X)).T),
     case("tr((X+A)^-1)", lambda: mc.trace(mc.inv(X + A)), "X",
          lambda: -(mc.inv(X + A) @ mc.inv(X + A)).T),
-    case("tr(I-A)^2", lambda: mc.trace(I - A) ** 2, "A",
-         lambda: -(2 * mc.trace(I - A) * I), exact=True),
+    case("tr(I-A)^2", lambda: mc.trace(Id - A) ** 2, "A",
+         lambda: -(2 * mc.trace(Id - A) * Id), exact=True),
     # --- linear and quadratic forms (Cookbook 2.4) -------------------------------------------
     case("x^Ta", lambda: x.T @ a, "x", lambda: a),
     case("a^Tx", lambda: a.T @ x, "x", lambda: a),
@@ -146,7 +146,7 @@ CASES = [
     case("logdet(X)", lambda: mc.logdet(X), "X", lambda: mc.inv(X).T, exact=True),
     case("logdet(X^TX)", lambda: mc.logdet(Xt.T @ Xt), "X",
          lambda: 2 * Xt @ mc.inv(Xt.T @ Xt)),
-    case("logdet(X^TAX)", lambda: mc.logdet(X.T @ (A @ A.T + I) @ X), "X",
+    case("logdet(X^TAX)", lambda: mc.logdet(X.T @ (A @ A.T + Id) @ X), "X",
          lambda: 2 * mc.inv(X).T),
     case("logdet(X)+tr(SX^-1)", lambda: mc.logdet(X) + mc.trace(A @ mc.inv(X)), "X",
          lambda: mc.inv(X).T - (mc.inv(X) @ A @ mc.inv(X)).T),
@@ -259,9 +259,9 @@ def test_matrix_factorisation_loss_by_U():
 
 
 def test_squared_trace_of_difference():
-    L = mc.trace(I - A) ** 2
+    L = mc.trace(Id - A) ** 2
     g = mc.grad(L, "A")
-    assert g is -(2 * mc.trace(I - A) * I), str(g)
+    assert g is -(2 * mc.trace(Id - A) * Id), str(g)
     report = mc.check(L, "A", dims=DIMS)
     assert report.passed is True
     vals = report.values

@@ -32,8 +32,8 @@ GOLDEN_OPS = {
     "symbol": (W, "W"),
     "const": (mc.const(2) * W, "2 W"),
     "eye": (mc.eye("n") - A, r"I_{n} - A"),
-    "ones": (mc.ones("m", 1), r"\mathbf{1}"),
-    "zeros": (mc.zeros("m", "n"), r"\mathbf{0}"),
+    "ones": (mc.ones("m", 1), r"\mathbf{1}_{m}"),
+    "zeros": (mc.zeros("m", "n"), r"\mathbf{0}_{m \times n}"),
     "size": (Z / size("B"), r"\frac{Z}{B}"),
     "named": (mc.sum(mc.relu(mc.named("Y", W @ X))), r"\mathbf{1}^\top \operatorname{ReLU}\left(Y\right) \mathbf{1}"),
     "add": (W @ X + y, "W X + y"),
@@ -153,7 +153,8 @@ def test_parentheses_only_where_needed():
     assert mc.latex(mc.inv(A.T)) == r"\left(A^\top\right)^{-1}"
     assert mc.latex((-A) @ B_) == r"\left(-A\right) B"
     assert mc.latex(A + (-B_)) == r"A + \left(-B\right)"
-    assert mc.latex((x ** 2).T) == r"\left(x^{2}\right)^\top"
+    assert mc.latex((x ** 2).T) == r"\left(x^{\circ 2}\right)^\top"
+    assert mc.latex(mc.norm(x) ** 2) == r"\left\lVert x \right\rVert^{2}"  # 1×1: a plain power
     assert mc.latex(mc.const(-2) * A) == r"\left(-2\right) A"
     assert mc.latex(mc.const(2) * mc.const(3)) == r"2 \cdot 3"
     assert mc.latex(A * 3) == "3 A"
@@ -294,3 +295,19 @@ def test_values_are_unchanged_by_printing_styles():
     mc.latex(e, transpose="T")
     after = mc.evaluate(e, {"A": np.eye(3), "S": np.eye(3), "x": np.ones((3, 1))})
     assert np.array_equal(before, after)
+
+
+def test_cli_grad_latex_and_latex_input(capsys):
+    from matcalc.cli import main
+
+    argv = ["grad", "--latex-input", r"\frac{1}{2}\|W X - Y\|_F^2", "--shape", "W=m,n",
+            "--shape", "X=n,B", "--shape", "Y=m,B", "--wrt", "W"]
+    assert main(argv) == 0
+    assert "dL/dW = (W @ X - Y) @ X.T    (m×n)" in capsys.readouterr().out
+    assert main(argv + ["--latex"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        r"\frac{\partial L}{\partial W} = \left(W X - Y\right) X^\top \in \mathbb{R}^{m \times n}")
+    assert main(["grad", "--latex-input", r"\foo{W}", "--shape", "W=m,n"]) == 2
+    assert "unknown command \\foo" in capsys.readouterr().err
+    assert main(["grad", "L = sum(W)", "--latex-input", "W", "--shape", "W=m,n"]) == 2
+    assert main(["grad", "--shape", "W=m,n"]) == 2

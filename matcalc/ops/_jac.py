@@ -63,6 +63,15 @@ COMMUTATION = defop(
     latex=lambda n: ["K_{" + dim_latex(n.get("rows")) + "," + dim_latex(n.get("cols")) + "}"],
     kind="leaf",
     doc="The commutation matrix K with vec(Aᵀ) = K vec(A) for an m×n A (Magnus & Neudecker).",
+    code={"all": lambda n, args, env:
+          f"_commutation({env.dim(n.get('rows'))}, {env.dim(n.get('cols'))})"},
+    code_helpers={"numpy": {"_commutation": '''def _commutation(m, n):
+    """K with vec(Aᵀ) = K vec(A) for an m×n A: the identity with its rows permuted."""
+    return np.eye(m * n)[np.arange(m * n).reshape(n, m).T.reshape(-1)]'''},
+                  "torch": {"_commutation": '''def _commutation(m, n):
+    """K with vec(Aᵀ) = K vec(A) for an m×n A: the identity with its rows permuted."""
+    rows = torch.arange(m * n).reshape(n, m).T.reshape(-1)
+    return torch.eye(m * n, dtype=torch.float64)[rows]'''}},
 )
 
 

@@ -50,6 +50,7 @@ ADD = defop(
     prec=PREC_ADD,
     kind="binary",
     doc="A + B, broadcasting 1-dimensions; ∂/∂A = G, ∂/∂B = G (summed over broadcast axes).",
+    code={"all": "{0} + {1}"},
 )
 
 SUB = defop(
@@ -63,6 +64,7 @@ SUB = defop(
     prec=PREC_ADD,
     kind="binary",
     doc="A − B; ∂/∂A = G, ∂/∂B = −G.",
+    code={"all": "{0} - {1}"},
 )
 
 MUL = defop(
@@ -79,6 +81,7 @@ MUL = defop(
     latex_prec=lambda n: _mul_latex_prec(n),
     kind="binary",
     doc="A ⊙ B (Hadamard), or scaling when one side is 1×1; ∂/∂A = G ⊙ B, ∂/∂B = G ⊙ A.",
+    code={"all": "{0} * {1}"},
 )
 
 
@@ -118,6 +121,7 @@ DIV = defop(
     domain={1: "nonzero"},
     kind="binary",
     doc="A / B elementwise (B may be 1×1); ∂/∂A = G / B, ∂/∂B = −G ⊙ (A / B) / B.",
+    code={"all": "{0} / {1}"},
 )
 
 
@@ -144,10 +148,14 @@ POW = defop(
     {0: "nonzero" if isinstance(n.get("p"), int) else "positive"},
     jac=lambda out, d: _scale_jac(out.get("p") * power(out.args[0], out.get("p") - 1), d[0], out),
     text=lambda n: [(0, PREC_POW + 1), " ** " + _exp_text(n.get("p"))],
-    latex=lambda n: [(0, PREC_POW + 1), "^{" + _exp_text(n.get("p")) + "}"],
+    # a matrix's elementwise power is the Hadamard power X^{∘p}, never the matrix power
+    latex=lambda n: [(0, PREC_POW + 1), "^{" + ("" if n.args[0].is_scalar else r"\circ ")
+                     + _exp_text(n.get("p")) + "}"],
     prec=PREC_POW,
     kind="elementwise",
     doc="A ** p elementwise, p a constant; ∂/∂A = G ⊙ p A^(p−1).",
+    code={"numpy": lambda n, args, env: f"np.power({args[0]}, {float(n.get('p'))!r})",
+          "torch": lambda n, args, env: f"torch.pow({args[0]}, {float(n.get('p'))!r})"},
 )
 
 
@@ -184,6 +192,7 @@ NEG = defop(
     latex_prec=PREC_ADD,  # but A − (−B) and A (−B) do
     kind="elementwise",
     doc="−A; ∂/∂A = −G.",
+    code={"all": "-{0}"},
 )
 
 
@@ -207,7 +216,22 @@ MATMUL = defop(
     prec=PREC_MUL,
     kind="linalg",
     doc="Matrix product AB; ∂/∂A = G Bᵀ, ∂/∂B = Aᵀ G (Matrix Cookbook eq. 2.2 style).",
+    code={"all": lambda n, args, env: _matmul_code(n, args, env)},
 )
+
+def _is_diagonal_matrix(x: Expr) -> bool:
+    return x.op.name == "diag" and x.args[0].cols.is_one
+
+
+def _matmul_code(n: Expr, args: list, env) -> str:
+    """A diagonal factor becomes a broadcast: diag(v) B = v ⊙ B and A diag(v) = A ⊙ vᵀ."""
+    a, b = n.args
+    if _is_diagonal_matrix(a):
+        return f"{env.name(a.args[0])} * {args[1]}"
+    if _is_diagonal_matrix(b):
+        return f"{args[0]} * {env.name(b.args[0])}.T"
+    return f"{args[0]} @ {args[1]}"
+
 
 def _transpose_latex(n: Expr) -> list:
     (a,) = n.args
@@ -229,6 +253,7 @@ TRANSPOSE = defop(
     latex_prec=PREC_POW,
     kind="linalg",
     doc="Aᵀ; ∂/∂A = Gᵀ.",
+    code={"all": "{0}.T"},
 )
 
 

@@ -7,6 +7,8 @@ caller built; text is never parsed or evaluated here.
 
 from __future__ import annotations
 
+import re
+
 import sympy
 
 from ..errors import InputError
@@ -43,6 +45,55 @@ def _numpy_fn(formula: sympy.Expr, var: sympy.Symbol):
     return run
 
 
+_COERCE = {
+    "numpy": ("np", '''if getattr(y, "shape", None) != x.shape:  # constant on some branch
+        y = np.broadcast_to(np.asarray(y, dtype=float), x.shape).copy()'''),
+    "torch": ("torch", '''if not isinstance(y, torch.Tensor) or y.shape != x.shape:
+        y = torch.broadcast_to(torch.as_tensor(y, dtype=torch.float64), x.shape).clone()'''),
+}
+
+
+def _code(name: str, formula: sympy.Expr, x: sympy.Symbol, doc: str):
+    """Code templates calling a helper ``name(x)`` printed from the formula by SymPy, per backend
+    (none for a backend whose printer cannot spell the formula)."""
+    from sympy.printing.numpy import NumPyPrinter
+    from sympy.printing.pytorch import TorchPrinter
+
+    formula = formula.xreplace({x: sympy.Symbol("x")})
+    code, helpers = {}, {}
+    for backend, printer in (("numpy", NumPyPrinter()), ("torch", TorchPrinter())):
+        lib, coerce = _COERCE[backend]
+        try:
+            body = printer.doprint(formula)
+        except Exception:  # a function this printer cannot spell
+            continue
+        if "\n" in body or body.lstrip().startswith("#"):
+            continue
+        body = re.sub(rf"\b{backend}\.", lib + ".", body)
+        imports = [f"import {m}\n" for m in sorted(printer.module_imports) if m != backend]
+        header = "".join(imports) + ("\n\n" if imports else "")
+        helpers[backend] = {
+            name: f"{header}def {name}(x):\n    {doc!r}\n    y = {body}\n    {coerce}\n    return y"}
+        code[backend] = f"{name}({{0}})"
+    return code, helpers
+
+
+def _almost_everywhere(f: sympy.Expr) -> sympy.Expr:
+    """Derivatives at kinks as the built-in ops take them: a step is 0 at 0, a Dirac delta is 0."""
+    f = f.replace(sympy.DiracDelta, lambda *args: sympy.S.Zero)
+    return f.replace(sympy.Heaviside, lambda arg, *rest: sympy.Heaviside(arg, 0))
+
+
+def _check_numpy(name: str, formula: sympy.Expr, x: sympy.Symbol) -> None:
+    try:
+        out = _numpy_fn(formula, x)(np.linspace(-2.0, 2.0, 7).reshape(7, 1))
+    except Exception as exc:  # lambdify's code fails on functions NumPy lacks
+        raise InputError(f"elementwise: {name}'s formula cannot be evaluated with NumPy "
+                         f"({type(exc).__name__}: {exc})") from None
+    if out.shape != (7, 1):
+        raise InputError(f"elementwise: {name}'s formula does not act entry by entry")
+
+
 def elementwise(name: str, formula, latex: str | None = None, var=None, _order: int = 0):
     """Declare ``name(A)`` applying the scalar SymPy ``formula`` to each entry; returns the builder."""
     if isinstance(formula, str):
@@ -61,7 +112,8 @@ def elementwise(name: str, formula, latex: str | None = None, var=None, _order: 
     if name in OPS:
         raise InputError(f"elementwise: {name!r} is the name of a built-in op")
     tex = latex or rf"\operatorname{{{name}}}"
-    derivative_formula = sympy.simplify(sympy.diff(formula, x))
+    _check_numpy(name, formula, x)
+    derivative_formula = _almost_everywhere(sympy.simplify(sympy.diff(formula, x)))
     derivative_builder: list = []  # made on first use, so chains of derivatives stay lazy
 
     def local(a: Expr):
@@ -80,6 +132,10 @@ def elementwise(name: str, formula, latex: str | None = None, var=None, _order: 
         d = local(out.args[0])
         return (None if d is None else g * d,)
 
+    doc = (f"user-defined: {name}(x) = {sympy.sstr(formula)}; "
+           f"derivative {sympy.sstr(derivative_formula)}")
+    code, code_helpers = _code(name, formula, x, doc)
+
     def jac(out, ds):
         d = local(out.args[0])
         if ds[0] is None or d is None:
@@ -97,8 +153,10 @@ def elementwise(name: str, formula, latex: str | None = None, var=None, _order: 
         prec=PREC_ATOM,
         kind="elementwise",
         scalar=formula.subs(x, sympy.Symbol("x", real=True)),
-        doc=f"user-defined: {name}(x) = {sympy.sstr(formula)}; derivative {sympy.sstr(derivative_formula)}",
+        doc=doc,
         extra={"user": True},
+        code=code,
+        code_helpers=code_helpers,
     )
 
     def build(a) -> Expr:

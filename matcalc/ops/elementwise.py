@@ -15,7 +15,7 @@ from ._jac import dvec
 _x = sympy.Symbol("x", real=True)
 
 
-def _unary(name: str, numpy_fn, local, latex, scalar, doc: str, domain=None):
+def _unary(name: str, numpy_fn, local, latex, scalar, doc: str, domain=None, code=None):
     """Declare f(A) elementwise; ``local(a, out)`` is f'(A) as an expression, or None for 0."""
 
     def vjp(g, out):
@@ -44,6 +44,7 @@ def _unary(name: str, numpy_fn, local, latex, scalar, doc: str, domain=None):
         doc=doc,
         domain={0: domain} if domain else {},
         extra={"derivative": local},
+        code=code or {},
     )
 
 
@@ -63,6 +64,7 @@ STEP = defop(
     kind="elementwise",
     scalar=sympy.Heaviside(_x, 0),
     doc="𝟙[x > 0], the derivative of relu (0 at 0); its own derivative is 0 almost everywhere.",
+    code={"numpy": "({0} > 0).astype(float)", "torch": "({0} > 0).to(torch.float64)"},
 )
 
 SIGN = defop(
@@ -77,6 +79,7 @@ SIGN = defop(
     kind="elementwise",
     scalar=sympy.sign(_x),
     doc="sign(x), the derivative of |x| (0 at 0); its own derivative is 0 almost everywhere.",
+    code={"numpy": "np.sign({0})", "torch": "torch.sign({0})"},
 )
 
 
@@ -92,23 +95,33 @@ def sign(a) -> Expr:
 
 RELU = _unary("relu", lambda a: np.maximum(a, 0.0), lambda a, out: step(a),
               r"\operatorname{ReLU}", sympy.Max(_x, 0),
-              "max(x, 0); derivative 𝟙[x > 0], taken as 0 at 0.", "kink")
+              "max(x, 0); derivative 𝟙[x > 0], taken as 0 at 0.", "kink",
+              code={"numpy": "np.maximum({0}, 0.0)", "torch": "torch.relu({0})"})
 SIGMOID = _unary("sigmoid", _sigmoid_np, lambda a, out: out * (1 - out), r"\sigma",
-                 1 / (1 + sympy.exp(-_x)), "σ(x) = 1 / (1 + e^−x); derivative σ(x)(1 − σ(x)).")
+                 1 / (1 + sympy.exp(-_x)),
+                 "σ(x) = 1 / (1 + e^−x); derivative σ(x)(1 − σ(x)).",
+                 code={"numpy": "np.exp(-np.logaddexp(0.0, -{0}))", "torch": "torch.sigmoid({0})"})
 TANH = _unary("tanh", np.tanh, lambda a, out: 1 - out**2, r"\tanh", sympy.tanh(_x),
-              "tanh(x); derivative 1 − tanh²(x).")
-EXP = _unary("exp", np.exp, lambda a, out: out, r"\exp", sympy.exp(_x), "eˣ; derivative eˣ.")
+              "tanh(x); derivative 1 − tanh²(x).",
+              code={"numpy": "np.tanh({0})", "torch": "torch.tanh({0})"})
+EXP = _unary("exp", np.exp, lambda a, out: out, r"\exp", sympy.exp(_x), "eˣ; derivative eˣ.",
+             code={"numpy": "np.exp({0})", "torch": "torch.exp({0})"})
 LOG = _unary("log", np.log, lambda a, out: 1 / a, r"\log", sympy.log(_x),
-             "natural log (x > 0); derivative 1/x.", "positive")
+             "natural log (x > 0); derivative 1/x.", "positive",
+             code={"numpy": "np.log({0})", "torch": "torch.log({0})"})
 SQRT = _unary("sqrt", np.sqrt, lambda a, out: 1 / (2 * out),
               lambda n: [r"\sqrt{", (0, 0), "}"], sympy.sqrt(_x),
-              "√x (x ≥ 0); derivative 1 / (2√x).", "positive")
+              "√x (x ≥ 0); derivative 1 / (2√x).", "positive",
+              code={"numpy": "np.sqrt({0})", "torch": "torch.sqrt({0})"})
 ABS = _unary("abs", np.abs, lambda a, out: sign(a),
              lambda n: [r"\left|", (0, 0), r"\right|"], sympy.Abs(_x),
-             "|x|; derivative sign(x), taken as 0 at 0.", "kink")
+             "|x|; derivative sign(x), taken as 0 at 0.", "kink",
+             code={"numpy": "np.abs({0})", "torch": "torch.abs({0})"})
 SOFTPLUS = _unary("softplus", lambda a: np.logaddexp(0.0, a), lambda a, out: sigmoid(a),
                   r"\operatorname{softplus}", sympy.log(1 + sympy.exp(_x)),
-                  "log(1 + eˣ); derivative σ(x).")
+                  "log(1 + eˣ); derivative σ(x).",
+                  code={"numpy": "np.logaddexp(0.0, {0})",
+                        "torch": "torch.logaddexp({0}, torch.zeros((), dtype=torch.float64))"})
 
 
 def _builder(op):

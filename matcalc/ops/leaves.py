@@ -118,16 +118,20 @@ def eye(n) -> Expr:
     return Expr.make(EYE, (), n=dim(n))
 
 
-def _ones_latex(n: Expr) -> str:
-    """𝟏 for a column, 𝟏ᵀ for a row, 𝟏𝟏ᵀ for a matrix: sizes come from the context."""
+def _sized(symbol: str, n: Expr) -> str:
+    """𝟏_m for a column, 𝟏_nᵀ for a row, 𝟏_{m×n} for a matrix (the same for 0)."""
     rows, cols = n.shape
     if rows.is_one and cols.is_one:
-        return "1"
+        return symbol[-2]  # "1" or "0"
     if cols.is_one:
-        return r"\mathbf{1}"
+        return rf"\mathbf{{{symbol[-2]}}}_{{{dim_latex(rows)}}}"
     if rows.is_one:
-        return r"\mathbf{1}" + style().sup_t
-    return r"\mathbf{1}\mathbf{1}" + style().sup_t
+        return rf"\mathbf{{{symbol[-2]}}}_{{{dim_latex(cols)}}}" + style().sup_t
+    return rf"\mathbf{{{symbol[-2]}}}_{{{dim_latex(rows)} \times {dim_latex(cols)}}}"
+
+
+def _ones_latex(n: Expr) -> str:
+    return _sized(r"\mathbf{1}", n)
 
 
 ONES = defop(
@@ -149,7 +153,7 @@ ZEROS = defop(
     shape=lambda args, rows, cols: (rows, cols),
     numpy=lambda ctx, node: np.zeros((ctx.dim(node.get("rows")), ctx.dim(node.get("cols")))),
     text=lambda n: [f"zeros({n.get('rows').text}, {n.get('cols').text})"],
-    latex=lambda n: ["0" if n.is_scalar else r"\mathbf{0}"],
+    latex=lambda n: [_sized(r"\mathbf{0}", n)],
     kind="leaf",
     doc="The all-zeros matrix.",
     code={"numpy": lambda n, args, env:

@@ -13,6 +13,12 @@ def _scalar(x) -> np.ndarray:
     return np.full((1, 1), float(x))
 
 
+def _dims_code(fn: str):
+    """A code template ``fn(arg, ..., rows, cols)`` passing the node's shape parameters."""
+    return lambda n, args, env: (f"{fn}({', '.join(args)}, {env.dim(n.get('rows'))}, "
+                                 f"{env.dim(n.get('cols'))})")
+
+
 TRACE = defop(
     "trace", 1,
     shape=lambda args: (require_square("trace", args[0]), (ONE, ONE))[1],
@@ -23,6 +29,7 @@ TRACE = defop(
     latex=lambda n: [r"\operatorname{tr}\left(", (0, 0), r"\right)"],
     kind="linalg",
     doc="tr(A) for square A; ∂tr(A)/∂A = I (Cookbook 2.4.2).",
+    code={"numpy": "np.trace({0}).reshape(1, 1)", "torch": "torch.trace({0}).reshape(1, 1)"},
 )
 
 DET = defop(
@@ -36,6 +43,8 @@ DET = defop(
     domain={0: "invertible"},
     kind="linalg",
     doc="det(A); ∂det(A)/∂A = det(A) A⁻ᵀ (Cookbook eq. 49).",
+    code={"numpy": "np.linalg.det({0}).reshape(1, 1)",
+          "torch": "torch.linalg.det({0}).reshape(1, 1)"},
 )
 
 
@@ -55,6 +64,16 @@ LOGDET = defop(
     domain={0: "spd"},
     kind="linalg",
     doc="log det(A) for det(A) > 0 (NaN otherwise); ∂/∂A = A⁻ᵀ (Cookbook eq. 57).",
+    code={"all": "_logdet({0})"},
+    code_helpers={
+        "numpy": {"_logdet": '''def _logdet(a):
+    """log det(a) as a 1×1 array, NaN where det(a) ≤ 0."""
+    sign, logabs = np.linalg.slogdet(a)
+    return np.where(sign > 0, logabs, np.nan).reshape(1, 1)'''},
+        "torch": {"_logdet": '''def _logdet(a):
+    """log det(a) as a 1×1 tensor, NaN where det(a) ≤ 0."""
+    sign, logabs = torch.linalg.slogdet(a)
+    return torch.where(sign > 0, logabs, torch.nan).reshape(1, 1)'''}},
 )
 
 INV = defop(
@@ -69,6 +88,7 @@ INV = defop(
     domain={0: "invertible"},
     kind="linalg",
     doc="A⁻¹; ∂/∂A = −A⁻ᵀ G A⁻ᵀ (Cookbook eq. 61).",
+    code={"numpy": "np.linalg.inv({0})", "torch": "torch.linalg.inv({0})"},
 )
 
 NORM = defop(
@@ -83,6 +103,8 @@ NORM = defop(
     domain={0: "nonzero"},
     kind="linalg",
     doc="Frobenius norm ‖A‖_F (Euclidean for vectors); ∂/∂A = A / ‖A‖_F.",
+    code={"numpy": "np.linalg.norm({0}).reshape(1, 1)",
+          "torch": "torch.linalg.norm({0}).reshape(1, 1)"},
 )
 
 
@@ -123,7 +145,32 @@ DIAG = defop(
     latex=lambda n: [r"\operatorname{diag}\left(", (0, 0), r"\right)"],
     kind="linalg",
     doc="diag(v): n×1 → n×n diagonal; diag(A): n×n → n×1 diagonal; each is the other's VJP.",
+    code={"numpy": lambda n, args, env: (f"np.diag({args[0]}[:, 0])" if n.args[0].cols.is_one
+                                         else f"np.diagonal({args[0]}).reshape(-1, 1).copy()"),
+          "torch": lambda n, args, env: (f"torch.diag({args[0]}[:, 0])" if n.args[0].cols.is_one
+                                         else f"torch.diagonal({args[0]}).reshape(-1, 1).clone()")},
 )
+
+def _kron_perm(a_shape, b_shape) -> Expr:
+    """P with vec(A ⊗ B) = P (vec A ⊗ vec B): I_n ⊗ K_{q,m} ⊗ I_p for A m×n, B p×q."""
+    from ._jac import commutation
+
+    (m, n), (p, q) = a_shape, b_shape
+    return kron(kron(eye(n), commutation(q, m)), eye(p))
+
+
+def _kron_jac(out, d):
+    """vec(A ⊗ B) = (I ⊗ K_{q,m} ⊗ I_p)(vec A ⊗ vec B) for A m×n, B p×q (Magnus & Neudecker)."""
+    from ._jac import total
+
+    a, b = out.args
+    if d[0] is None and d[1] is None:
+        return None
+    perm = _kron_perm(a.shape, b.shape)
+    inner = total(None if d[0] is None else kron(d[0], vec(b)),
+                  None if d[1] is None else kron(vec(a), d[1]))
+    return perm @ inner
+
 
 KRON = defop(
     "kron", 2,
@@ -131,11 +178,13 @@ KRON = defop(
     numpy=lambda ctx, node, a, b: np.kron(a, b),
     vjp=lambda g, out: (kron_contract_left(g, out.args[1], out.args[0].shape),
                         kron_contract_right(g, out.args[0], out.args[1].shape)),
+    jac=_kron_jac,
     text=lambda n: ["kron(", (0, 0), ", ", (1, 0), ")"],
     latex=lambda n: [(0, PREC_MUL + 1), r" \otimes ", (1, PREC_MUL + 1)],
     latex_prec=PREC_HAD,  # A (B ⊗ C) keeps its parentheses
     kind="linalg",
     doc="Kronecker product A ⊗ B; its VJPs contract G's blocks with B (for A) or with A (for B).",
+    code={"numpy": "np.kron({0}, {1})", "torch": "torch.kron({0}, {1})"},
 )
 
 
@@ -150,16 +199,42 @@ def _blocks(g, ra, ca, rb, cb):
     return g.reshape(ra, rb, ca, cb)
 
 
+def _contract_jac(out, d, left: bool):
+    """Both contractions are linear in each argument: with u = Pᵀ vec(G) and U = unvec(u) (one
+    column per entry of A), vec(C_left) = Uᵀ vec(B) and vec(C_right) = U vec(A)."""
+    from ._jac import total
+
+    g, other = out.args
+    a_shape, b_shape = (out.shape, other.shape) if left else (other.shape, out.shape)
+    perm = _kron_perm(a_shape, b_shape)
+    na, nb = a_shape[0] * a_shape[1], b_shape[0] * b_shape[1]
+    dg = None
+    if d[0] is not None:
+        pick = kron(eye(na), vec(other).T) if left else kron(vec(other).T, eye(nb))
+        dg = pick @ perm.T @ d[0]
+    do = None
+    if d[1] is not None:
+        u = unvec(perm.T @ vec(g), nb, na)
+        do = (u.T if left else u) @ d[1]
+    return total(dg, do)
+
+
 KRON_CONTRACT_LEFT = defop(
     "kron_contract_left", 2,
     shape=lambda args, rows, cols: _contract_shape("kron_contract_left", args[0], args[1], rows, cols),
     numpy=lambda ctx, node, g, b: np.einsum(
         "ikjl,kl->ij", _blocks(g, g.shape[0] // b.shape[0], g.shape[1] // b.shape[1], *b.shape), b),
     vjp=lambda h, out: (kron(h, out.args[1]), kron_contract_right(out.args[0], h, out.args[1].shape)),
+    jac=lambda out, d: _contract_jac(out, d, left=True),
     text=lambda n: ["kron_contract_left(", (0, 0), ", ", (1, 0), ")"],
     latex=lambda n: [r"\operatorname{unkron}_{1}\left(", (0, 0), ", ", (1, 0), r"\right)"],
     kind="linalg",
     doc="C_ij = Σ_kl G[(i,k),(j,l)] B_kl: the VJP of A ⊗ B with respect to A.",
+    code={"all": _dims_code("_unkron_left")},
+    code_helpers={backend: {"_unkron_left": f'''def _unkron_left(g, b, rows, cols):
+    """C[i, j] = Σ_kl G[(i, k), (j, l)] B[k, l]: the VJP of kron(A, B) with respect to A."""
+    return {lib}.einsum("ikjl,kl->ij", g.reshape(rows, b.shape[0], cols, b.shape[1]), b)'''}
+        for backend, lib in (("numpy", "np"), ("torch", "torch"))},
 )
 
 KRON_CONTRACT_RIGHT = defop(
@@ -168,10 +243,16 @@ KRON_CONTRACT_RIGHT = defop(
     numpy=lambda ctx, node, g, a: np.einsum(
         "ikjl,ij->kl", _blocks(g, *a.shape, g.shape[0] // a.shape[0], g.shape[1] // a.shape[1]), a),
     vjp=lambda h, out: (kron(out.args[1], h), kron_contract_left(out.args[0], h, out.args[1].shape)),
+    jac=lambda out, d: _contract_jac(out, d, left=False),
     text=lambda n: ["kron_contract_right(", (0, 0), ", ", (1, 0), ")"],
     latex=lambda n: [r"\operatorname{unkron}_{2}\left(", (0, 0), ", ", (1, 0), r"\right)"],
     kind="linalg",
     doc="C_kl = Σ_ij G[(i,k),(j,l)] A_ij: the VJP of A ⊗ B with respect to B.",
+    code={"all": _dims_code("_unkron_right")},
+    code_helpers={backend: {"_unkron_right": f'''def _unkron_right(g, a, rows, cols):
+    """C[k, l] = Σ_ij G[(i, k), (j, l)] A[i, j]: the VJP of kron(A, B) with respect to B."""
+    return {lib}.einsum("ikjl,ij->kl", g.reshape(a.shape[0], rows, a.shape[1], cols), a)'''}
+        for backend, lib in (("numpy", "np"), ("torch", "torch"))},
 )
 
 VEC = defop(
@@ -184,6 +265,7 @@ VEC = defop(
     latex=lambda n: [r"\operatorname{vec}\left(", (0, 0), r"\right)"],
     kind="linalg",
     doc="vec(A): the columns of A stacked into one column; its VJP folds G back.",
+    code={"all": "{0}.T.reshape(-1, 1)"},
 )
 
 
@@ -205,6 +287,8 @@ UNVEC = defop(
     latex=lambda n: [r"\operatorname{vec}^{-1}\left(", (0, 0), r"\right)"],
     kind="linalg",
     doc="The inverse of vec: fold an (m·n)×1 column into m×n, column by column.",
+    code={"all": lambda n, args, env:
+          f"{args[0]}.reshape({env.dim(n.get('cols'))}, {env.dim(n.get('rows'))}).T"},
 )
 
 

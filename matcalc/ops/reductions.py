@@ -84,6 +84,19 @@ def _np_axis(axis):
     return (0, 1) if axis is None else axis
 
 
+def _reduce_code(fn: str, keyword: str):
+    """A code template ``fn(arg, axis=…, keepdims=True)`` in NumPy's or PyTorch's spelling."""
+    keep = "keepdims" if keyword == "axis" else "keepdim"
+    return lambda n, args, env: f"{fn}({args[0]}, {keyword}={_np_axis(n.get('axis'))}, {keep}=True)"
+
+
+_LSE_CODE = '''def _logsumexp(a, axis):
+    """log Σ exp(a) along axis, kept 2-D; stable for large entries."""
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    return m + np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True))'''
+
+
 def _ones_product(a: Expr, axis) -> list:
     """Sums as products with ones: 𝟏ᵀZ𝟏, 𝟏ᵀZ (down the columns), Z𝟏 (along the rows)."""
     left = axis in (None, 0) and not a.rows.is_one
@@ -140,6 +153,7 @@ SUM = defop(
     latex_prec=PREC_MUL,
     kind="reduction",
     doc="Sum of entries (all, down columns, or along rows); ∂/∂A = G spread by ones: G𝟏𝟏ᵀ, 𝟏G, G𝟏ᵀ.",
+    code={"numpy": _reduce_code("np.sum", "axis"), "torch": _reduce_code("torch.sum", "dim")},
 )
 
 
@@ -160,6 +174,7 @@ MEAN = defop(
     latex_prec=PREC_MUL,
     kind="reduction",
     doc="Mean of entries; ∂/∂A = (G spread by ones) / N.",
+    code={"numpy": _reduce_code("np.mean", "axis"), "torch": _reduce_code("torch.mean", "dim")},
 )
 
 
@@ -186,6 +201,9 @@ LOGSUMEXP = defop(
     latex=_lse_latex,
     kind="reduction",
     doc="log Σ exp(A) (stable); ∂/∂A = G ⊙ softmax(A).",
+    code={"numpy": lambda n, args, env: f"_logsumexp({args[0]}, {_np_axis(n.get('axis'))})",
+          "torch": _reduce_code("torch.logsumexp", "dim")},
+    code_helpers={"numpy": {"_logsumexp": _LSE_CODE}},
 )
 
 
@@ -205,6 +223,12 @@ SOFTMAX = defop(
     latex_prec=lambda n: PREC_ATOM if n.get("axis") == 0 or n.args[0].rows.is_one else PREC_POW,
     kind="reduction",
     doc="exp(A) normalised along an axis; ∂/∂A = S ⊙ (G − Σ(G ⊙ S)) with S = softmax(A).",
+    code={"numpy": lambda n, args, env: f"_softmax({args[0]}, {n.get('axis')})",
+          "torch": lambda n, args, env: f"torch.softmax({args[0]}, dim={n.get('axis')})"},
+    code_helpers={"numpy": {"_softmax": '''def _softmax(a, axis):
+    """exp(a) normalised along axis; stable for large entries."""
+    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)'''}},
 )
 
 LOG_SOFTMAX = defop(
@@ -218,6 +242,9 @@ LOG_SOFTMAX = defop(
     latex_prec=lambda n: PREC_ATOM if n.get("axis") == 0 or n.args[0].rows.is_one else PREC_POW,
     kind="reduction",
     doc="A − logsumexp(A) along an axis; ∂/∂A = G − softmax(A) ⊙ ΣG.",
+    code={"numpy": lambda n, args, env: f"{args[0]} - _logsumexp({args[0]}, {n.get('axis')})",
+          "torch": lambda n, args, env: f"torch.log_softmax({args[0]}, dim={n.get('axis')})"},
+    code_helpers={"numpy": {"_logsumexp": _LSE_CODE}},
 )
 
 

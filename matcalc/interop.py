@@ -1,0 +1,583 @@
+"""matcalc expressions to SymPy matrix expressions and back: ``to_sympy(e)``, ``from_sympy(s)``.
+
+``to_sympy`` writes each node with SymPy's matrix-expression classes:
+
+* a symbol of shape m×n is ``MatrixSymbol(name, m, n)`` with dimensions as SymPy integers or
+  positive integer ``Symbol``s (a product dimension m·n as their product); a 1×1 symbol is a
+  real scalar ``Symbol(name)``; a constant is an Integer or Float; ``size(n)`` is the symbol n;
+* ``MatMul``, ``MatAdd``, ``Transpose``, ``HadamardProduct``, ``HadamardPower``, ``Trace``,
+  ``Inverse``, ``Determinant``, ``log(Determinant(X))`` for logdet, ``KroneckerProduct``,
+  ``Identity``, ``OneMatrix``, ``ZeroMatrix``, ``DiagMatrix`` (diag of a column) and
+  ``DiagonalOf`` (diag of a square matrix);
+* elementwise functions as ``ElementwiseApplyFunction(Lambda(x, f(x)), X)`` with each op's own
+  scalar formula (so user-defined elementwise functions convert too), or f applied to a scalar;
+* the Frobenius norm as ``sqrt(Trace(Xᵀ X))``; sums as products with ones: ``1ᵀ Z 1``
+  (``OneMatrix(1, m) Z OneMatrix(n, 1)``), ``1ᵀ Z`` and ``Z 1``; a mean as a sum over a size;
+* broadcasting spelled out with ones: b (m×1) added to an m×n matrix is ``b OneMatrix(1, n)``,
+  a scalar c is ``c OneMatrix(m, n)``;
+* 1×1 values are SymPy scalars wherever SymPy has one (symbols, trace, det, norms, scalar
+  arithmetic); a 1×1 matrix product (xᵀ A x) stays a 1×1 matrix expression and becomes a scalar,
+  where one is needed, as its ``Trace``.
+
+softmax, log_softmax, logsumexp, vec, unvec, the commutation matrix and the Kronecker
+contractions have no SymPy matrix-expression counterpart: they raise :class:`InteropError`.
+
+``from_sympy`` reads those forms back (and ordinary SymPy scalar arithmetic: Add, Mul, Pow, exp,
+log, tanh, Abs, sign, Max(x, 0), Heaviside). Matrix names and dimensions come from the
+``MatrixSymbol`` shapes, or from ``shapes`` when given; a SymPy ``Symbol`` that occurs in a matrix
+shape is a dimension (its value, ``size(n)``), any other is a 1×1 symbol. An
+``ElementwiseApplyFunction`` whose formula is not one of matcalc's functions is rebuilt from its
+formula (x ↦ the matrix), since matcalc's arithmetic is elementwise. No text is ever sympified.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import sympy
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
+
+from . import ops
+from .dims import Dim, dim
+from .errors import InputError, MatcalcError, ShapeError
+from .expr import OPS, Expr, toposort
+
+__all__ = ["InteropError", "from_sympy", "to_sympy"]
+
+
+class InteropError(MatcalcError):
+    """An expression with no counterpart on the other side (names the op or the SymPy class)."""
+
+
+_X = sympy.Symbol("x", real=True)  # the variable of every elementwise op's scalar formula
+_UNSUPPORTED = {
+    "softmax": "softmax", "log_softmax": "log_softmax", "logsumexp": "logsumexp", "vec": "vec",
+    "unvec": "unvec (the inverse of vec)", "commutation": "the commutation matrix",
+    "kron_contract_left": "kron_contract_left", "kron_contract_right": "kron_contract_right",
+}
+
+
+# --- matcalc → SymPy ----------------------------------------------------------------------------
+
+def _dim_symbol(name: str) -> sympy.Symbol:
+    return sympy.Symbol(name, integer=True, positive=True)
+
+
+def _sdim(d: Dim):
+    out = sympy.Integer(d.coef)
+    for name in d.names:
+        out = out * _dim_symbol(name)
+    return out
+
+
+def _is_mat(s) -> bool:
+    return bool(getattr(s, "is_Matrix", False))
+
+
+def _scalar(s):
+    """s as a SymPy scalar: a 1×1 matrix expression becomes its trace."""
+    return sympy.Trace(s) if _is_mat(s) else s
+
+
+def _broadcast(s, frm, to):
+    """s (of matcalc shape frm) stretched to the shape to, spelled with OneMatrix."""
+    (fr, fc), (tr, tc) = frm, to
+    if (fr, fc) == (tr, tc):
+        return s
+    if fr.is_one and fc.is_one:
+        return sympy.MatMul(_scalar(s), sympy.OneMatrix(_sdim(tr), _sdim(tc)))
+    if fr.is_one:  # a row copied down the rows
+        return sympy.MatMul(sympy.OneMatrix(_sdim(tr), 1), s)
+    return sympy.MatMul(s, sympy.OneMatrix(1, _sdim(tc)))  # a column copied along the columns
+
+
+def _elementwise_fn(op, arg):
+    formula = op.scalar
+    if formula is None:
+        raise InteropError(f"to_sympy: {op.name} has no scalar formula")
+    free = formula.free_symbols
+    var = next(iter(free)) if free else _X
+    if not _is_mat(arg):
+        try:
+            return formula.subs(var, arg)
+        except (TypeError, ValueError):  # e.g. Max of a 1×1 product SymPy cannot compare
+            arg = sympy.MatMul(arg, sympy.OneMatrix(1, 1))
+    fn = sympy.Lambda(var, formula)
+    try:
+        return ElementwiseApplyFunction(fn, arg)
+    except (TypeError, ValueError):
+        # SymPy evaluates f on a 1×1 argument and may refuse (Max of a non-comparable product);
+        # the unevaluated node is the same function applied to the same matrix
+        return sympy.Basic.__new__(ElementwiseApplyFunction, fn, arg)
+
+
+def _convert_node(node: Expr, a: list):
+    name = node.op.name
+    args = node.args
+    if name in _UNSUPPORTED:
+        raise InteropError(f"to_sympy: SymPy has no matrix expression for {_UNSUPPORTED[name]} "
+                           f"(in {node})")
+    if name == "symbol":
+        if node.is_scalar:
+            return sympy.Symbol(node.get("name"), real=True)
+        return sympy.MatrixSymbol(node.get("name"), _sdim(node.rows), _sdim(node.cols))
+    if name == "const":
+        v = node.get("value")
+        return sympy.Integer(v) if isinstance(v, int) else sympy.Float(v)
+    if name == "size":
+        return _sdim(node.get("d"))
+    if name == "eye":
+        return sympy.Integer(1) if node.get("n").is_one else sympy.Identity(_sdim(node.get("n")))
+    if name in ("ones", "zeros"):
+        if node.is_scalar:
+            return sympy.Integer(1 if name == "ones" else 0)
+        cls = sympy.OneMatrix if name == "ones" else sympy.ZeroMatrix
+        return cls(_sdim(node.rows), _sdim(node.cols))
+    if name == "named":
+        return a[0]
+    if name in ("add", "sub"):
+        if node.is_scalar:
+            x, y = _scalar(a[0]), _scalar(a[1])
+        else:
+            x = _broadcast(a[0], args[0].shape, node.shape)
+            y = _broadcast(a[1], args[1].shape, node.shape)
+        return x - y if name == "sub" else x + y
+    if name == "mul":
+        if args[0].is_scalar or args[1].is_scalar:
+            s, m = (0, 1) if args[0].is_scalar else (1, 0)
+            if not _is_mat(a[m]) or args[m].is_scalar:
+                return _scalar(a[0]) * _scalar(a[1])
+            return sympy.MatMul(_scalar(a[s]), a[m])
+        x = _broadcast(a[0], args[0].shape, node.shape)
+        y = _broadcast(a[1], args[1].shape, node.shape)
+        return sympy.HadamardProduct(x, y)
+    if name == "div":
+        if args[1].is_scalar:
+            d = _scalar(a[1])
+            if args[0].is_scalar:
+                return _scalar(a[0]) / d
+            return sympy.MatMul(sympy.Pow(d, -1), a[0])
+        y = sympy.HadamardPower(_broadcast(a[1], args[1].shape, node.shape), -1)
+        if args[0].is_scalar:
+            c = _scalar(a[0])
+            return y if c == 1 else sympy.MatMul(c, y)
+        return sympy.HadamardProduct(_broadcast(a[0], args[0].shape, node.shape), y)
+    if name == "pow":
+        p = node.get("p")
+        sp_p = sympy.Integer(p) if isinstance(p, int) else sympy.Float(p)
+        if node.is_scalar:
+            return sympy.Pow(_scalar(a[0]), sp_p)
+        return sympy.HadamardPower(a[0], sp_p)
+    if name == "neg":
+        return -a[0]
+    if name == "matmul":
+        if args[0].is_scalar or args[1].is_scalar:
+            s, m = (0, 1) if args[0].is_scalar else (1, 0)
+            if args[m].is_scalar:
+                return _scalar(a[0]) * _scalar(a[1])
+            return sympy.MatMul(_scalar(a[s]), a[m])
+        return sympy.MatMul(a[0], a[1])
+    if name == "transpose":
+        return sympy.Transpose(a[0]) if _is_mat(a[0]) else a[0]
+    if name in ("trace", "det", "logdet", "inv"):
+        x = a[0]
+        if not _is_mat(x) or args[0].is_scalar:
+            s = _scalar(x)
+            return {"trace": s, "det": s, "logdet": sympy.log(s), "inv": 1 / s}[name]
+        if name == "trace":
+            return sympy.Trace(x)
+        if name == "det":
+            return sympy.Determinant(x)
+        if name == "logdet":
+            return sympy.log(sympy.Determinant(x))
+        return sympy.Inverse(x)
+    if name == "norm":
+        if args[0].is_scalar:
+            return sympy.Abs(_scalar(a[0]))
+        return sympy.sqrt(sympy.Trace(sympy.MatMul(sympy.Transpose(a[0]), a[0])))
+    if name == "diag":
+        if args[0].is_scalar:
+            return _scalar(a[0])
+        return DiagMatrix(a[0]) if args[0].cols.is_one else DiagonalOf(a[0])
+    if name == "kron":
+        if args[0].is_scalar or args[1].is_scalar:
+            s, m = (0, 1) if args[0].is_scalar else (1, 0)
+            if args[m].is_scalar:
+                return _scalar(a[0]) * _scalar(a[1])
+            return sympy.MatMul(_scalar(a[s]), a[m])
+        return sympy.KroneckerProduct(a[0], a[1])
+    if name in ("sum", "mean"):
+        x, src = a[0], args[0]
+        axis = node.get("axis")
+        if src.is_scalar:
+            out = _scalar(x)
+        else:
+            left = axis in (None, 0) and not src.rows.is_one
+            right = axis in (None, 1) and not src.cols.is_one
+            factors = ([sympy.OneMatrix(1, _sdim(src.rows))] if left else []) + [x] + (
+                [sympy.OneMatrix(_sdim(src.cols), 1)] if right else [])
+            out = sympy.MatMul(*factors) if len(factors) > 1 else x
+        if name == "mean":
+            count = src.rows * src.cols if axis is None else (src.rows if axis == 0 else src.cols)
+            if not count.is_one:
+                n = _sdim(count)
+                out = sympy.MatMul(1 / n, out) if _is_mat(out) else out / n
+        return out
+    op = node.op
+    if op.kind == "elementwise" and op.arity == 1:
+        return _elementwise_fn(op, a[0])
+    raise InteropError(f"to_sympy: no SymPy counterpart for {name} (in {node})")
+
+
+def to_sympy(expr: Expr):
+    """The SymPy matrix expression (or scalar, for 1×1 values) of a matcalc expression."""
+    if not isinstance(expr, Expr):
+        raise InputError(f"to_sympy expects a matcalc expression, got {type(expr).__name__}")
+    memo: dict[int, object] = {}
+    for node in toposort([expr]):  # iterative: deep chains convert without recursion
+        memo[id(node)] = _convert_node(node, [memo[id(x)] for x in node.args])
+    return memo[id(expr)]
+
+
+# --- SymPy → matcalc ----------------------------------------------------------------------------
+
+def _dim_of(d, where: str):
+    """A SymPy dimension (integer, symbol, or product of them) as a matcalc Dim."""
+    d = sympy.sympify(d)
+    if d.is_Integer:
+        if int(d) <= 0:
+            raise InteropError(f"from_sympy: {where} has a non-positive dimension {d}")
+        return dim(int(d))
+    if d.is_Symbol:
+        return dim(d.name)
+    if d.is_Mul:
+        out = Dim(1)
+        for f in d.args:
+            out = out * _dim_of(f, where)
+        return out
+    if d.is_Pow and d.exp.is_Integer and int(d.exp) > 0:
+        base = _dim_of(d.base, where)
+        out = Dim(1)
+        for _ in range(int(d.exp)):
+            out = out * base
+        return out
+    raise InteropError(f"from_sympy: {where} has dimension {d}, which is not a positive integer, "
+                       "a symbol or a product of them")
+
+
+class _Reader:
+    def __init__(self, root, shapes: Mapping | None):
+        self.shapes = dict(shapes or {})
+        self.memo: dict = {}
+        self.dims: set = set()  # the SymPy symbols used in shapes (with their assumptions)
+        for node in sympy.preorder_traversal(root):
+            if _is_mat(node):
+                for d in node.shape:
+                    self.dims |= sympy.sympify(d).free_symbols
+        self.env: dict = {}
+
+    def declared(self, name: str, rows, cols) -> Expr:
+        if name in self.shapes:
+            shape = self.shapes[name]
+            if isinstance(shape, str):
+                shape = shape.split(",")
+            if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+                raise InputError(f"shapes[{name!r}] must be a (rows, cols) pair, got {shape!r}")
+            return ops.Matrix(name, shape[0], shape[1])
+        return ops.Matrix(name, rows, cols)
+
+    def read(self, s) -> Expr:
+        key = s
+        if key in self.env:
+            return self.env[key]
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = self._read(s)
+            self.memo[key] = hit
+        return hit
+
+    def fold(self, fn, items):
+        out = items[0]
+        for x in items[1:]:
+            out = fn(out, x)
+        return out
+
+    def _read(self, s) -> Expr:
+        # --- leaves ---
+        if isinstance(s, sympy.MatrixSymbol):
+            name = s.name
+            return self.declared(name, _dim_of(s.shape[0], name), _dim_of(s.shape[1], name))
+        if isinstance(s, sympy.Identity):
+            return ops.eye(_dim_of(s.shape[0], "Identity"))
+        if isinstance(s, sympy.OneMatrix):
+            return ops.ones(_dim_of(s.shape[0], "OneMatrix"), _dim_of(s.shape[1], "OneMatrix"))
+        if isinstance(s, sympy.ZeroMatrix):
+            return ops.zeros(_dim_of(s.shape[0], "ZeroMatrix"), _dim_of(s.shape[1], "ZeroMatrix"))
+        if isinstance(s, sympy.Symbol):
+            if s in self.dims:
+                return ops.size(s.name)
+            if s.name in self.shapes:
+                return self.declared(s.name, 1, 1)
+            return ops.Scalar(s.name)
+        if s.is_Number or isinstance(s, sympy.NumberSymbol):
+            if s.is_Integer:
+                return ops.const(int(s))
+            if not s.is_finite or not s.is_real:
+                raise InteropError(f"from_sympy: {s} is not a finite real number")
+            return ops.const(float(s))
+        # --- matrix expressions ---
+        if isinstance(s, sympy.MatAdd):
+            return self.sum_of(s.args, s)
+        if isinstance(s, sympy.MatMul):
+            return self.matmul(s)
+        if isinstance(s, sympy.Transpose):
+            return ops.transpose(self.read(s.arg))
+        if isinstance(s, sympy.Inverse):
+            return ops.inv(self.read(s.arg))
+        if isinstance(s, sympy.MatPow):
+            p = s.exp
+            if p == -1:
+                return ops.inv(self.read(s.base))
+            if p.is_Integer and int(p) > 0:
+                base = self.read(s.base)
+                return self.fold(ops.matmul, [base] * int(p))
+            raise InteropError(f"from_sympy: matrix power {s} is not supported (only integer "
+                               "powers and -1)")
+        if isinstance(s, sympy.HadamardProduct):
+            return self.compact(self.hadamard, s.args, s)
+        if isinstance(s, sympy.HadamardPower):
+            return ops.power(self.read(s.base), self.number(s.exp, s))
+        if isinstance(s, sympy.KroneckerProduct):
+            return self.fold(ops.kron, [self.read(x) for x in s.args])
+        if isinstance(s, DiagMatrix):  # SymPy allows a row here too (DiagMatrix(x.T))
+            v = self.read(s.args[0])
+            return ops.diag(v.T if v.rows.is_one and not v.cols.is_one else v)
+        if isinstance(s, DiagonalOf):
+            return ops.diag(self.read(s.args[0]))
+        if isinstance(s, ElementwiseApplyFunction):
+            return self.applyfunc(s)
+        if isinstance(s, sympy.Trace):
+            inner = self.read(s.arg)
+            return inner if inner.is_scalar else ops.trace(inner)
+        if isinstance(s, sympy.Determinant):
+            return ops.det(self.read(s.arg))
+        # --- scalar arithmetic (elementwise when a matrix is substituted for the variable) ---
+        if isinstance(s, sympy.Add):
+            return self.sum_of(s.args, None)
+        if isinstance(s, sympy.Mul):
+            return self.product(s.args)
+        if isinstance(s, sympy.Pow):
+            return self.power(s)
+        if isinstance(s, sympy.exp):
+            return ops.exp(self.read(s.args[0]))
+        if isinstance(s, sympy.log):
+            (arg,) = s.args
+            if isinstance(arg, sympy.Determinant):
+                return ops.logdet(self.read(arg.arg))
+            return ops.log(self.read(arg))
+        if isinstance(s, sympy.tanh):
+            return ops.tanh(self.read(s.args[0]))
+        if isinstance(s, sympy.Abs):
+            return ops.abs(self.read(s.args[0]))
+        if isinstance(s, sympy.sign):
+            return ops.sign(self.read(s.args[0]))
+        if isinstance(s, sympy.Heaviside):
+            return ops.step(self.read(s.args[0]))
+        if isinstance(s, sympy.Max) and len(s.args) == 2 and sympy.Integer(0) in s.args:
+            other = s.args[0] if s.args[1] == 0 else s.args[1]
+            return ops.relu(self.read(other))
+        if isinstance(s, sympy.Function) and len(s.args) == 1:
+            op = self.match_function(s.func(_X))
+            if op is not None:
+                return Expr.make(op, (self.read(s.args[0]),))
+        raise InteropError(f"from_sympy: cannot convert {type(s).__name__} {s}")
+
+    def number(self, p, where) -> int | float:
+        p = sympy.sympify(p)
+        if p.is_Integer:
+            return int(p)
+        if p.is_Number and p.is_real:
+            return float(p)
+        raise InteropError(f"from_sympy: the exponent of {where} must be a number")
+
+    def negated(self, term):
+        """The term without a leading −1 coefficient, or None when it has none."""
+        if isinstance(term, (sympy.Mul, sympy.MatMul)) and term.args and term.args[0] == -1:
+            rest = term.args[1:]
+            if not rest:
+                return None
+            if len(rest) == 1:
+                return rest[0]
+            return type(term)(*rest)
+        return None
+
+    def unspread(self, t):
+        """t without its spelled-out broadcast (b 1ᵀ → b, 1 r → r, c 1 1ᵀ → c), or None."""
+        if isinstance(t, sympy.OneMatrix):
+            return sympy.Integer(1)
+        if not isinstance(t, sympy.MatMul):
+            return None
+        scalars = [a for a in t.args if not _is_mat(a)]
+        mats = [a for a in t.args if _is_mat(a)]
+        if len(mats) == 1 and isinstance(mats[0], sympy.OneMatrix):
+            return sympy.Mul(*scalars)
+        if len(mats) != 2:
+            return None
+        if isinstance(mats[1], sympy.OneMatrix) and mats[1].shape[0] == 1 \
+                and mats[0].shape[1] == 1:
+            core = mats[0]
+        elif isinstance(mats[0], sympy.OneMatrix) and mats[0].shape[1] == 1 \
+                and mats[1].shape[0] == 1:
+            core = mats[1]
+        else:
+            return None
+        return sympy.MatMul(*scalars, core) if scalars else core
+
+    def compact(self, build, items, s):
+        """build(items) with broadcasts left to matcalc, when that keeps s's shape."""
+        short = [self.unspread(t) for t in items]
+        if any(x is not None for x in short):
+            try:
+                out = build([x if x is not None else t for x, t in zip(short, items)])
+            except ShapeError:
+                out = None
+            if out is not None and out.shape == (_dim_of(s.shape[0], "a sum"),
+                                                 _dim_of(s.shape[1], "a sum")):
+                return out
+        return build(list(items))
+
+    def sum_of(self, terms, s) -> Expr:
+        if s is not None:
+            return self.compact(lambda items: self.sum_of(items, None), terms, s)
+        out = None
+        for t in terms:
+            neg = self.negated(t)
+            x = self.read(neg if neg is not None else t)
+            if out is None:
+                out = ops.neg(x) if neg is not None else x
+            else:
+                out = ops.sub(out, x) if neg is not None else ops.add(out, x)
+        return out
+
+    def product(self, factors) -> Expr:
+        """A scalar (or elementwise) product: −1 becomes negation, x^-1 a divisor."""
+        sign = 1
+        nums, dens = [], []
+        for f in factors:
+            if f == -1:
+                sign = -sign
+            elif isinstance(f, sympy.Pow) and f.exp == -1:
+                dens.append(self.read(f.base))
+            else:
+                nums.append(self.read(f))
+        num = self.fold(ops.mul, nums) if nums else ops.const(1)
+        out = ops.div(num, self.fold(ops.mul, dens)) if dens else num
+        return ops.neg(out) if sign < 0 else out
+
+    def matmul(self, s) -> Expr:
+        scalars = [a for a in s.args if not _is_mat(a)]
+        mats = [a for a in s.args if _is_mat(a)]
+        axis_left = axis_right = False
+        if len(mats) > 1 and isinstance(mats[0], sympy.OneMatrix) and mats[0].shape[0] == 1:
+            axis_left, mats = True, mats[1:]
+        if len(mats) > 1 and isinstance(mats[-1], sympy.OneMatrix) and mats[-1].shape[1] == 1:
+            axis_right, mats = True, mats[:-1]
+        m = self.fold(ops.matmul, [self.read(x) for x in mats])
+        if axis_left and axis_right:
+            m = ops.sum(m)
+        elif axis_left:
+            m = ops.sum(m, 0)
+        elif axis_right:
+            m = ops.sum(m, 1)
+        scalars = [c for c in scalars if c != 1]
+        if scalars:
+            if len(scalars) == 1 and scalars[0] == -1:
+                return ops.neg(m)
+            c = self.product(scalars)
+            if c.op.name == "neg" and c.args[0].op.name == "const" and c.args[0].get("value") == 1:
+                return ops.neg(m)
+            m = ops.mul(c, m)
+        return m
+
+    def hadamard(self, factors) -> Expr:
+        nums, dens = [], []
+        for f in factors:
+            if isinstance(f, sympy.HadamardPower) and f.exp == -1:
+                dens.append(self.read(f.base))
+            else:
+                nums.append(self.read(f))
+        num = self.fold(ops.mul, nums) if nums else None
+        if not dens:
+            return num
+        den = self.fold(ops.mul, dens)
+        return ops.div(num if num is not None else ops.const(1), den)
+
+    def power(self, s) -> Expr:
+        base, p = s.base, s.exp
+        if base == sympy.E:
+            return ops.exp(self.read(p))
+        if p == sympy.Rational(1, 2):
+            if isinstance(base, sympy.Trace) and isinstance(base.arg, sympy.MatMul):
+                f = base.arg.args
+                if len(f) == 2 and isinstance(f[0], sympy.Transpose) and f[0].arg == f[1]:
+                    return ops.norm(self.read(f[1]))
+            return ops.sqrt(self.read(base))
+        if p == -1:
+            return ops.div(ops.const(1), self.read(base))
+        return ops.power(self.read(base), self.number(p, s))
+
+    def match_function(self, body):
+        """The matcalc elementwise op whose scalar formula is body (a function of x), if any."""
+        for op in OPS.values():
+            if op.kind == "elementwise" and op.arity == 1 and op.scalar is not None:
+                free = op.scalar.free_symbols
+                formula = op.scalar.subs(next(iter(free)), _X) if free else op.scalar
+                if formula == body:
+                    return op
+        return None
+
+    def applyfunc(self, s) -> Expr:
+        arg = self.read(s.expr)
+        f = s.function
+        if isinstance(f, sympy.Lambda) and len(f.variables) == 1:
+            var, body = f.variables[0], f.expr
+        else:
+            var = sympy.Dummy("x")
+            body = f(var)
+        op = self.match_function(body.subs(var, _X))
+        if op is not None:
+            return Expr.make(op, (arg,))
+        if isinstance(body, sympy.Max) and len(body.args) == 2 and sympy.Integer(0) in body.args:
+            other = body.args[0] if body.args[1] == 0 else body.args[1]
+            if other == var:
+                return ops.relu(arg)
+        # rebuild the formula with the matrix for its variable: matcalc's arithmetic is elementwise
+        saved = dict(self.env), dict(self.memo)
+        self.env[var] = arg
+        self.memo = {}
+        try:
+            out = self.read(body)
+        finally:
+            self.env, self.memo = saved
+        if out.shape != arg.shape:
+            out = ops.mul(out, ops.ones(*arg.shape))  # a constant formula, stretched
+        return out
+
+
+def from_sympy(e, shapes: Mapping | None = None) -> Expr:
+    """The matcalc expression of a SymPy matrix expression or scalar (see the module docstring)."""
+    if isinstance(e, str):
+        raise InputError("from_sympy expects a SymPy expression, not text")
+    if not isinstance(e, sympy.Basic):
+        raise InputError(f"from_sympy expects a SymPy expression, got {type(e).__name__}")
+    if shapes is not None and not isinstance(shapes, Mapping):
+        raise InputError(f"shapes must be a mapping from names to (rows, cols), "
+                         f"got {type(shapes).__name__}")
+    reader = _Reader(e, shapes)
+    try:
+        return reader.read(e)
+    except ShapeError as exc:
+        raise ShapeError(f"from_sympy: {exc}") from None
+    except RecursionError:
+        raise InteropError("from_sympy: the expression is nested too deeply") from None

@@ -1,0 +1,60 @@
+"""Deriving all 2L gradients of an L-layer tanh MLP with biases gives a result whose size grows
+linearly in L, up to L = 1,000. Sizes (DAG node counts) only: never times."""
+
+from __future__ import annotations
+
+import pytest
+
+import matcalc as mc
+
+DEPTHS = (50, 100, 200, 400)
+
+
+def tanh_mlp(depth: int):
+    """L = sum(H_depth), H_i = tanh(W_i H_{i-1} + b_i), H_0 = X; returns (L, [W_0, b_0, …])."""
+    H = mc.Matrix("X", "n", "B")
+    params = []
+    for i in range(depth):
+        W, b = mc.Matrix(f"W{i}", "n", "n"), mc.Vector(f"b{i}", "n")
+        H = mc.tanh(W @ H + b)
+        params += [W, b]
+    return mc.sum(H), params
+
+
+def gradient_size(depth: int) -> int:
+    L, params = tanh_mlp(depth)
+    grads = mc.grad(L, params)
+    assert len(grads) == 2 * depth
+    assert all(g.shape == p.shape for g, p in zip(grads, params))
+    return mc.count_nodes(*grads)
+
+
+@pytest.fixture(scope="module")
+def sizes():
+    return {d: gradient_size(d) for d in DEPTHS}
+
+
+def test_size_doubles_when_depth_doubles(sizes):
+    for small, big in zip(DEPTHS, DEPTHS[1:]):
+        ratio = sizes[big] / sizes[small]
+        assert 1.95 <= ratio <= 2.05, f"size({big}) / size({small}) = {ratio:.3f} ({sizes})"
+
+
+def test_each_layer_adds_the_same_number_of_nodes(sizes):
+    per_layer = {(sizes[b] - sizes[a]) / (b - a) for a, b in zip(DEPTHS, DEPTHS[1:])}
+    assert len(per_layer) == 1, per_layer
+
+
+def test_gradients_are_a_small_multiple_of_the_forward_graph(sizes):
+    L, _ = tanh_mlp(DEPTHS[-1])
+    forward = mc.count_nodes(L)
+    assert sizes[DEPTHS[-1]] <= 3 * forward
+    # the loss and its gradients share the forward pass: together they are no bigger
+    L, params = tanh_mlp(DEPTHS[-1])
+    assert mc.count_nodes(L, *mc.grad(L, params)) <= sizes[DEPTHS[-1]] + 1
+
+
+def test_one_thousand_layers_complete_on_the_same_line(sizes):
+    per_layer = (sizes[400] - sizes[200]) / 200
+    predicted = sizes[400] + per_layer * 600
+    assert gradient_size(1000) == pytest.approx(predicted, rel=0.001)
