@@ -1372,18 +1372,9 @@ def _symbols(shapes: Mapping) -> dict[str, Expr]:
     cached = _SYMBOL_CACHE.get(key) if key is not None else None
     if cached is not None:
         return cached
-    out: dict[str, Expr] = {}
-    for name, shape in shapes.items():
-        if not isinstance(name, str):
-            raise InputError(f"shapes: names must be strings, got {name!r}")
-        if isinstance(shape, str):
-            shape = shape.split(",")
-        if not isinstance(shape, (tuple, list)) or len(shape) != 2:
-            raise InputError(f"shapes[{name!r}] must be a (rows, cols) pair, got {shape!r}")
-        try:
-            out[name] = ops.Matrix(name, shape[0], shape[1])
-        except InputError as exc:
-            raise InputError(f"shapes[{name!r}] = {shape!r}: {exc}") from None
+    from .parse import declare
+
+    out = declare(shapes)
     if key is not None:
         if len(_SYMBOL_CACHE) >= 64:
             _SYMBOL_CACHE.clear()

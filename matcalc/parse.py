@@ -483,7 +483,8 @@ def _from_lark(exc: UnexpectedInput, prog: _Program) -> ParseError:
 
 # --- the public API ------------------------------------------------------------------------------
 
-def _symbols(shapes: Mapping) -> dict[str, Expr]:
+def declare(shapes: Mapping, reserved: Mapping | frozenset = frozenset()) -> dict[str, Expr]:
+    """The symbols a ``shapes`` mapping declares ({"W": ("m", "n")} or {"W": "m,n"})."""
     if not isinstance(shapes, Mapping):
         raise InputError(f"shapes must be a mapping from names to (rows, cols), "
                          f"got {type(shapes).__name__}")
@@ -491,7 +492,7 @@ def _symbols(shapes: Mapping) -> dict[str, Expr]:
     for name, shape in shapes.items():
         if not isinstance(name, str):
             raise InputError(f"shapes: names must be strings, got {name!r}")
-        if name in FUNCTIONS:
+        if name in reserved:
             raise InputError(f"shapes[{name!r}]: {name!r} is a function name; choose another")
         if isinstance(shape, str):
             shape = shape.split(",")
@@ -502,6 +503,10 @@ def _symbols(shapes: Mapping) -> dict[str, Expr]:
         except InputError as exc:
             raise InputError(f"shapes[{name!r}] = {shape!r}: {exc}") from None
     return out
+
+
+def _symbols(shapes: Mapping) -> dict[str, Expr]:
+    return declare(shapes, FUNCTIONS)
 
 
 def parse_program(source: str, shapes: Mapping) -> tuple[Expr, dict[str, Expr]]:

@@ -134,12 +134,9 @@ def collect_scalar_factors(node: Expr):
     return out if out.shape == node.shape else None
 
 
-@rule("mul")
-def scalar_out_of_hadamard(node: Expr):
-    """(cA) ⊙ B = c(A ⊙ B): scalar factors move to the front of a Hadamard product."""
+def _scalars_out(node: Expr, combine) -> Expr | None:
+    """c·s·combine(A, B) from combine(cA, sB), for a product that commutes with scaling."""
     a, b = node.args
-    if a.is_scalar or b.is_scalar:
-        return None
     fa, fb = _factor(a), _factor(b)
     if fa is None or fb is None or fa[2] is None or fb[2] is None:
         return None
@@ -148,7 +145,16 @@ def scalar_out_of_hadamard(node: Expr):
     powers = dict(fa[1])
     for k, p in fb[1].items():
         powers[k] = powers.get(k, 0) + p
-    return _scaled(fa[0] * fb[0], powers, fa[2] * fb[2], node.shape)
+    return _scaled(fa[0] * fb[0], powers, combine(fa[2], fb[2]), node.shape)
+
+
+@rule("mul")
+def scalar_out_of_hadamard(node: Expr):
+    """(cA) ⊙ B = c(A ⊙ B): scalar factors move to the front of a Hadamard product."""
+    a, b = node.args
+    if a.is_scalar or b.is_scalar:
+        return None
+    return _scalars_out(node, lambda p, q: p * q)
 
 
 @rule("mul")
@@ -305,16 +311,7 @@ def product_with_scalar(node: Expr):
 @rule("matmul")
 def scalar_out_of_product(node: Expr):
     """(cA)B = A(cB) = c(AB): scalar factors and signs move to the front."""
-    a, b = node.args
-    fa, fb = _factor(a), _factor(b)
-    if fa is None or fb is None or fa[2] is None or fb[2] is None:
-        return None
-    if fa[0] == 1 and not fa[1] and fb[0] == 1 and not fb[1]:
-        return None
-    powers = dict(fa[1])
-    for k, p in fb[1].items():
-        powers[k] = powers.get(k, 0) + p
-    return _scaled(fa[0] * fb[0], powers, fa[2] @ fb[2], node.shape)
+    return _scalars_out(node, lambda p, q: p @ q)
 
 
 @rule("matmul")
