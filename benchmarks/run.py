@@ -21,6 +21,7 @@ Optional engines (torch, pytensor, jax) that are not installed are reported as s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -28,6 +29,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -41,6 +43,7 @@ sys.path.insert(0, str(HERE.parent))
 import models  # noqa: E402
 
 import matcalc as mc  # noqa: E402
+from matcalc.printing import short  # noqa: E402
 
 START = time.perf_counter()
 ROWS: list[dict] = []
@@ -78,20 +81,28 @@ def verdict(ok: bool | None) -> str:
 
 
 def take_turns(contestants: dict, repeats: int) -> dict[str, float]:
-    """Median seconds per contestant; each contestant() returns the seconds of one timed turn."""
+    """Median seconds per contestant; each contestant() returns the seconds of one timed turn.
+
+    The order of the turns is shuffled in every round (seeded), so no contestant always follows
+    the same one, and a short pause before each turn lets the previous engine's worker threads
+    go idle (an engine whose threads still spin would slow the next one down)."""
     samples: dict[str, list[float]] = {k: [] for k in contestants}
     names = list(contestants)
-    for r in range(repeats):
-        for k in names[r % len(names):] + names[:r % len(names)]:
+    rng = np.random.default_rng(0)
+    for _ in range(repeats):
+        for i in rng.permutation(len(names)):
             gc.collect()
-            samples[k].append(contestants[k]())
+            time.sleep(0.02)
+            samples[names[i]].append(contestants[names[i]]())
     return {k: statistics.median(v) for k, v in samples.items()}
 
 
-def timed_calls(fn, number: int):
-    """A contestant: ``number`` calls of fn, seconds per call."""
+def timed_calls(fn, number: int, warm: bool = True):
+    """A contestant: a call to warm up (if warm), then ``number`` timed calls; seconds per call."""
 
     def turn() -> float:
+        if warm:
+            fn()
         start = time.perf_counter()
         for _ in range(number):
             fn()
@@ -102,36 +113,92 @@ def timed_calls(fn, number: int):
 
 # --- a. derivation -------------------------------------------------------------------------------
 
-def derive_matcalc(depth: int):
+@contextlib.contextmanager
+def frozen_heap():
+    """The objects alive now (the imported engines' modules and data) are left out of garbage
+    collection while the block runs, so that a derivation pays for collecting its own objects
+    only, not for scanning the heaps of every engine loaded in this process."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def derive_matcalc(depth: int, weights_only: bool = False):
     holder = {}
 
     def turn() -> float:
         holder.clear()
         gc.collect()  # the previous turn's nodes are gone: nothing is found already built
         loss, params = models.matcalc_mlp(depth)
-        start = time.perf_counter()
-        grads = mc.grad(loss, params)
-        elapsed = time.perf_counter() - start
+        params = params[::2] if weights_only else params
+        with frozen_heap():
+            start = time.perf_counter()
+            grads = mc.grad(loss, params)
+            elapsed = time.perf_counter() - start
         holder["size"] = mc.count_nodes(*grads)
         return elapsed
 
     return turn, holder
 
 
-def derive_pytensor(depth: int):
+def on_deep_stack(fn):
+    """fn() on a thread with a 512 MB stack and a raised recursion limit, for recursive walks."""
+    result: dict = {}
+
+    def work():
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(200_000)
+        try:
+            result["value"] = fn()
+        except BaseException as exc:  # handed to the caller
+            result["error"] = exc
+        finally:
+            sys.setrecursionlimit(old)
+
+    old_size = threading.stack_size(512 * 1024 * 1024)
+    try:
+        t = threading.Thread(target=work)
+        t.start()
+        t.join()
+    finally:
+        threading.stack_size(old_size)
+    if "error" in result:
+        raise result["error"]
+    return result["value"]
+
+
+def derive_pytensor(depth: int, weights_only: bool = False):
+    """PyTensor's graph walks recurse: deep graphs run on a deep stack (see recursion_probe)."""
     import pytensor
 
     holder = {}
 
-    def turn() -> float:
+    def timed() -> float:
         loss, params, _ = models.pytensor_mlp(depth)
-        start = time.perf_counter()
-        grads = pytensor.grad(loss, params)
-        elapsed = time.perf_counter() - start
+        params = params[::2] if weights_only else params
+        with frozen_heap():
+            start = time.perf_counter()
+            grads = pytensor.grad(loss, params)
+            elapsed = time.perf_counter() - start
         holder["size"] = models.pytensor_size(grads)
         return elapsed
 
-    return turn, holder
+    return (lambda: on_deep_stack(timed)), holder
+
+
+def recursion_probe(depth: int) -> str:
+    """Whether pytensor.grad works at Python's default recursion limit."""
+    import pytensor
+
+    loss, params, _ = models.pytensor_mlp(depth)
+    try:
+        pytensor.grad(loss, params)
+    except RecursionError:
+        return " (at Python's default recursion limit it raises RecursionError)"
+    return ""
 
 
 def derive_sympy(depth: int, timeout: float) -> dict:
@@ -168,8 +235,10 @@ def section_derivation(depths, quick: bool) -> None:
             target, status = "", ""
             if depth == 64:
                 target, status = "≥ 2× faster than pytensor.grad", verdict(ratio >= 2)
+            note = recursion_probe(depth) if depth == depths[-1] else ""
             row(task, f"L = {depth}", ours_text, "pytensor.grad (graph only)",
-                f"{fmt_time(med['pytensor'])} ({their_size['size']:,} vars)", ratio, target, status)
+                f"{fmt_time(med['pytensor'])} ({their_size['size']:,} vars){note}", ratio, target,
+                status)
         elif depth == 64:
             row(task, f"L = {depth}", ours_text, "pytensor.grad", "not installed here", None,
                 "≥ 2× faster than pytensor.grad", "n/a")
@@ -189,6 +258,16 @@ def section_derivation(depths, quick: bool) -> None:
         row("derive + simplify 2L gradients, tanh MLP",
             "L = " + ", ".join(map(str, sympy_skipped)), "(above)", "SymPy MatrixSymbol .diff",
             f"not tried: it raised at L = {', '.join(map(str, sympy_failed))}")
+    if have_pt and 64 in depths:
+        progress("a. derivation, L = 64, weights only")
+        ours, ours_size = derive_matcalc(64, weights_only=True)
+        theirs, their_size = derive_pytensor(64, weights_only=True)
+        med = take_turns({"matcalc": ours, "pytensor": theirs}, 3 if quick else 7)
+        row("derive + simplify L weight gradients only", "L = 64",
+            f"{fmt_time(med['matcalc'])} ({ours_size['size']:,} nodes)",
+            "pytensor.grad (graph only)",
+            f"{fmt_time(med['pytensor'])} ({their_size['size']:,} vars)",
+            med["pytensor"] / med["matcalc"])
     small, big = depths[-3], depths[-1]
     per_layer = [times[d] / d for d in (small, big)]
     nodes = [(sizes[d] - sizes[depths[0]]) / (d - depths[0]) for d in (small, big)]
@@ -307,24 +386,25 @@ def section_hessians(quick: bool) -> None:
         f = mc.compile(H)
         args = {k: vals[k] for k in names}
         want = f(**args)
-        contestants = {"matcalc": timed_calls(lambda: f(**args), 1)}
+        contestants = {"matcalc": timed_calls(lambda: f(**args), 1, warm=False)}
         if torch is not None:
             tv = {k: torch.from_numpy(v[:, 0] if k in ("x", "w", "y") else v)
                   for k, v in args.items()}
             th = torch.func.hessian(torch_fn(tv))
             np.testing.assert_allclose(th(tv[var]).numpy(), want, rtol=1e-8, atol=1e-8)
-            contestants["torch"] = timed_calls(lambda: th(tv[var]), 1)
+            contestants["torch"] = timed_calls(lambda: th(tv[var]), 1, warm=False)
         if jax is not None:
             import jax.numpy as jnp
 
             jv = {k: jnp.asarray(v[:, 0] if k in ("x", "w", "y") else v) for k, v in args.items()}
             jh = jax.jit(jax.hessian(jax_fn(jv)))
             np.testing.assert_allclose(np.asarray(jh(jv[var])), want, rtol=1e-8, atol=1e-8)
-            contestants["jax"] = timed_calls(lambda: jax.block_until_ready(jh(jv[var])), 1)
+            contestants["jax"] = timed_calls(lambda: jax.block_until_ready(jh(jv[var])), 1,
+                                            warm=False)
         progress(f"c. Hessian of {title}: timing {', '.join(contestants)}")
         med = take_turns(contestants, 3 if quick or title != "xᵀAx" else 5)
         size = f"n = {n}" + (f", m = {m} samples" if "X" in names else "")
-        ours = f"{fmt_time(med['matcalc'])} (H = {mc.to_text(H)[:40]})"
+        ours = f"{fmt_time(med['matcalc'])} (H = {short(H, 40)})"
         target = "≥ 8× faster than torch.func.hessian"
         if "torch" in med:
             r = med["torch"] / med["matcalc"]

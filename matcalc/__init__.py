@@ -34,5 +34,5 @@ __all__ = [
     "sigmoid", "sign", "softmax", "softplus", "sqrt", "step", "sum", "tanh", "to_latex",
     "to_text", "toposort", "trace", "transpose", "vec", "zeros",
     "latex", "latex_gradients", "parse", "parse_program", "parse_latex", "to_sympy",
-    "from_sympy", "InteropError", "explain", "CheckReport", "check", "substitute", "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
+    "from_sympy", "InteropError", "explain", "compile", "numpy_source", "CheckReport", "check", "substitute", "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
 ]

@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+import numpy as np
+
 from .dims import Dim
 from .errors import DimensionBindingError, InputError, MatcalcError
 from .evaluate import EvaluationError, symbols_of
@@ -254,109 +256,140 @@ def source(outputs, backend: str = "numpy", dims: Mapping[str, int] | None = Non
         raise InputError(f"name must be an identifier, got {name!r}")
     items, _ = _outputs(outputs)
     fixed = _check_dims(dims)
-    be = BACKENDS[backend]
     symbols = dict(sorted(symbols_of(items).items()))
-    inputs = set(symbols)
-    order = toposort(items)
+    prog = _Program(items, backend, set(symbols))
+    prog.drop_dead_lines()
+    prog.choose_names(name)
+    return prog.module(BACKENDS[backend], symbols, fixed, name)
 
-    # 1. one template call per node, in topological order
-    var_of: dict[int, str] = {}  # node -> its variable (an input's name or a placeholder)
-    code: list[str | None] = []  # per placeholder: its expression
-    hoisted: list[bool] = []  # per placeholder: computed at load time
-    helpers: dict[str, str] = {}
-    helper_owner: dict[str, str] = {}
-    for node in order:
-        for hname, text in _helpers_of(node.op, backend).items():
-            if helpers.setdefault(hname, text) != text:
-                raise CodegenError(f"the ops {helper_owner[hname]!r} and {node.op.name!r} declare "
-                                   f"different code for the helper {hname!r}")
-            helper_owner.setdefault(hname, node.op.name)
-        template = template_of(node.op, backend)
-        args = [var_of[id(a)] for a in node.args]
-        env = Env(var_of)
-        expr = template.format(*args) if isinstance(template, str) else template(node, args, env)
-        if not isinstance(expr, str) or not expr.strip():
-            raise CodegenError(f"the {backend} template of {node.op.name!r} gave {expr!r}, "
-                               f"not an expression")
-        if expr in args:
-            var_of[id(node)] = expr  # an alias: no line
-            continue
-        if expr in inputs and not node.args:
-            var_of[id(node)] = _IN.format(expr)  # an input
-            continue
-        refs = [int(k) for k in _VAR_RE.findall(expr)]
-        load_time = not env.dims_used and not _IN_RE.search(expr) and all(hoisted[k] for k in refs)
-        var_of[id(node)] = _VAR.format(len(code))
-        code.append(expr)
-        hoisted.append(load_time)
 
-    # 2. drop the lines no output needs
-    live = [False] * len(code)
-    for e in items:
-        for k in _VAR_RE.findall(var_of[id(e)]):
-            live[int(k)] = True
-    for k in reversed(range(len(code))):
-        if live[k]:
-            for r in _VAR_RE.findall(code[k]):
-                live[int(r)] = True
+class _Program:
+    """The lines of one generated function, with placeholders until the names are chosen."""
 
-    # 3. names: inputs keep theirs; dims, constants and temporaries avoid every name in use
-    used_code = [code[k] for k in range(len(code)) if live[k]]
-    free = set()
-    for c in used_code:
-        free |= _free_names(_IN_RE.sub("", _DIM_RE.sub("", _VAR_RE.sub("", c))))
-    wanted_helpers = _needed_helpers(helpers, used_code)
-    names_in_module = {"np", "torch", "jax", "DimensionBindingError", "_shape_error", "_SHAPES",
-                       name} | set(wanted_helpers)
-    reserved = free | names_in_module | {"locals", "float", "tuple"}
-    clash = sorted(inputs & (reserved - {name}))
-    if clash:
-        raise CodegenError(f"the input name {clash[0]!r} is also a name the generated code uses; "
-                           f"rename that symbol")
-    taken = set(inputs) | reserved | set(dir(builtins))
+    def __init__(self, items: list[Expr], backend: str, inputs: set[str]):
+        """One template call per node, in topological order."""
+        self.items, self.inputs = items, inputs
+        self.var_of: dict[int, str] = {}  # node -> its variable (an input or a placeholder)
+        self.code: list[str] = []  # per placeholder: its expression
+        self.hoisted: list[bool] = []  # per placeholder: computed at load time
+        self.helpers: dict[str, str] = {}
+        owner: dict[str, str] = {}
+        for node in toposort(items):
+            for hname, text in _helpers_of(node.op, backend).items():
+                if self.helpers.setdefault(hname, text) != text:
+                    raise CodegenError(f"the ops {owner[hname]!r} and {node.op.name!r} declare "
+                                       f"different code for the helper {hname!r}")
+                owner.setdefault(hname, node.op.name)
+            template = template_of(node.op, backend)
+            args = [self.var_of[id(a)] for a in node.args]
+            env = Env(self.var_of)
+            expr = (template.format(*args) if isinstance(template, str)
+                    else template(node, args, env))
+            if not isinstance(expr, str) or not expr.strip():
+                raise CodegenError(f"the {backend} template of {node.op.name!r} gave {expr!r}, "
+                                   f"not an expression")
+            if expr in args:
+                self.var_of[id(node)] = expr  # an alias: no line
+            elif expr in inputs and not node.args:
+                self.var_of[id(node)] = _IN.format(expr)  # an input
+            else:
+                refs = [int(k) for k in _VAR_RE.findall(expr)]
+                self.var_of[id(node)] = _VAR.format(len(self.code))
+                self.code.append(expr)
+                self.hoisted.append(not env.dims_used and not _IN_RE.search(expr)
+                                    and all(self.hoisted[k] for k in refs))
+        self.returned = [self._index(e) for e in items]  # placeholder index or None (an input)
 
-    dim_names = _dimension_names(symbols, used_code, fixed)
-    dim_var = {d: _fresh(d, taken) for d in dim_names}
-    final: dict[int, str] = {}
-    consts, temps = _numbered("c", taken), _numbered("t", taken)
-    for k in range(len(code)):
-        if live[k]:
-            final[k] = next(consts) if hoisted[k] else next(temps)
+    def _index(self, node: Expr) -> int | None:
+        k = _VAR_RE.findall(self.var_of[id(node)])
+        return int(k[0]) if k else None
 
-    def rename(text: str) -> str:
-        text = _VAR_RE.sub(lambda m: final[int(m.group(1))], text)
+    def drop_dead_lines(self) -> None:
+        """Keep the lines some output needs (a template may have looked through its argument)."""
+        self.live = [False] * len(self.code)
+        for k in self.returned:
+            if k is not None:
+                self.live[k] = True
+        for k in reversed(range(len(self.code))):
+            if self.live[k]:
+                for r in _VAR_RE.findall(self.code[k]):
+                    self.live[int(r)] = True
+
+    def choose_names(self, fn_name: str) -> None:
+        """Inputs keep their names; dims, constants and temporaries avoid every name in use."""
+        used = [c for c, keep in zip(self.code, self.live) if keep]
+        free: set[str] = set()
+        for c in used:
+            free |= _free_names(_IN_RE.sub("", _DIM_RE.sub("", _VAR_RE.sub("", c))))
+        self.wanted_helpers = _needed_helpers(self.helpers, used)
+        reserved = free | set(self.wanted_helpers) | {
+            "np", "torch", "jax", "DimensionBindingError", "_shape_error", "_SHAPES", "locals",
+            "float", "tuple"}
+        clash = sorted(self.inputs & reserved)
+        if clash:
+            raise CodegenError(f"the input name {clash[0]!r} is also a name the generated code "
+                               f"uses; rename that symbol")
+        taken = self.inputs | reserved | {fn_name} | set(dir(builtins))
+        dim_names: list[str] = []
+        for line in used:
+            dim_names += _DIM_RE.findall(line)
+        self.dim_names = dim_names
+        self.taken = taken
+        consts, temps = _numbered("c", taken), _numbered("t", taken)
+        self.final = {k: next(consts) if self.hoisted[k] else next(temps)
+                      for k in range(len(self.code)) if self.live[k]}
+
+    def rename(self, text: str) -> str:
+        text = _VAR_RE.sub(lambda m: self.final[int(m.group(1))], text)
         text = _IN_RE.sub(lambda m: m.group(1), text)
-        return _DIM_RE.sub(lambda m: dim_var[m.group(1)], text)
+        return _DIM_RE.sub(lambda m: self.dim_var[m.group(1)], text)
 
-    # 4. the module
-    out = [be.header, "", _ERRORS, "", "", _SHAPE_ERROR]
-    for hname in wanted_helpers:
-        out += ["", "", helpers[hname]]
-    out += ["", "", "_SHAPES = {  # the declared shapes, for the error message"]
-    out += [f"    {n!r}: ({_declared(s.rows)!r}, {_declared(s.cols)!r})," for n, s in
-            symbols.items()]
-    out += ["}"]
-    const_lines = [f"{final[k]} = {rename(code[k])}" for k in range(len(code))
-                   if live[k] and hoisted[k]]
-    if const_lines:
-        out += ["", "# values that depend on no input, computed once"] + const_lines
-    out += ["", ""]
-    if symbols:
-        out += _wrap(f"def {name}(*, ", list(symbols), "):", "")
-    else:
-        out.append(f"def {name}():")
-    out.append(f'    """{_docstring(items, symbols)}"""')
-    body = _prologue(be, symbols, fixed, dim_var)
-    for k in range(len(code)):
-        if live[k] and not hoisted[k]:
-            body.append(f"    {final[k]} = {rename(code[k])}")
-    results = []
-    for e in items:
-        v = rename(var_of[id(e)])
-        k = _VAR_RE.findall(var_of[id(e)])
-        results.append(be.copy.format(x=v) if k and hoisted[int(k[0])] else v)
-    body += _wrap("    return [", results, "]", "    ")
-    return "\n".join(out + body) + "\n"
+    def module(self, be: "Backend", symbols: dict[str, Expr], fixed: dict, name: str) -> str:
+        dim_names = [n for s in symbols.values() for d in s.shape for n in d.names]
+        self.dim_var = {d: _fresh(d, self.taken) for d in dict.fromkeys(dim_names +
+                                                                         self.dim_names)}
+        out = [be.header, "", _ERRORS, "", "", _SHAPE_ERROR]
+        for hname in self.wanted_helpers:
+            out += ["", "", self.helpers[hname]]
+        out += ["", "", "_SHAPES = {  # the declared shapes, for the error message"]
+        out += [f"    {n!r}: ({_declared(s.rows)!r}, {_declared(s.cols)!r})," for n, s in
+                symbols.items()]
+        out += ["}"]
+        const_lines = [f"{self.final[k]} = {self.rename(self.code[k])}"
+                       for k in range(len(self.code)) if self.live[k] and self.hoisted[k]]
+        if const_lines:
+            out += ["", "# values that depend on no input, computed once"] + const_lines
+        out += ["", ""]
+        out += (_wrap(f"def {name}(*, ", list(symbols), "):", "") if symbols
+                else [f"def {name}():"])
+        n = len(self.items)
+        out.append(f'    """The values of {n} expression{"s" if n != 1 else ""} as 2-D arrays, '
+                   f'in order (generated by matcalc)."""')
+        body = _prologue(be, symbols, fixed, self.dim_var) + self._lines()
+        results = [self.rename(self.var_of[id(e)]) for e in self.items]
+        results = [be.copy.format(x=v) if k is not None and self.hoisted[k] else v
+                   for v, k in zip(results, self.returned)]
+        body += _wrap("    return [", results, "]", "    ")
+        return "\n".join(out + body) + "\n"
+
+    def _lines(self) -> list[str]:
+        """One line per computed node; a temporary is deleted after its last use, so the next
+        array can take its memory while that is still in cache."""
+        steps = [k for k in range(len(self.code)) if self.live[k] and not self.hoisted[k]]
+        last_use: dict[int, int] = {}
+        for k in steps:
+            for r in _VAR_RE.findall(self.code[k]):
+                last_use[int(r)] = k
+        dead_after: dict[int, list[int]] = {}
+        for r, k in last_use.items():
+            if not self.hoisted[r] and r not in self.returned:
+                dead_after.setdefault(k, []).append(r)
+        lines = []
+        for k in steps:
+            lines.append(f"    {self.final[k]} = {self.rename(self.code[k])}")
+            if k in dead_after:
+                lines.append("    del " + ", ".join(self.final[r] for r in sorted(dead_after[k])))
+        return lines
 
 
 def _needed_helpers(helpers: dict[str, str], lines: list[str]) -> list[str]:
@@ -370,22 +403,6 @@ def _needed_helpers(helpers: dict[str, str], lines: list[str]) -> list[str]:
         want.append(h)
         todo += [w for w in _WORD_RE.findall(helpers[h]) if w in helpers and w != h]
     return sorted(want)
-
-
-def _dimension_names(symbols: dict[str, Expr], lines: list[str], fixed: dict) -> list[str]:
-    names: list[str] = []
-    for sym in symbols.values():
-        for d in sym.shape:
-            names += d.names
-    for line in lines:
-        names += _DIM_RE.findall(line)
-    return list(dict.fromkeys(names))
-
-
-def _docstring(items: list[Expr], symbols: dict) -> str:
-    n = len(items)
-    return (f"The values of {n} expression{'s' if n != 1 else ''} as 2-D arrays, in order "
-            f"(generated by matcalc).")
 
 
 def _prologue(be: Backend, symbols: dict[str, Expr], fixed: dict, dim_var: dict) -> list[str]:
@@ -451,18 +468,12 @@ class CompiledFunction:
                 raise
             # values the outputs do not read are ignored, as evaluate does
             return self(**{k: inputs[k] for k in self.inputs})
-        except _LinAlgError as exc:
+        except np.linalg.LinAlgError as exc:
             raise EvaluationError(f"the compiled function failed: {exc}") from None
         return out[0] if self._single else out
 
     def __repr__(self) -> str:
         return f"<matcalc compiled function ({self.backend}) of {', '.join(self.inputs)}>"
-
-
-try:
-    from numpy.linalg import LinAlgError as _LinAlgError
-except ImportError:  # pragma: no cover - numpy is a dependency
-    _LinAlgError = ArithmeticError
 
 
 def compile(outputs, backend: str = "numpy", dims: Mapping[str, int] | None = None

@@ -15,17 +15,16 @@ from .expr import Expr, toposort
 from .ops import const, cotangent, eye, zeros
 
 
-def _variables(nodes: list[Expr]) -> dict[str, Expr]:
-    """Symbols and named intermediates, by name."""
+def _variables(nodes: list[Expr]) -> tuple[dict[str, Expr], dict[str, Expr]]:
+    """Symbols and named intermediates by name, and the names that stand for two nodes."""
     out: dict[str, Expr] = {}
+    clashes: dict[str, Expr] = {}
     for node in nodes:
         if node.op.name in ("symbol", "named"):
             name = node.get("name")
             if out.setdefault(name, node) is not node:
-                raise DifferentiationError(
-                    f"the name {name!r} stands for two different things in this expression "
-                    f"({out[name]!r} and {node!r}); differentiate by the node itself")
-    return out
+                clashes[name] = node
+    return out, clashes
 
 
 def resolve_wrt(nodes: list[Expr], wrt) -> list[Expr]:
@@ -33,7 +32,7 @@ def resolve_wrt(nodes: list[Expr], wrt) -> list[Expr]:
     items = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     if not items:
         raise InputError("wrt: give at least one variable")
-    table = None
+    table = clashes = None
     out = []
     for item in items:
         if isinstance(item, Expr):
@@ -42,7 +41,12 @@ def resolve_wrt(nodes: list[Expr], wrt) -> list[Expr]:
                                  f"not by the expression {item}")
             out.append(item)
         elif isinstance(item, str):
-            table = table if table is not None else _variables(nodes)
+            if table is None:
+                table, clashes = _variables(nodes)
+            if item in clashes:
+                raise DifferentiationError(
+                    f"the name {item!r} stands for two different things in this expression "
+                    f"({table[item]!r} and {clashes[item]!r}); differentiate by the node itself")
             if item not in table:
                 import difflib
 

@@ -129,11 +129,6 @@ def test_every_op_has_a_numpy_template_and_a_row(name):
     assert name in {row[0] for row in CASES}, f"add a row for {name!r} to CASES"
 
 
-@pytest.mark.parametrize("name", _builtin_ops())
-def test_every_op_has_a_torch_template(name):
-    template_of(mc.OPS[name], "torch")
-
-
 @pytest.mark.parametrize("name,build", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_op_compiles_to_its_value(name, build):
     e = build()
@@ -495,14 +490,27 @@ def jax():
     jax.config.update("jax_enable_x64", old)
 
 
+def _skip_without_templates(e, backend):
+    """Only NumPy templates are required of an op; the other engines' are optional."""
+    for node in mc.toposort([e]):
+        try:
+            template_of(node.op, backend)
+        except NoCodeTemplateError:
+            pytest.skip(f"{node.op.name} has no {backend} template")
+
+
 @pytest.mark.parametrize("name,build", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_torch_backend_equals_evaluate(torch, name, build):
-    _check([build()], backend="torch", to_numpy=lambda t: t.detach().numpy())
+    e = build()
+    _skip_without_templates(e, "torch")
+    _check([e], backend="torch", to_numpy=lambda t: t.detach().numpy())
 
 
 @pytest.mark.parametrize("name,build", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
 def test_jax_backend_equals_evaluate(jax, name, build):
-    _check([build()], backend="jax", to_numpy=np.asarray)
+    e = build()
+    _skip_without_templates(e, "jax")
+    _check([e], backend="jax", to_numpy=np.asarray)
 
 
 def test_mlp_gradients_on_torch_and_jax(torch, jax):
