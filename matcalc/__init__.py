@@ -14,7 +14,7 @@ from .ops import (
 )
 from .printing import latex, latex_gradients, program_text, to_latex, to_text
 from .diff import grad, hessian, hvp, jacobian, vjp
-from .ops import cotangent, elementwise, ones
+from .ops import cotangent, elementwise
 from .simplify import simplify
 from .parse import parse, parse_program
 from .verify import CheckReport, check, substitute

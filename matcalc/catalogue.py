@@ -8,9 +8,7 @@ by the very rules), its LaTeX, and its domain.
 from __future__ import annotations
 
 from .dims import shape_str
-from .expr import OPS, Expr
-
-ROWS = ["m", "n"]
+from .expr import OPS, Expr, toposort
 
 
 def samples() -> dict[str, Expr]:
@@ -42,12 +40,6 @@ def samples() -> dict[str, Expr]:
             out[name] = Expr.make(op, (Z,))
     return out
 
-
-
-    e = table.get(name)
-    return e
-
-
 def catalogue_markdown() -> str:
     """The catalogue as Markdown."""
     from .diff import vjp
@@ -69,7 +61,7 @@ def catalogue_markdown() -> str:
         if e is None:
             lines += [""]
             continue
-        node = e if e.op is op else next(n for n in _walk(e) if n.op is op)
+        node = e if e.op is op else next(n for n in toposort([e]) if n.op is op)
         arg_shapes = ", ".join(f"`{a}` {shape_str(a.shape)}" for a in node.args)
         lines.append(f"- shape: {arg_shapes + ' → ' if arg_shapes else ''}`{node}` "
                      f"{shape_str(node.shape)}")
@@ -83,12 +75,6 @@ def catalogue_markdown() -> str:
                 lines.append(f"- VJP for `{a}`: `{g}`  —  ${to_latex(g)}$")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _walk(e: Expr):
-    from .expr import toposort
-
-    return toposort([e])
 
 
 if __name__ == "__main__":  # pragma: no cover

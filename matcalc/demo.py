@@ -20,6 +20,7 @@ def run_demo(out: TextIO, lang: str = "en") -> int:
     from .explain import explain
     from .ops import cotangent, sum as sum_
     from .parse import parse
+    from .evaluate import symbols_of
     from .verify import check
 
     w = out.write
@@ -34,15 +35,10 @@ def run_demo(out: TextIO, lang: str = "en") -> int:
         # the downstream gradients are those of the scalar L = sum(∂L/∂Y ⊙ Y): verify them
         name = Y.get("name")
         L = sum_(cotangent(name, *Y.shape) * Y)
-        names = sorted({s.get("name") for s in _inputs(Y)})
+        names = sorted(symbols_of(Y))
         report = check(L, names, dims=DIMS, seed=i)
         w(f"Numerical check of {', '.join(f'∂L/∂{n}' for n in names)}: {report.summary()}\n\n")
         failures += report.passed is not True
     w("All gradients verified.\n" if not failures else f"{failures} case(s) failed.\n")
     return 0 if not failures else 1
 
-
-def _inputs(Y):
-    from .evaluate import symbols_of
-
-    return [s for s in symbols_of(Y).values()]

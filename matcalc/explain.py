@@ -14,13 +14,13 @@ from typing import Mapping
 
 import numpy as np
 
-from .diff import grad, jacobian, vjp
+from .diff import jacobian, vjp
 from .dims import shape_str
 from .errors import DifferentiationError, InputError
-from .evaluate import evaluate_many, symbols_of
+from .evaluate import evaluate_many
 from .expr import Expr, toposort
 from .ops import const, cotangent
-from .printing import gradient_symbol, latex_space, to_latex
+from .printing import latex_space, to_latex
 
 TEXT = {
     "en": {
@@ -263,12 +263,7 @@ def _attach_values(d: Derivation, values: Mapping) -> None:
 
 # --- rendering ------------------------------------------------------------------------------------
 
-def _tex(e: Expr) -> str:
-    return to_latex(e)
-
-
-def _name_tex(e: Expr) -> str:
-    return to_latex(e)
+_tex = to_latex
 
 
 def _partial(y: str, x: str) -> str:
@@ -335,7 +330,7 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown", front_matter:
     from .latexnames import latex_name
 
     loss_tex = latex_name(d.loss_name)
-    top_tex = _name_tex(d.loss) if d.loss.op.name == "named" else loss_tex
+    top_tex = _tex(d.loss) if d.loss.op.name == "named" else loss_tex
 
     def m(s: str) -> str:  # inline math
         return f"${s}$"
@@ -357,14 +352,12 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown", front_matter:
     # forward pass
     w.heading(3, t["forward"])
     w.para(t["forward_intro"])
-    ins = ", ".join(f"{_name_tex(x)} \\in {latex_space(x.shape)}" for x in d.inputs)
+    ins = ", ".join(f"{_tex(x)} \\in {latex_space(x.shape)}" for x in d.inputs)
     w.para(f"{t['inputs']}: {m(ins)}" if ins else "")
     lines = []
     for s in d.steps:
-        lines.append(f"{_name_tex(s.node) if s.node.op.name == 'named' else loss_tex} &= "
+        lines.append(f"{_tex(s.node) if s.node.op.name == 'named' else loss_tex} &= "
                      f"{_tex(s.definition)} \\in {latex_space(s.definition.shape)}")
-        if s.node is d.loss and not d.loss.is_scalar:
-            pass
     w.math("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
     if figure:
         alt = t["figure"]
@@ -379,7 +372,7 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown", front_matter:
     for s in reversed(d.steps):
         if not s.locals:
             continue
-        y = _name_tex(s.node) if s.node.op.name == "named" else loss_tex
+        y = _tex(s.node) if s.node.op.name == "named" else loss_tex
         w.heading(4, f"{t['node']} {m(y + ' = ' + _tex(s.definition))}")
         w.bold(t["upstream"])
         yinfo = _particles(dict(y=m(y)), None, s.node, d.loss_name)
@@ -396,7 +389,7 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown", front_matter:
             w.math(_partial(loss_tex, y) + " = " + _tex(s.upstream))
         w.bold(t["local"])
         for loc in s.locals:
-            x = _name_tex(loc.input)
+            x = _tex(loc.input)
             w.para(t["local_intro"].format(**_particles(dict(x=m(x), y=m(y)), loc.input, s.node,
                                                            d.loss_name)))
             sx, sy = latex_space(loc.input.shape), latex_space(s.definition.shape)
@@ -413,7 +406,7 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown", front_matter:
                 w.math(lhs + " = " + _tex(loc.jacobian) + r" \in " + latex_space(loc.jacobian.shape))
         w.bold(t["downstream"])
         for loc in s.locals:
-            x = _name_tex(loc.input)
+            x = _tex(loc.input)
             info = _particles(dict(x=m(x)), loc.input, None, d.loss_name)
             w.para(t["downstream_intro"].format(**info))
             w.math(_partial(loss_tex, x) + " = " + _tex(loc.downstream) + r" \in "
@@ -425,7 +418,7 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown", front_matter:
     # result
     w.heading(3, t["result"])
     w.para(t["result_intro"])
-    rows = [_partial(loss_tex, _name_tex(x)) + " &= " + _tex(g) + r" \in " + latex_space(g.shape)
+    rows = [_partial(loss_tex, _tex(x)) + " &= " + _tex(g) + r" \in " + latex_space(g.shape)
             for x, g in zip(d.wrt, d.gradients)]
     w.math("\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}")
 
@@ -435,24 +428,24 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown", front_matter:
 
 
 def _worked_example(w: _Writer, d: Derivation, t: dict, loss_tex: str) -> None:
-    shown = ", ".join(f"{_name_tex(x)} = {_matrix_tex(d.forward_values[x])}" for x in d.inputs)
+    shown = ", ".join(f"{_tex(x)} = {_matrix_tex(d.forward_values[x])}" for x in d.inputs)
     if w.fmt == "markdown":
         w.raw("<details>\n<summary>" + t["example"] + "</summary>\n<div markdown=\"1\">")
     else:
         w.heading(3, t["example"])
     w.para(t["example_intro"].format(values=f"${shown}$"))
     w.bold(t["forward_values"])
-    rows = [f"{_name_tex(s.node) if s.node.op.name == 'named' else loss_tex} &= "
+    rows = [f"{_tex(s.node) if s.node.op.name == 'named' else loss_tex} &= "
             f"{_matrix_tex(d.forward_values[s.node])}" for s in d.steps]
     w.math("\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}")
     w.bold(t["gradient_values"])
     rows = [_partial(loss_tex, loss_tex) + " &= 1"]
     for s in reversed(d.steps):
         if s.node in d.gradient_values:
-            rows.append(_partial(loss_tex, _name_tex(s.node)) + " &= "
+            rows.append(_partial(loss_tex, _tex(s.node)) + " &= "
                         + _matrix_tex(d.gradient_values[s.node]))
     for x in d.wrt:
-        rows.append(_partial(loss_tex, _name_tex(x)) + " &= " + _matrix_tex(d.gradient_values[x]))
+        rows.append(_partial(loss_tex, _tex(x)) + " &= " + _matrix_tex(d.gradient_values[x]))
     w.math("\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}")
     if w.fmt == "markdown":
         w.raw("</div>\n</details>")
@@ -511,4 +504,3 @@ def explain(program, wrt=None, shapes: Mapping | None = None, lang: str = "en",
     return render(d, lang, fmt, front_matter, title, figure)
 
 
-_ = symbols_of

@@ -52,6 +52,13 @@ class Op:
     # "positive" (log, sqrt), "nonzero" (a divisor), "kink" (keep away from 0: relu, abs, step),
     # "invertible" (well-conditioned square: inv, det), "spd" (symmetric positive definite: logdet).
     domain: Any = field(default_factory=dict)  # a dict, or a function of the node giving one
+    # How a domain carries through the op to its arguments, for samplers: "all" (the value is a
+    # rearrangement of the argument: transpose, named), "positive" (positive arguments give a
+    # positive value: products, sums, relu, sqrt, …), or "" (nothing is known).
+    domain_through: str = ""
+    # sympy(node, args) -> the SymPy counterpart, given the arguments' (see matcalc/interop.py);
+    # None: SymPy has no matrix expression for the op (elementwise ops use their scalar formula)
+    sympy: Callable[..., Any] | None = None
     extra: dict = field(default_factory=dict)
     # Code generation, per backend ("numpy", "jax", "torch", or "all" for plain Python operators):
     # a template "np.tanh({0})" or a function (node, args, env) -> one expression; see codegen.py.

@@ -51,11 +51,6 @@ class InteropError(MatcalcError):
 
 
 _X = sympy.Symbol("x", real=True)  # the variable of every elementwise op's scalar formula
-_UNSUPPORTED = {
-    "softmax": "softmax", "log_softmax": "log_softmax", "logsumexp": "logsumexp", "vec": "vec",
-    "unvec": "unvec (the inverse of vec)", "commutation": "the commutation matrix",
-    "kron_contract_left": "kron_contract_left", "kron_contract_right": "kron_contract_right",
-}
 
 
 # --- matcalc → SymPy ----------------------------------------------------------------------------
@@ -113,121 +108,13 @@ def _elementwise_fn(op, arg):
 
 
 def _convert_node(node: Expr, a: list):
-    name = node.op.name
-    args = node.args
-    if name in _UNSUPPORTED:
-        raise InteropError(f"to_sympy: SymPy has no matrix expression for {_UNSUPPORTED[name]} "
-                           f"(in {node})")
-    if name == "symbol":
-        if node.is_scalar:
-            return sympy.Symbol(node.get("name"), real=True)
-        return sympy.MatrixSymbol(node.get("name"), _sdim(node.rows), _sdim(node.cols))
-    if name == "const":
-        v = node.get("value")
-        return sympy.Integer(v) if isinstance(v, int) else sympy.Float(v)
-    if name == "size":
-        return _sdim(node.get("d"))
-    if name == "eye":
-        return sympy.Integer(1) if node.get("n").is_one else sympy.Identity(_sdim(node.get("n")))
-    if name in ("ones", "zeros"):
-        if node.is_scalar:
-            return sympy.Integer(1 if name == "ones" else 0)
-        cls = sympy.OneMatrix if name == "ones" else sympy.ZeroMatrix
-        return cls(_sdim(node.rows), _sdim(node.cols))
-    if name == "named":
-        return a[0]
-    if name in ("add", "sub"):
-        if node.is_scalar:
-            x, y = _scalar(a[0]), _scalar(a[1])
-        else:
-            x = _broadcast(a[0], args[0].shape, node.shape)
-            y = _broadcast(a[1], args[1].shape, node.shape)
-        return x - y if name == "sub" else x + y
-    if name == "mul":
-        if args[0].is_scalar or args[1].is_scalar:
-            s, m = (0, 1) if args[0].is_scalar else (1, 0)
-            if not _is_mat(a[m]) or args[m].is_scalar:
-                return _scalar(a[0]) * _scalar(a[1])
-            return sympy.MatMul(_scalar(a[s]), a[m])
-        x = _broadcast(a[0], args[0].shape, node.shape)
-        y = _broadcast(a[1], args[1].shape, node.shape)
-        return sympy.HadamardProduct(x, y)
-    if name == "div":
-        if args[1].is_scalar:
-            d = _scalar(a[1])
-            if args[0].is_scalar:
-                return _scalar(a[0]) / d
-            return sympy.MatMul(sympy.Pow(d, -1), a[0])
-        y = sympy.HadamardPower(_broadcast(a[1], args[1].shape, node.shape), -1)
-        if args[0].is_scalar:
-            c = _scalar(a[0])
-            return y if c == 1 else sympy.MatMul(c, y)
-        return sympy.HadamardProduct(_broadcast(a[0], args[0].shape, node.shape), y)
-    if name == "pow":
-        p = node.get("p")
-        sp_p = sympy.Integer(p) if isinstance(p, int) else sympy.Float(p)
-        if node.is_scalar:
-            return sympy.Pow(_scalar(a[0]), sp_p)
-        return sympy.HadamardPower(a[0], sp_p)
-    if name == "neg":
-        return -a[0]
-    if name == "matmul":
-        if args[0].is_scalar or args[1].is_scalar:
-            s, m = (0, 1) if args[0].is_scalar else (1, 0)
-            if args[m].is_scalar:
-                return _scalar(a[0]) * _scalar(a[1])
-            return sympy.MatMul(_scalar(a[s]), a[m])
-        return sympy.MatMul(a[0], a[1])
-    if name == "transpose":
-        return sympy.Transpose(a[0]) if _is_mat(a[0]) else a[0]
-    if name in ("trace", "det", "logdet", "inv"):
-        x = a[0]
-        if not _is_mat(x) or args[0].is_scalar:
-            s = _scalar(x)
-            return {"trace": s, "det": s, "logdet": sympy.log(s), "inv": 1 / s}[name]
-        if name == "trace":
-            return sympy.Trace(x)
-        if name == "det":
-            return sympy.Determinant(x)
-        if name == "logdet":
-            return sympy.log(sympy.Determinant(x))
-        return sympy.Inverse(x)
-    if name == "norm":
-        if args[0].is_scalar:
-            return sympy.Abs(_scalar(a[0]))
-        return sympy.sqrt(sympy.Trace(sympy.MatMul(sympy.Transpose(a[0]), a[0])))
-    if name == "diag":
-        if args[0].is_scalar:
-            return _scalar(a[0])
-        return DiagMatrix(a[0]) if args[0].cols.is_one else DiagonalOf(a[0])
-    if name == "kron":
-        if args[0].is_scalar or args[1].is_scalar:
-            s, m = (0, 1) if args[0].is_scalar else (1, 0)
-            if args[m].is_scalar:
-                return _scalar(a[0]) * _scalar(a[1])
-            return sympy.MatMul(_scalar(a[s]), a[m])
-        return sympy.KroneckerProduct(a[0], a[1])
-    if name in ("sum", "mean"):
-        x, src = a[0], args[0]
-        axis = node.get("axis")
-        if src.is_scalar:
-            out = _scalar(x)
-        else:
-            left = axis in (None, 0) and not src.rows.is_one
-            right = axis in (None, 1) and not src.cols.is_one
-            factors = ([sympy.OneMatrix(1, _sdim(src.rows))] if left else []) + [x] + (
-                [sympy.OneMatrix(_sdim(src.cols), 1)] if right else [])
-            out = sympy.MatMul(*factors) if len(factors) > 1 else x
-        if name == "mean":
-            count = src.rows * src.cols if axis is None else (src.rows if axis == 0 else src.cols)
-            if not count.is_one:
-                n = _sdim(count)
-                out = sympy.MatMul(1 / n, out) if _is_mat(out) else out / n
-        return out
+    """One node's SymPy counterpart, from its op record (elementwise ops: their scalar formula)."""
     op = node.op
+    if op.sympy is not None:
+        return op.sympy(node, a)
     if op.kind == "elementwise" and op.arity == 1:
         return _elementwise_fn(op, a[0])
-    raise InteropError(f"to_sympy: no SymPy counterpart for {name} (in {node})")
+    raise InteropError(f"to_sympy: SymPy has no matrix expression for {op.name} (in {node})")
 
 
 def to_sympy(expr: Expr):

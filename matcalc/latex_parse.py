@@ -86,6 +86,7 @@ from .dims import Dim, dim, shape_str
 from .errors import InputError, MatcalcError, ParseError, ShapeError, UnknownNameError
 from .expr import OPS, Expr
 from .latexnames import GREEK
+from .parse import _end_position, declare
 from .printing import short
 
 __all__ = ["parse_latex"]
@@ -1289,11 +1290,6 @@ _CHAR_HINTS = {
 }
 
 
-def _end_of(source: str) -> tuple[int, int]:
-    lines = source.split("\n")
-    return len(lines), len(lines[-1].rstrip("\r")) + 1
-
-
 def _from_lark(exc: UnexpectedInput, prog: _Program) -> ParseError:
     source = prog.source
     if isinstance(exc, UnexpectedCharacters):
@@ -1316,7 +1312,7 @@ def _from_lark(exc: UnexpectedInput, prog: _Program) -> ParseError:
         tok = exc.token
         expected = set(exc.expected)
         if tok.type == "$END":
-            line, column = _end_of(source)
+            line, column = _end_position(source)
             text = "end of input"
         else:
             line, column = tok.line, tok.column
@@ -1349,7 +1345,7 @@ def _from_lark(exc: UnexpectedInput, prog: _Program) -> ParseError:
         else:
             message = f"unexpected {text}"
         return ParseError(message, line, column, source)
-    line, column = _end_of(source)
+    line, column = _end_position(source)
     return ParseError(f"syntax error ({exc.__class__.__name__})", line, column, source)
 
 
@@ -1372,8 +1368,6 @@ def _symbols(shapes: Mapping) -> dict[str, Expr]:
     cached = _SYMBOL_CACHE.get(key) if key is not None else None
     if cached is not None:
         return cached
-    from .parse import declare
-
     out = declare(shapes)
     if key is not None:
         if len(_SYMBOL_CACHE) >= 64:
@@ -1401,7 +1395,7 @@ def parse_latex(source: str, shapes: Mapping) -> Expr:
             raise exc.orig_exc from None
         raise
     except RecursionError:
-        line, column = _end_of(source)
+        line, column = _end_position(source)
         raise ParseError("formula is nested too deeply", line, column, source) from None
     finally:
         _current.reset(token)

@@ -51,8 +51,6 @@ NOISE = 100.0  # rounding of f, in units of ε·max|f|, that the stencil may amp
 MARGIN, KINK_MARGIN, COND_MAX = 100.0, 10.0, 1e8
 EPS = float(np.finfo(np.float64).eps)
 _SQUARE = ("invertible", "spd")
-_POSITIVE_THROUGH = {"matmul", "add", "mul", "div", "sum", "mean", "kron", "vec", "pow", "trace",
-                     "relu", "sqrt"}
 
 
 class CheckError(MatcalcError):
@@ -299,9 +297,9 @@ def _sampling_kinds(expr: Expr, push: bool) -> dict[str, set[str]]:
                 name = e.op.name
                 if name == "symbol":
                     kinds.setdefault(e.get("name"), set()).add(k)
-                elif name in ("transpose", "named"):
+                elif e.op.domain_through == "all":
                     stack.append((e.args[0], k))
-                elif push and k in ("positive", "nonzero") and name in _POSITIVE_THROUGH:
+                elif push and k in ("positive", "nonzero") and e.op.domain_through == "positive":
                     stack.extend((a, "positive") for a in e.args)
     return kinds
 

@@ -290,3 +290,14 @@ def losses(draw, max_depth: int = MAX_DEPTH) -> Case:
     else:
         loss = mc.sum(body)
     return Case(loss, body, draw(SIZES), draw(st.integers(0, 2**16)), ctx.ops)
+
+
+def tanh_mlp(depth: int):
+    """L = sum(H_depth), H_i = tanh(W_i H_{i-1} + b_i), H_0 = X; returns (L, [W_0, b_0, …])."""
+    H = mc.Matrix("X", "n", "B")
+    params = []
+    for i in range(depth):
+        W, b = mc.Matrix(f"W{i}", "n", "n"), mc.Vector(f"b{i}", "n")
+        H = mc.tanh(W @ H + b)
+        params += [W, b]
+    return mc.sum(H), params

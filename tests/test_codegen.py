@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matcalc as mc
+from strategies import tanh_mlp
 from matcalc.codegen import CodegenError, NoCodeTemplateError, compile, numpy_source, source
 from matcalc.codegen import template_of
 from matcalc.evaluate import symbols_of
@@ -313,14 +314,6 @@ def test_hypothesis_gradients_compile_to_their_values(e, seed):
 
 # --- the MLP: the loss and all its gradients in one pass ---------------------------------------
 
-def tanh_mlp(depth: int):
-    H = mc.Matrix("X", "n", "B")
-    params = []
-    for i in range(depth):
-        W, b = mc.Matrix(f"W{i}", "n", "n"), mc.Vector(f"b{i}", "n")
-        H = mc.tanh(W @ H + b)
-        params += [W, b]
-    return mc.sum(H), params
 
 
 def _mlp_values(depth, n=5, batch=4, seed=0):

@@ -6,19 +6,11 @@ from __future__ import annotations
 import pytest
 
 import matcalc as mc
+from strategies import tanh_mlp
 
 DEPTHS = (50, 100, 200, 400)
 
 
-def tanh_mlp(depth: int):
-    """L = sum(H_depth), H_i = tanh(W_i H_{i-1} + b_i), H_0 = X; returns (L, [W_0, b_0, …])."""
-    H = mc.Matrix("X", "n", "B")
-    params = []
-    for i in range(depth):
-        W, b = mc.Matrix(f"W{i}", "n", "n"), mc.Vector(f"b{i}", "n")
-        H = mc.tanh(W @ H + b)
-        params += [W, b]
-    return mc.sum(H), params
 
 
 def gradient_size(depth: int) -> int:

@@ -7,21 +7,12 @@ import numpy as np
 import pytest
 
 import matcalc as mc
+from strategies import tanh_mlp
 
 DEPTHS = (25, 50, 100, 200)
 N, BATCH = 4, 3
 
 
-def tanh_mlp(depth: int):
-    """L = sum(H_depth) with H_i = tanh(W_i H_{i-1} + b_i), H_0 = X; returns (L, parameters)."""
-    H = mc.Matrix("X", "n", "B")
-    params = []
-    for i in range(depth):
-        Wi = mc.Matrix(f"W{i}", "n", "n")
-        bi = mc.Vector(f"b{i}", "n")
-        H = mc.tanh(Wi @ H + bi)
-        params += [Wi, bi]
-    return mc.sum(H), params
 
 
 @pytest.fixture(scope="module")

@@ -288,15 +288,6 @@ def test_random_expressions_render(katex, e, transpose, bold):
     assert error is None, (str(e), source, error)
 
 
-def test_values_are_unchanged_by_printing_styles():
-    # printing never changes an expression: the same node before and after
-    e = mc.trace(A @ S) * x
-    before = mc.evaluate(e, {"A": np.eye(3), "S": np.eye(3), "x": np.ones((3, 1))})
-    mc.latex(e, transpose="T")
-    after = mc.evaluate(e, {"A": np.eye(3), "S": np.eye(3), "x": np.ones((3, 1))})
-    assert np.array_equal(before, after)
-
-
 def test_cli_grad_latex_and_latex_input(capsys):
     from matcalc.cli import main
 

@@ -17,7 +17,6 @@ import time
 from collections import Counter
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 import matcalc as mc

@@ -39,12 +39,77 @@ def unbroadcast(g: Expr, shape) -> Expr:
     return g
 
 
+def _sp():
+    import sympy
+
+    from .. import interop
+
+    return sympy, interop
+
+
+def _sum_sympy(node, a):
+    """A ± B, broadcasts written out with OneMatrix."""
+    _, sp = _sp()
+    args = node.args
+    if node.is_scalar:
+        x, y = sp._scalar(a[0]), sp._scalar(a[1])
+    else:
+        x = sp._broadcast(a[0], args[0].shape, node.shape)
+        y = sp._broadcast(a[1], args[1].shape, node.shape)
+    return x - y if node.op.name == "sub" else x + y
+
+
+def _scaling_sympy(node, a, product):
+    """A product in which a 1×1 side scales (sMatrix), or ``product`` of two matrices."""
+    sympy, sp = _sp()
+    args = node.args
+    if args[0].is_scalar or args[1].is_scalar:
+        s, m = (0, 1) if args[0].is_scalar else (1, 0)
+        if not sp._is_mat(a[m]) or args[m].is_scalar:
+            return sp._scalar(a[0]) * sp._scalar(a[1])
+        return sympy.MatMul(sp._scalar(a[s]), a[m])
+    return product(a[0], a[1])
+
+
+def _hadamard_sympy(node, a):
+    sympy, sp = _sp()
+    return _scaling_sympy(node, a, lambda x, y: sympy.HadamardProduct(
+        sp._broadcast(x, node.args[0].shape, node.shape),
+        sp._broadcast(y, node.args[1].shape, node.shape)))
+
+
+def _div_sympy(node, a):
+    sympy, sp = _sp()
+    args = node.args
+    if args[1].is_scalar:
+        d = sp._scalar(a[1])
+        if args[0].is_scalar:
+            return sp._scalar(a[0]) / d
+        return sympy.MatMul(sympy.Pow(d, -1), a[0])
+    y = sympy.HadamardPower(sp._broadcast(a[1], args[1].shape, node.shape), -1)
+    if args[0].is_scalar:
+        c = sp._scalar(a[0])
+        return y if c == 1 else sympy.MatMul(c, y)
+    return sympy.HadamardProduct(sp._broadcast(a[0], args[0].shape, node.shape), y)
+
+
+def _pow_sympy(node, a):
+    sympy, sp = _sp()
+    p = node.get("p")
+    exponent = sympy.Integer(p) if isinstance(p, int) else sympy.Float(p)
+    if node.is_scalar:
+        return sympy.Pow(sp._scalar(a[0]), exponent)
+    return sympy.HadamardPower(a[0], exponent)
+
+
 ADD = defop(
     "add", 2,
     shape=lambda args: broadcast_shape("add", "add", *args),
     numpy=lambda ctx, node, a, b: a + b,
     vjp=lambda g, out: (unbroadcast(g, out.args[0].shape), unbroadcast(g, out.args[1].shape)),
     jac=lambda out, d: total(spread(d[0], out.args[0], out), spread(d[1], out.args[1], out)),
+    domain_through="positive",
+    sympy=_sum_sympy,
     text=lambda n: [(0, PREC_ADD), " + ", (1, PREC_ADD + 1)],
     latex=lambda n: [(0, PREC_ADD), " + ", (1, PREC_ADD + 1)],
     prec=PREC_ADD,
@@ -59,6 +124,7 @@ SUB = defop(
     numpy=lambda ctx, node, a, b: a - b,
     vjp=lambda g, out: (unbroadcast(g, out.args[0].shape), unbroadcast(-g, out.args[1].shape)),
     jac=lambda out, d: total(spread(d[0], out.args[0], out), _neg(spread(d[1], out.args[1], out))),
+    sympy=_sum_sympy,
     text=lambda n: [(0, PREC_ADD), " - ", (1, PREC_ADD + 1)],
     latex=lambda n: [(0, PREC_ADD), " - ", (1, PREC_ADD + 1)],
     prec=PREC_ADD,
@@ -75,6 +141,8 @@ MUL = defop(
                         unbroadcast(g * out.args[0], out.args[1].shape)),
     jac=lambda out, d: total(_scale_jac(out.args[1], spread(d[0], out.args[0], out), out),
                              _scale_jac(out.args[0], spread(d[1], out.args[1], out), out)),
+    domain_through="positive",
+    sympy=_hadamard_sympy,
     text=lambda n: [(0, PREC_MUL), " * ", (1, PREC_MUL + 1)],
     latex=lambda n: _mul_latex(n),
     prec=PREC_MUL,
@@ -114,6 +182,8 @@ DIV = defop(
                         unbroadcast(-(g * out) / out.args[1], out.args[1].shape)),
     jac=lambda out, d: total(_scale_jac(1 / out.args[1], spread(d[0], out.args[0], out), out),
                              _neg(_scale_jac(out / out.args[1], spread(d[1], out.args[1], out), out))),
+    domain_through="positive",
+    sympy=_div_sympy,
     text=lambda n: [(0, PREC_MUL), " / ", (1, PREC_MUL + 1)],
     latex=lambda n: [r"\frac{", (0, 0), "}{", (1, 0), "}"],
     prec=PREC_MUL,
@@ -147,6 +217,8 @@ POW = defop(
     domain=lambda n: {} if isinstance(n.get("p"), int) and n.get("p") >= 0 else
     {0: "nonzero" if isinstance(n.get("p"), int) else "positive"},
     jac=lambda out, d: _scale_jac(out.get("p") * power(out.args[0], out.get("p") - 1), d[0], out),
+    domain_through="positive",
+    sympy=_pow_sympy,
     text=lambda n: [(0, PREC_POW + 1), " ** " + _exp_text(n.get("p"))],
     # a matrix's elementwise power is the Hadamard power X^{∘p}, never the matrix power
     latex=lambda n: [(0, PREC_POW + 1), "^{" + ("" if n.args[0].is_scalar else r"\circ ")
@@ -186,6 +258,7 @@ NEG = defop(
     numpy=lambda ctx, node, a: -a,
     vjp=lambda g, out: (-g,),
     jac=lambda out, d: _neg(d[0]),
+    sympy=lambda node, a: -a[0],
     text=lambda n: ["-", (0, PREC_NEG)],
     latex=lambda n: ["-", (0, PREC_HAD)],  # −AB and −A ⊙ B need no parentheses
     prec=PREC_NEG,
@@ -211,6 +284,8 @@ MATMUL = defop(
     jac=lambda out, d: total(
         None if d[0] is None else kron(out.args[1].T, eye(out.args[0].rows)) @ d[0],
         None if d[1] is None else kron(eye(out.args[1].cols), out.args[0]) @ d[1]),
+    domain_through="positive",
+    sympy=lambda node, a: _scaling_sympy(node, a, lambda x, y: _sp()[0].MatMul(x, y)),
     text=lambda n: [(0, PREC_MUL), " @ ", (1, PREC_MUL + 1)],
     latex=lambda n: [(0, PREC_MUL), " ", (1, PREC_MUL)],  # the product is associative
     prec=PREC_MUL,
@@ -247,6 +322,8 @@ TRANSPOSE = defop(
     numpy=lambda ctx, node, a: a.T,
     vjp=lambda g, out: (g.T,),
     jac=lambda out, d: None if d[0] is None else commutation(*out.args[0].shape) @ d[0],
+    domain_through="all",
+    sympy=lambda node, a: _sp()[0].Transpose(a[0]) if _sp()[1]._is_mat(a[0]) else a[0],
     text=lambda n: [(0, PREC_ATOM), ".T"],
     latex=lambda n: _transpose_latex(n),
     prec=PREC_ATOM,

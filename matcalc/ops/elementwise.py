@@ -15,7 +15,8 @@ from ._jac import dvec
 _x = sympy.Symbol("x", real=True)
 
 
-def _unary(name: str, numpy_fn, local, latex, scalar, doc: str, domain=None, code=None):
+def _unary(name: str, numpy_fn, local, latex, scalar, doc: str, domain=None, code=None,
+           domain_through=""):
     """Declare f(A) elementwise; ``local(a, out)`` is f'(A) as an expression, or None for 0."""
 
     def vjp(g, out):
@@ -36,6 +37,7 @@ def _unary(name: str, numpy_fn, local, latex, scalar, doc: str, domain=None, cod
         numpy=lambda ctx, node, a: numpy_fn(a),
         vjp=vjp,
         jac=jac,
+        domain_through=domain_through,
         text=lambda n: [name + "(", (0, 0), ")"],
         latex=latex_template,
         prec=PREC_ATOM,
@@ -96,7 +98,8 @@ def sign(a) -> Expr:
 RELU = _unary("relu", lambda a: np.maximum(a, 0.0), lambda a, out: step(a),
               r"\operatorname{ReLU}", sympy.Max(_x, 0),
               "max(x, 0); derivative 𝟙[x > 0], taken as 0 at 0.", "kink",
-              code={"numpy": "np.maximum({0}, 0.0)", "torch": "torch.relu({0})"})
+              code={"numpy": "np.maximum({0}, 0.0)", "torch": "torch.relu({0})"},
+              domain_through="positive")
 SIGMOID = _unary("sigmoid", _sigmoid_np, lambda a, out: out * (1 - out), r"\sigma",
                  1 / (1 + sympy.exp(-_x)),
                  "σ(x) = 1 / (1 + e^−x); derivative σ(x)(1 − σ(x)).",
@@ -112,7 +115,8 @@ LOG = _unary("log", np.log, lambda a, out: 1 / a, r"\log", sympy.log(_x),
 SQRT = _unary("sqrt", np.sqrt, lambda a, out: 1 / (2 * out),
               lambda n: [r"\sqrt{", (0, 0), "}"], sympy.sqrt(_x),
               "√x (x ≥ 0); derivative 1 / (2√x).", "positive",
-              code={"numpy": "np.sqrt({0})", "torch": "torch.sqrt({0})"})
+              code={"numpy": "np.sqrt({0})", "torch": "torch.sqrt({0})"},
+              domain_through="positive")
 ABS = _unary("abs", np.abs, lambda a, out: sign(a),
              lambda n: [r"\left|", (0, 0), r"\right|"], sympy.Abs(_x),
              "|x|; derivative sign(x), taken as 0 at 0.", "kink",

@@ -22,10 +22,35 @@ def _check_name(name, what: str) -> str:
 
 # --- symbols -----------------------------------------------------------------------------------
 
+def _sp():
+    import sympy
+
+    from .. import interop
+
+    return sympy, interop
+
+
+def _symbol_sympy(node, a):
+    sympy, sp = _sp()
+    if node.is_scalar:
+        return sympy.Symbol(node.get("name"), real=True)
+    return sympy.MatrixSymbol(node.get("name"), sp._sdim(node.rows), sp._sdim(node.cols))
+
+
+def _filled_sympy(node, a):
+    """ones and zeros: OneMatrix / ZeroMatrix, or the number for a 1×1."""
+    sympy, sp = _sp()
+    one = node.op.name == "ones"
+    if node.is_scalar:
+        return sympy.Integer(1 if one else 0)
+    return (sympy.OneMatrix if one else sympy.ZeroMatrix)(sp._sdim(node.rows), sp._sdim(node.cols))
+
+
 SYMBOL = defop(
     "symbol", 0,
     shape=lambda args, name, rows, cols, tex=None: (rows, cols),
     numpy=lambda ctx, node: ctx.value(node.get("name")),
+    sympy=_symbol_sympy,
     text=lambda n: [n.get("name")],
     latex=lambda n: [n.get("tex") or latex_name(
         n.get("name"), bold=style().bold_vectors and n.cols.is_one and not n.rows.is_one)],
@@ -72,6 +97,8 @@ CONST = defop(
     "const", 0,
     shape=lambda args, value: (ONE, ONE),
     numpy=lambda ctx, node: np.full((1, 1), float(node.get("value"))),
+    sympy=lambda node, a: _sp()[0].Integer(node.get("value")) if isinstance(
+        node.get("value"), int) else _sp()[0].Float(node.get("value")),
     text=lambda n: [_number_text(n.get("value"))],
     latex=lambda n: [number_latex(n.get("value"))],
     latex_prec=lambda n: PREC_ADD if n.get("value") < 0 else PREC_ATOM,
@@ -104,6 +131,8 @@ EYE = defop(
     "eye", 0,
     shape=lambda args, n: (n, n),
     numpy=lambda ctx, node: np.eye(ctx.dim(node.get("n"))),
+    sympy=lambda node, a: _sp()[0].Integer(1) if node.get("n").is_one else
+    _sp()[0].Identity(_sp()[1]._sdim(node.get("n"))),
     text=lambda n: [f"eye({n.get('n').text})"],
     latex=lambda n: ["I_{" + dim_latex(n.get("n")) + "}"],
     kind="leaf",
@@ -138,6 +167,7 @@ ONES = defop(
     "ones", 0,
     shape=lambda args, rows, cols: (rows, cols),
     numpy=lambda ctx, node: np.ones((ctx.dim(node.get("rows")), ctx.dim(node.get("cols")))),
+    sympy=_filled_sympy,
     text=lambda n: [f"ones({n.get('rows').text}, {n.get('cols').text})"],
     latex=lambda n: [_ones_latex(n)],
     kind="leaf",
@@ -152,6 +182,7 @@ ZEROS = defop(
     "zeros", 0,
     shape=lambda args, rows, cols: (rows, cols),
     numpy=lambda ctx, node: np.zeros((ctx.dim(node.get("rows")), ctx.dim(node.get("cols")))),
+    sympy=_filled_sympy,
     text=lambda n: [f"zeros({n.get('rows').text}, {n.get('cols').text})"],
     latex=lambda n: [_sized(r"\mathbf{0}", n)],
     kind="leaf",
@@ -177,6 +208,7 @@ SIZE = defop(
     "size", 0,
     shape=lambda args, d: (ONE, ONE),
     numpy=lambda ctx, node: np.full((1, 1), float(ctx.dim(node.get("d")))),
+    sympy=lambda node, a: _sp()[1]._sdim(node.get("d")),
     text=lambda n: [f"size({n.get('d').text})"],
     latex=lambda n: [dim_latex(n.get("d"))],
     kind="leaf",
@@ -201,6 +233,8 @@ NAMED = defop(
     numpy=lambda ctx, node, x: x,
     vjp=lambda g, out: (g,),
     jac=lambda out, d: d[0],
+    domain_through="all",
+    sympy=lambda node, a: a[0],
     text=lambda n: [(0, 0)],
     latex=lambda n: [(0, 0)],
     kind="structural",

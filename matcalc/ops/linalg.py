@@ -19,12 +19,56 @@ def _dims_code(fn: str):
                                  f"{env.dim(n.get('cols'))})")
 
 
+def _sp():
+    import sympy
+
+    from .. import interop
+
+    return sympy, interop
+
+
+def _square_sympy(matrix_form, scalar_form):
+    """trace, det, logdet, inv: the matrix expression, or the scalar one on a 1×1."""
+
+    def convert(node, a):
+        sympy, sp = _sp()
+        if not sp._is_mat(a[0]) or node.args[0].is_scalar:
+            return scalar_form(sympy, sp._scalar(a[0]))
+        return matrix_form(sympy, a[0])
+
+    return convert
+
+
+def _kron_sympy(node, a):
+    from .arith import _scaling_sympy  # arith imports this module
+
+    return _scaling_sympy(node, a, lambda x, y: _sp()[0].KroneckerProduct(x, y))
+
+
+def _norm_sympy(node, a):
+    sympy, sp = _sp()
+    if node.args[0].is_scalar:
+        return sympy.Abs(sp._scalar(a[0]))
+    return sympy.sqrt(sympy.Trace(sympy.MatMul(sympy.Transpose(a[0]), a[0])))
+
+
+def _diag_sympy(node, a):
+    from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
+
+    _, sp = _sp()
+    if node.args[0].is_scalar:
+        return sp._scalar(a[0])
+    return DiagMatrix(a[0]) if node.args[0].cols.is_one else DiagonalOf(a[0])
+
+
 TRACE = defop(
     "trace", 1,
     shape=lambda args: (require_square("trace", args[0]), (ONE, ONE))[1],
     numpy=lambda ctx, node, a: _scalar(np.trace(a)),
     vjp=lambda g, out: (g * eye(out.args[0].rows),),
     jac=lambda out, d: None if d[0] is None else vec(eye(out.args[0].rows)).T @ d[0],
+    domain_through="positive",
+    sympy=_square_sympy(lambda sp, x: sp.Trace(x), lambda sp, s: s),
     text=lambda n: ["trace(", (0, 0), ")"],
     latex=lambda n: [r"\operatorname{tr}\left(", (0, 0), r"\right)"],
     kind="linalg",
@@ -38,6 +82,7 @@ DET = defop(
     numpy=lambda ctx, node, a: _scalar(np.linalg.det(a)),
     vjp=lambda g, out: (g * out * inv(out.args[0]).T,),
     jac=lambda out, d: None if d[0] is None else out * (vec(inv(out.args[0]).T).T @ d[0]),
+    sympy=_square_sympy(lambda sp, x: sp.Determinant(x), lambda sp, s: s),
     text=lambda n: ["det(", (0, 0), ")"],
     latex=lambda n: [r"\det\left(", (0, 0), r"\right)"],
     domain={0: "invertible"},
@@ -59,6 +104,7 @@ LOGDET = defop(
     numpy=lambda ctx, node, a: _logdet_np(a),
     vjp=lambda g, out: (g * inv(out.args[0]).T,),
     jac=lambda out, d: None if d[0] is None else vec(inv(out.args[0]).T).T @ d[0],
+    sympy=_square_sympy(lambda sp, x: sp.log(sp.Determinant(x)), lambda sp, s: sp.log(s)),
     text=lambda n: ["logdet(", (0, 0), ")"],
     latex=lambda n: [r"\log\det\left(", (0, 0), r"\right)"],
     domain={0: "spd"},
@@ -82,6 +128,7 @@ INV = defop(
     numpy=lambda ctx, node, a: np.linalg.inv(a),
     vjp=lambda g, out: (-(out.T @ g @ out.T),),
     jac=lambda out, d: None if d[0] is None else -(kron(out.T, out) @ d[0]),
+    sympy=_square_sympy(lambda sp, x: sp.Inverse(x), lambda sp, s: 1 / s),
     text=lambda n: ["inv(", (0, 0), ")"],
     latex=lambda n: [(0, PREC_ATOM), "^{-1}"],
     latex_prec=PREC_POW,
@@ -97,6 +144,7 @@ NORM = defop(
     numpy=lambda ctx, node, a: _scalar(np.sqrt(np.sum(a * a))),
     vjp=lambda g, out: (g * out.args[0] / out,),
     jac=lambda out, d: None if d[0] is None else (vec(out.args[0]).T @ d[0]) / out,
+    sympy=_norm_sympy,
     text=lambda n: ["norm(", (0, 0), ")"],
     latex=lambda n: [r"\left\lVert ", (0, 0),
                      r" \right\rVert" + ("" if n.args[0].cols.is_one else "_F")],
@@ -141,6 +189,7 @@ DIAG = defop(
     numpy=lambda ctx, node, a: _diag_np(a),
     vjp=lambda g, out: (diag(g),),
     jac=lambda out, d: None if d[0] is None else _diag_jac(out, d[0]),
+    sympy=_diag_sympy,
     text=lambda n: ["diag(", (0, 0), ")"],
     latex=lambda n: [r"\operatorname{diag}\left(", (0, 0), r"\right)"],
     kind="linalg",
@@ -179,6 +228,8 @@ KRON = defop(
     vjp=lambda g, out: (kron_contract_left(g, out.args[1], out.args[0].shape),
                         kron_contract_right(g, out.args[0], out.args[1].shape)),
     jac=_kron_jac,
+    domain_through="positive",
+    sympy=lambda node, a: _kron_sympy(node, a),
     text=lambda n: ["kron(", (0, 0), ", ", (1, 0), ")"],
     latex=lambda n: [(0, PREC_MUL + 1), r" \otimes ", (1, PREC_MUL + 1)],
     latex_prec=PREC_HAD,  # A (B ⊗ C) keeps its parentheses
@@ -261,6 +312,7 @@ VEC = defop(
     numpy=lambda ctx, node, a: a.reshape(-1, 1, order="F"),
     vjp=lambda g, out: (unvec(g, *out.args[0].shape),),
     jac=lambda out, d: d[0],
+    domain_through="positive",
     text=lambda n: ["vec(", (0, 0), ")"],
     latex=lambda n: [r"\operatorname{vec}\left(", (0, 0), r"\right)"],
     kind="linalg",

@@ -141,12 +141,37 @@ def _lse_latex(n: Expr) -> list:
     return [r"\log\left("] + inner + [r"\right)"]
 
 
+def _sum_sympy(node, a):
+    """Sums as products with OneMatrix (1ᵀ Z 1), a mean divided by the count."""
+    import sympy
+
+    from .. import interop as sp
+
+    x, src, axis = a[0], node.args[0], node.get("axis")
+    if src.is_scalar:
+        out = sp._scalar(x)
+    else:
+        left = axis in (None, 0) and not src.rows.is_one
+        right = axis in (None, 1) and not src.cols.is_one
+        factors = ([sympy.OneMatrix(1, sp._sdim(src.rows))] if left else []) + [x] + (
+            [sympy.OneMatrix(sp._sdim(src.cols), 1)] if right else [])
+        out = sympy.MatMul(*factors) if len(factors) > 1 else x
+    if node.op.name == "mean":
+        count = src.rows * src.cols if axis is None else (src.rows if axis == 0 else src.cols)
+        if not count.is_one:
+            n = sp._sdim(count)
+            out = sympy.MatMul(1 / n, out) if sp._is_mat(out) else out / n
+    return out
+
+
 SUM = defop(
     "sum", 1,
     shape=lambda args, axis: reduced_shape(args[0], axis),
     numpy=lambda ctx, node, a: np.sum(a, axis=_np_axis(node.get("axis")), keepdims=True),
     vjp=lambda g, out: (_spread(g, out.args[0], out.get("axis")),),
     jac=_sum_jac,
+    domain_through="positive",
+    sympy=_sum_sympy,
     text=call_text("sum", "axis"),
     latex=_sum_latex,
     prec=PREC_ATOM,
@@ -169,6 +194,8 @@ MEAN = defop(
     numpy=lambda ctx, node, a: np.mean(a, axis=_np_axis(node.get("axis")), keepdims=True),
     vjp=lambda g, out: (_spread(g, out.args[0], out.get("axis")) / _count(out.args[0], out.get("axis")),),
     jac=lambda out, d: None if d[0] is None else _sum_jac(out, d) / _count(out.args[0], out.get("axis")),
+    domain_through="positive",
+    sympy=_sum_sympy,
     text=call_text("mean", "axis"),
     latex=_mean_latex,
     latex_prec=PREC_MUL,
