@@ -16,14 +16,26 @@ from .printing import latex, latex_gradients, program_text, to_latex, to_text
 from .diff import grad, hessian, hvp, jacobian, vjp
 from .ops import cotangent, elementwise
 from .simplify import simplify
-from .parse import parse, parse_program
 from .verify import CheckReport, check, substitute
-from .latex_parse import parse_latex
 from .interop import InteropError, from_sympy, to_sympy
 from .explain import explain
 from .codegen import compile, numpy_source  # noqa: A004 - compile(outputs) builds a function
 
 __version__ = "0.1.0"
+
+# The parsers are loaded on first use: building, differentiating, checking and printing
+# expressions need only NumPy and SymPy, and the grammars (Lark) load when text is parsed.
+_PARSERS = {"parse": "textparse", "parse_program": "textparse", "parse_latex": "latex_parse"}
+
+
+def __getattr__(name: str):
+    if name in _PARSERS:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_PARSERS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'matcalc' has no attribute {name!r}")
 
 __all__ = [
     "Dim", "DifferentiationError", "DimensionBindingError", "EvaluationError", "Expr",

@@ -43,7 +43,7 @@ def parse_int_bindings(text: str | None, option: str) -> dict[str, int]:
 
 
 def cmd_shapes(args) -> int:
-    from .parse import parse_program
+    from .textparse import parse_program
 
     result, named = parse_program(args.program, parse_shape_options(args.shape))
     width = max([len(n) for n in named] + [6])
@@ -55,7 +55,7 @@ def cmd_shapes(args) -> int:
 
 
 def _program(args, defaults: dict | None = None):
-    from .parse import parse_program
+    from .textparse import parse_program
 
     shapes = {**(defaults or {}), **parse_shape_options(args.shape)}
     latex_source = getattr(args, "latex_input", None)

@@ -19,7 +19,7 @@ DIMS = {"m": 3, "n": 4, "B": 5}
 def run_demo(out: TextIO, lang: str = "en") -> int:
     from .explain import explain
     from .ops import cotangent, sum as sum_
-    from .parse import parse
+    from .textparse import parse
     from .evaluate import symbols_of
     from .verify import check
 

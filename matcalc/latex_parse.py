@@ -86,7 +86,7 @@ from .dims import Dim, dim, shape_str
 from .errors import InputError, MatcalcError, ParseError, ShapeError, UnknownNameError
 from .expr import OPS, Expr
 from .latexnames import GREEK
-from .parse import _end_position, declare
+from .textparse import _end_position, declare
 from .printing import short
 
 __all__ = ["parse_latex"]
