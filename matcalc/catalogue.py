@@ -7,44 +7,39 @@ by the very rules), its LaTeX, and its domain.
 
 from __future__ import annotations
 
+from .diff import vjp
 from .dims import shape_str
 from .expr import OPS, Expr, toposort
+from .ops import Matrix, Scalar, Vector, cotangent
+from .render import to_latex
+
+
+class SampleSymbols:
+    """The symbols op samples are written over, named like the Matrix Cookbook's."""
+
+    def __init__(self) -> None:
+        self.W, self.X, self.A = Matrix("W", "m", "n"), Matrix("X", "n", "B"), Matrix("A", "n", "n")
+        self.Z, self.x, self.b = Matrix("Z", "m", "B"), Vector("x", "n"), Vector("b", "m")
+        self.s, self.G = Scalar("s"), Matrix("G", "m", "n")
+        self.v, self.K = Vector("v", "m*n"), Matrix("K", "m*n", "n*n")
 
 
 def samples() -> dict[str, Expr]:
-    """One sample expression per registered op, over symbols named like the Cookbook's."""
-    import matcalc as mc
-    from .ops import cotangent, kron_contract_left, kron_contract_right, size, unvec
-    from .ops._jac import commutation
-
-    W, X, A = mc.Matrix("W", "m", "n"), mc.Matrix("X", "n", "B"), mc.Matrix("A", "n", "n")
-    Z, x, b = mc.Matrix("Z", "m", "B"), mc.Vector("x", "n"), mc.Vector("b", "m")
-    s = mc.Scalar("s")
-    G = mc.Matrix("G", "m", "n")
-    out = {
-        "symbol": W, "const": mc.const(2) * W, "eye": mc.eye("n") + A, "ones": mc.ones("n", 1),
-        "zeros": mc.zeros("m", "n"), "size": Z / size("B"), "named": mc.named("Y", W @ X),
-        "add": W @ X + b, "sub": W - G, "mul": W * G, "div": W / s, "pow": W ** 2, "neg": -W,
-        "matmul": W @ X, "transpose": W.T, "sum": mc.sum(Z, axis=1), "mean": mc.mean(Z, axis=0),
-        "logsumexp": mc.logsumexp(x), "softmax": mc.softmax(Z, axis=0),
-        "log_softmax": mc.log_softmax(Z, axis=0), "trace": mc.trace(A), "det": mc.det(A),
-        "logdet": mc.logdet(A), "inv": mc.inv(A), "norm": mc.norm(W), "diag": mc.diag(x),
-        "kron": mc.kron(W, A), "vec": mc.vec(W), "unvec": unvec(mc.Vector("v", "m*n"), "m", "n"),
-        "kron_contract_left": kron_contract_left(mc.Matrix("K", "m*n", "n*n"), A, ("m", "n")),
-        "kron_contract_right": kron_contract_right(mc.Matrix("K", "m*n", "n*n"), W, ("n", "n")),
-        "commutation": commutation("m", "n") @ mc.vec(W),
-        "cotangent": cotangent("Y", "m", "B"),
-    }
+    """One sample expression per registered op: its record's ``sample``, or, for an elementwise
+    function of one argument, the function applied to Z."""
+    symbols = SampleSymbols()
+    out: dict[str, Expr] = {}
     for name, op in OPS.items():
-        if op.kind == "elementwise" and name not in out and op.arity == 1:
-            out[name] = Expr.make(op, (Z,))
+        if op.sample is not None:
+            out[name] = op.sample(symbols)
+        elif op.kind == "elementwise" and op.arity == 1:
+            out[name] = Expr.make(op, (symbols.Z,))
+    out["cotangent"] = cotangent("Y", "m", "B")
     return out
+
 
 def catalogue_markdown() -> str:
     """The catalogue as Markdown."""
-    from .diff import vjp
-    from .printing import to_latex
-
     table = samples()
     lines = ["# Op catalogue", "",
              "Generated from the op registry by `python -m matcalc.catalogue`; do not edit.",

@@ -5,53 +5,44 @@ the inputs by name and returns the outputs' values as a list of 2-D arrays; ``co
 builds that function from the source. Each DAG node is computed once, so gradients reuse the
 forward values they share with the loss.
 
-The engine never names an op. Each op record carries, in its ``code`` field, a template per
-backend: a format string over its arguments' variables (``"np.tanh({0})"``) or a function
-``template(node, args, env)`` returning one expression, where ``args`` are the arguments'
-variables, ``env.dim(d)`` spells a dimension as a Python expression and ``env.name(x)`` is the
-variable of any node computed before (so a template may look through an argument: a product with
-diag(v) becomes a broadcast multiply). Templates are looked up by backend: ``numpy`` falls back to
-``all`` (plain Python operators), ``jax`` to ``numpy`` (jax.numpy mirrors NumPy's API, and the
-generated module binds it to ``np``), ``torch`` to ``all``. Functions a template calls are declared
-in the record's ``code_helpers`` as source text, per backend, and are emitted only when used.
-
-One pass in topological order, then one pass back:
-* a template that returns an input's or an argument's variable makes no line (symbols, named);
+The engine never names an op. The outputs are first lowered (each record's ``lower`` rewrites a
+node into a cheaper form: a product with diag(v) becomes a broadcast), then one pass in
+topological order makes a list of instructions — (target, node, argument variables) — from each
+record's code template for the backend (see :mod:`matcalc.lowering`), and the list is printed once:
+* a template that returns its argument's variable makes no instruction (named intermediates);
 * a node that depends on no input and no dimension (a constant, or an op on constants) is
   computed once, when the module is loaded, and returned as a copy;
-* a line whose value no output needs is dropped (a template that looked through its argument
-  leaves that argument unused).
+* a temporary is deleted after its last use, so the next array can take its memory.
 Inputs are checked cheaply on each call: dimensions are bound from the inputs' shapes, and one
-comparison per input tells whether all shapes agree; only then is the slow path taken that names
-the input and the dimension.
+comparison per input tells whether all shapes agree; only then is the slow path taken, the same
+:func:`matcalc.binding.bind_shapes` that :func:`matcalc.evaluate` uses, which names the input and
+the dimension.
 """
 
 from __future__ import annotations
 
 import builtins
+import inspect
 import itertools
 import linecache
-import re
-from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from .binding import bind_shapes, declared_spec
 from .dims import Dim
-from .errors import DimensionBindingError, InputError, MatcalcError
-from .evaluate import EvaluationError, symbols_of
-from .expr import Expr, Op, toposort
+from .errors import (
+    CodegenError, DimensionBindingError, EvaluationError, InputError, NoCodeTemplateError,
+)
+from .evaluate import symbols_of
+from .expr import Expr, toposort
+from .lowering import BACKEND_KEYS, Env, Helper, helpers_of, lower, render, template_of
 
-__all__ = ["CodegenError", "CompiledFunction", "Env", "NoCodeTemplateError", "compile",
-           "numpy_source", "source"]
-
-
-class CodegenError(MatcalcError):
-    """Outputs that cannot be turned into code (an unknown backend, a name the code reserves)."""
-
-
-class NoCodeTemplateError(CodegenError):
-    """An op that has no code template for the requested backend."""
+__all__ = ["CodegenError", "CompiledFunction", "NoCodeTemplateError", "compile", "numpy_source",
+           "source", "template_of"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +50,6 @@ class Backend:
     """How one engine's module starts, and how its inputs are taken and outputs returned."""
 
     name: str
-    keys: tuple[str, ...]  # template keys, tried in order
     header: str  # the module's imports
     coerce: str  # an input as an array: "{x}" is its name
     copy: str  # a fresh copy of a value computed at load time
@@ -67,14 +57,14 @@ class Backend:
 
 
 BACKENDS = {
-    "numpy": Backend("numpy", ("numpy", "all"), "import numpy as np",
-                     "np.asarray({x}, dtype=np.float64)", "{x}.copy()", "numpy"),
-    "jax": Backend("jax", ("jax", "numpy", "all"),
-                   "import jax.numpy as np  # the NumPy templates run unchanged on jax.numpy",
+    "numpy": Backend("numpy", "import numpy as np", "np.asarray({x}, dtype=np.float64)",
+                     "{x}.copy()", "numpy"),
+    "jax": Backend("jax", "import jax.numpy as np  # the NumPy templates run unchanged on jax.numpy",
                    "np.asarray({x})", "{x}", "jax"),
-    "torch": Backend("torch", ("torch", "all"), "import torch",
-                     "torch.as_tensor({x}, dtype=torch.float64)", "{x}.clone()", "torch"),
+    "torch": Backend("torch", "import torch", "torch.as_tensor({x}, dtype=torch.float64)",
+                     "{x}.clone()", "torch"),
 }
+assert set(BACKENDS) == set(BACKEND_KEYS)
 
 _ERRORS = '''\
 try:
@@ -82,93 +72,90 @@ try:
 except ImportError:  # the code also runs where matcalc is not installed
     DimensionBindingError = ValueError'''
 
-_SHAPE_ERROR = '''\
-def _shape_error(shapes, values, fixed=None):
-    """Raise the error that names the first input whose shape contradicts its declaration."""
-    bound = {k: (v, "dims") for k, v in (fixed or {}).items()}
-    products = []
-    for name, declared in shapes.items():
-        shape = tuple(getattr(values[name], "shape", ()))
-        spelled = "×".join(str(d) for d in declared)
-        if len(shape) != 2:
-            raise DimensionBindingError(
-                f"{name} must be a 2-D array (declared {spelled}), got shape {shape}")
-        for axis, (want, got) in enumerate(zip(declared, shape)):
-            what = "rows" if axis == 0 else "columns"
-            if isinstance(want, int):
-                if got != want:
-                    raise DimensionBindingError(
-                        f"{name} is declared {spelled} but its value has {got} {what} "
-                        f"(shape {shape})")
-            elif "*" in want:
-                products.append((name, what, want, got))
-            elif want in bound and bound[want][0] != got:
-                value, source = bound[want]
-                raise DimensionBindingError(
-                    f"dimension {want} is {value} from {source} but {got} from {name} "
-                    f"({what} of an array of shape {shape})")
+# names the module itself defines or reads, besides the helpers
+_MODULE_NAMES = {"np", "torch", "jax", "DimensionBindingError", "bind_shapes", "_SHAPES",
+                 "locals", "float", "tuple"}
+
+
+@dataclass
+class Instr:
+    """One line of the function: ``target = expression``, reading the variables in ``reads``."""
+
+    target: str
+    expression: str
+    reads: list[str]
+    hoisted: bool  # depends on no input and no dimension: computed once, at load time
+    helpers: tuple[str, ...] = ()  # the helpers its op declares for the backend
+
+
+@dataclass
+class _Program:
+    """The instructions of one generated function and the names they use."""
+
+    backend: str
+    inputs: dict[str, Expr]
+    fixed: dict[str, int]
+    taken: set[str] = field(default_factory=set)
+    instrs: list[Instr] = field(default_factory=list)
+    helpers: dict[str, Helper] = field(default_factory=dict)
+    dim_var: dict[str, str] = field(default_factory=dict)
+
+    def fresh(self, stem: str) -> str:
+        name = stem
+        while name in self.taken:
+            name += "_"
+        self.taken.add(name)
+        return name
+
+    def dim(self, name: str) -> str:
+        if name not in self.dim_var:
+            self.dim_var[name] = self.fresh(name)
+        return self.dim_var[name]
+
+    def add_helpers(self, node: Expr) -> None:
+        for h in helpers_of(node.op, self.backend):
+            known = self.helpers.setdefault(h.name, h)
+            if known.source != h.source:
+                raise CodegenError(f"two ops declare different code for the helper {h.name!r} "
+                                   f"(one of them is {node.op.name!r})")
+
+    def build(self, items: list[Expr]) -> list[str]:
+        """Instructions for every node; the variables holding the outputs."""
+        nodes = toposort(items)
+        for node in nodes:
+            self.add_helpers(node)
+        self.taken |= set(self.inputs) | set(self.helpers) | _MODULE_NAMES | set(dir(builtins))
+        clash = sorted(set(self.inputs) & (set(self.helpers) | _MODULE_NAMES))
+        if clash:
+            raise CodegenError(f"the input name {clash[0]!r} is also a name the generated code "
+                               f"uses; rename that symbol")
+        var: dict[int, str] = {}
+        hoisted: dict[str, bool] = {}
+        consts, temps = itertools.count(), itertools.count()
+        for node in nodes:
+            args = [var[id(a)] for a in node.args]
+            env = Env(self.dim)
+            expression = render(node, template_of(node.op, self.backend), args, env)
+            if expression in args:  # an alias: no line
+                var[id(node)] = expression
+            elif not node.args and expression in self.inputs:  # an input
+                var[id(node)] = expression
+                hoisted[expression] = False
             else:
-                bound.setdefault(want, (got, name))
-    for name, what, want, got in products:
-        value = 1
-        for factor in want.split("*"):
-            value *= int(factor) if factor.isdigit() else bound[factor][0]
-        if value != got:
-            raise DimensionBindingError(f"{name} has {got} {what} but {want} = {value}")
-    raise DimensionBindingError("the inputs' shapes do not match their declarations")'''
+                lifted = not env.dims_used and all(hoisted[a] for a in args)
+                target = self._numbered("c" if lifted else "t", consts if lifted else temps)
+                self.instrs.append(Instr(target, expression, args, lifted, tuple(
+                    h.name for h in helpers_of(node.op, self.backend))))
+                var[id(node)] = target
+                hoisted[target] = lifted
+        return [var[id(e)] for e in items]
 
-# Placeholders stand for variables until dead lines are dropped and names are chosen.
-_VAR = "\x01{}\x02"
-_VAR_RE = re.compile("\x01(\\d+)\x02")
-_DIM = "\x03{}\x04"
-_DIM_RE = re.compile("\x03(\\w+)\x04")
-_IN = "\x05{}\x06"
-_IN_RE = re.compile("\x05(\\w+)\x06")
-_STRING_RE = re.compile(r"\"[^\"]*\"|'[^']*'")
-_FREE_RE = re.compile(r"(?<![.\w])([A-Za-z_]\w*)\b(?!\s*=(?!=))")
-_WORD_RE = re.compile(r"[A-Za-z_]\w*")
-
-
-class Env:
-    """What a template may ask besides its arguments' variables."""
-
-    def __init__(self, var_of: dict[int, str]):
-        self._var_of = var_of
-        self.dims_used = False
-
-    def dim(self, d: Dim) -> str:
-        """A dimension as a Python expression: 3, n, (2 * n), (m * n)."""
-        if d.is_int:
-            return str(d.coef)
-        self.dims_used = True
-        parts = ([str(d.coef)] if d.coef != 1 else []) + [_DIM.format(n) for n in d.names]
-        return parts[0] if len(parts) == 1 else "(" + " * ".join(parts) + ")"
-
-    def name(self, node: Expr) -> str:
-        """The variable holding a node computed before this one."""
-        return self._var_of[id(node)]
-
-
-def template_of(op: Op, backend: str):
-    """The op's template for backend, or NoCodeTemplateError naming both."""
-    for key in BACKENDS[backend].keys:
-        t = op.code.get(key)
-        if t is not None:
-            return t
-    raise NoCodeTemplateError(f"the op {op.name!r} has no code template for the {backend} "
-                              f"backend (its record's code field has {sorted(op.code) or 'none'})")
-
-
-def _helpers_of(op: Op, backend: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key in reversed(BACKENDS[backend].keys):  # the most specific wins
-        out.update(op.code_helpers.get(key, {}))
-    return out
-
-
-def _free_names(code: str) -> set[str]:
-    """Names a line reads from the module or builtins (not attributes, keywords or strings)."""
-    return set(_FREE_RE.findall(_STRING_RE.sub('""', code)))
+    def _numbered(self, stem: str, counter: Any) -> str:
+        while True:
+            name = f"{stem}{next(counter)}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
 
 
 def _wrap(head: str, items: list[str], tail: str, indent: str, width: int = 99) -> list[str]:
@@ -200,26 +187,7 @@ def _wrap_or(head: str, terms: list[str], tail: str, indent: str, width: int = 9
     return lines
 
 
-def _declared(d: Dim) -> Any:
-    return d.coef if d.is_int else d.text
-
-
-def _fresh(stem: str, taken: set[str]) -> str:
-    name = stem
-    while name in taken:
-        name += "_"
-    taken.add(name)
-    return name
-
-
-def _numbered(stem: str, taken: set[str]):
-    for i in itertools.count():
-        if stem + str(i) not in taken:
-            taken.add(stem + str(i))
-            yield stem + str(i)
-
-
-def _outputs(outputs) -> tuple[list[Expr], bool]:
+def _outputs(outputs: Any) -> tuple[list[Expr], bool]:
     single = isinstance(outputs, Expr)
     items = [outputs] if single else list(outputs) if isinstance(outputs, (list, tuple)) else None
     if items is None:
@@ -233,7 +201,7 @@ def _outputs(outputs) -> tuple[list[Expr], bool]:
     return items, single
 
 
-def _check_dims(dims) -> dict[str, int]:
+def _check_dims(dims: Mapping[str, int] | None) -> dict[str, int]:
     out = {}
     for key, v in (dims or {}).items():
         if not isinstance(key, str) or not key.isidentifier():
@@ -244,7 +212,88 @@ def _check_dims(dims) -> dict[str, int]:
     return out
 
 
-def source(outputs, backend: str = "numpy", dims: Mapping[str, int] | None = None,
+def _helper_order(helpers: dict[str, Helper], instrs: list[Instr]) -> list[str]:
+    """The helpers the instructions' ops declare, and those the helpers call, sorted by name."""
+    want: set[str] = set()
+    todo = [h for ins in instrs for h in ins.helpers]
+    while todo:
+        h = todo.pop()
+        if h not in want:
+            want.add(h)
+            todo += [c for c in helpers[h].calls if c in helpers]
+    return sorted(want)
+
+
+def _prologue(be: Backend, prog: _Program) -> list[str]:
+    """Coerce the inputs, bind the dimensions from their shapes, check every shape at once."""
+    symbols, fixed = prog.inputs, prog.fixed
+    body = []
+    for n, s in symbols.items():
+        body.append(f"    {n} = {be.coerce.format(x=n)}")
+        if s.is_scalar:  # a number is accepted for a 1×1 input
+            body += [f"    if {n}.ndim == 0:", f"        {n} = {n}.reshape(1, 1)"]
+    fail = ("bind_shapes(_SHAPES, {k: tuple(v.shape) for k, v in locals().items() "
+            "if k in _SHAPES}" + (f", {fixed!r})" if fixed else ")"))
+    fail_lines = [f"        {fail}", "        raise DimensionBindingError(\"the inputs' shapes do "
+                  "not match their declarations\")"]
+    if symbols:
+        body += _wrap_or("    if ", [f"{n}.ndim != 2" for n in symbols], ":", "    ")
+        body += fail_lines
+    bound: set[str] = set()
+    for d in list(prog.dim_var):
+        if d in fixed:
+            body.append(f"    {prog.dim_var[d]} = {fixed[d]}")
+            bound.add(d)
+    for n, s in symbols.items():
+        for axis, d in enumerate(s.shape):
+            if len(d.names) == 1 and d.coef == 1 and d.names[0] not in bound:
+                body.append(f"    {prog.dim(d.names[0])} = {n}.shape[{axis}]")
+                bound.add(d.names[0])
+    missing = [d for d in prog.dim_var if d not in bound]
+    if missing:
+        raise DimensionBindingError(
+            f"dimension {missing[0]} is not bound by any input's shape; pass "
+            f"dims={{'{missing[0]}': …}} to fix it")
+
+    def spell(d: Dim) -> str:
+        if d.is_int:
+            return str(d.coef)
+        return " * ".join(([str(d.coef)] if d.coef != 1 else []) + [prog.dim(x) for x in d.names])
+
+    if symbols:
+        terms = [f"{n}.shape != ({spell(s.rows)}, {spell(s.cols)})" for n, s in symbols.items()]
+        body += _wrap_or("    if ", terms, ":", "    ")
+        body += fail_lines
+    return body
+
+
+def _body(prog: _Program, returned: set[str]) -> list[str]:
+    """One line per instruction; a temporary is deleted after its last use."""
+    steps = [ins for ins in prog.instrs if not ins.hoisted]
+    last_use: dict[str, int] = {}
+    for k, ins in enumerate(steps):
+        for r in ins.reads:
+            last_use[r] = k
+    temps = {ins.target for ins in steps}
+    dead_after: dict[int, list[str]] = {}
+    for r, k in last_use.items():
+        if r in temps and r not in returned:
+            dead_after.setdefault(k, []).append(r)
+    lines = []
+    for k, ins in enumerate(steps):
+        lines.append(f"    {ins.target} = {ins.expression}")
+        if k in dead_after:
+            lines.append("    del " + ", ".join(sorted(dead_after[k], key=_natural)))
+    return lines
+
+
+def _natural(name: str) -> tuple[str, int]:
+    stem = name.rstrip("0123456789_")
+    digits = name[len(stem):].rstrip("_")
+    return (stem, int(digits) if digits else -1)
+
+
+def source(outputs: Any, backend: str = "numpy", dims: Mapping[str, int] | None = None,
            name: str = "f") -> str:
     """Python source of a module defining ``name(*, inputs...)`` that returns the outputs' values.
 
@@ -257,192 +306,35 @@ def source(outputs, backend: str = "numpy", dims: Mapping[str, int] | None = Non
     items, _ = _outputs(outputs)
     fixed = _check_dims(dims)
     symbols = dict(sorted(symbols_of(items).items()))
-    prog = _Program(items, backend, set(symbols))
-    prog.drop_dead_lines()
-    prog.choose_names(name)
-    return prog.module(BACKENDS[backend], symbols, fixed, name)
+    prog = _Program(backend, symbols, fixed)
+    prog.taken.add(name)
+    results = prog.build(lower(items))
+    return _module(BACKENDS[backend], prog, results, name)
 
 
-class _Program:
-    """The lines of one generated function, with placeholders until the names are chosen."""
-
-    def __init__(self, items: list[Expr], backend: str, inputs: set[str]):
-        """One template call per node, in topological order."""
-        self.items, self.inputs = items, inputs
-        self.var_of: dict[int, str] = {}  # node -> its variable (an input or a placeholder)
-        self.code: list[str] = []  # per placeholder: its expression
-        self.hoisted: list[bool] = []  # per placeholder: computed at load time
-        self.helpers: dict[str, str] = {}
-        owner: dict[str, str] = {}
-        for node in toposort(items):
-            for hname, text in _helpers_of(node.op, backend).items():
-                if self.helpers.setdefault(hname, text) != text:
-                    raise CodegenError(f"the ops {owner[hname]!r} and {node.op.name!r} declare "
-                                       f"different code for the helper {hname!r}")
-                owner.setdefault(hname, node.op.name)
-            template = template_of(node.op, backend)
-            args = [self.var_of[id(a)] for a in node.args]
-            env = Env(self.var_of)
-            expr = (template.format(*args) if isinstance(template, str)
-                    else template(node, args, env))
-            if not isinstance(expr, str) or not expr.strip():
-                raise CodegenError(f"the {backend} template of {node.op.name!r} gave {expr!r}, "
-                                   f"not an expression")
-            if expr in args:
-                self.var_of[id(node)] = expr  # an alias: no line
-            elif expr in inputs and not node.args:
-                self.var_of[id(node)] = _IN.format(expr)  # an input
-            else:
-                refs = [int(k) for k in _VAR_RE.findall(expr)]
-                self.var_of[id(node)] = _VAR.format(len(self.code))
-                self.code.append(expr)
-                self.hoisted.append(not env.dims_used and not _IN_RE.search(expr)
-                                    and all(self.hoisted[k] for k in refs))
-        self.returned = [self._index(e) for e in items]  # placeholder index or None (an input)
-
-    def _index(self, node: Expr) -> int | None:
-        k = _VAR_RE.findall(self.var_of[id(node)])
-        return int(k[0]) if k else None
-
-    def drop_dead_lines(self) -> None:
-        """Keep the lines some output needs (a template may have looked through its argument)."""
-        self.live = [False] * len(self.code)
-        for k in self.returned:
-            if k is not None:
-                self.live[k] = True
-        for k in reversed(range(len(self.code))):
-            if self.live[k]:
-                for r in _VAR_RE.findall(self.code[k]):
-                    self.live[int(r)] = True
-
-    def choose_names(self, fn_name: str) -> None:
-        """Inputs keep their names; dims, constants and temporaries avoid every name in use."""
-        used = [c for c, keep in zip(self.code, self.live) if keep]
-        free: set[str] = set()
-        for c in used:
-            free |= _free_names(_IN_RE.sub("", _DIM_RE.sub("", _VAR_RE.sub("", c))))
-        self.wanted_helpers = _needed_helpers(self.helpers, used)
-        reserved = free | set(self.wanted_helpers) | {
-            "np", "torch", "jax", "DimensionBindingError", "_shape_error", "_SHAPES", "locals",
-            "float", "tuple"}
-        clash = sorted(self.inputs & reserved)
-        if clash:
-            raise CodegenError(f"the input name {clash[0]!r} is also a name the generated code "
-                               f"uses; rename that symbol")
-        taken = self.inputs | reserved | {fn_name} | set(dir(builtins))
-        dim_names: list[str] = []
-        for line in used:
-            dim_names += _DIM_RE.findall(line)
-        self.dim_names = dim_names
-        self.taken = taken
-        consts, temps = _numbered("c", taken), _numbered("t", taken)
-        self.final = {k: next(consts) if self.hoisted[k] else next(temps)
-                      for k in range(len(self.code)) if self.live[k]}
-
-    def rename(self, text: str) -> str:
-        text = _VAR_RE.sub(lambda m: self.final[int(m.group(1))], text)
-        text = _IN_RE.sub(lambda m: m.group(1), text)
-        return _DIM_RE.sub(lambda m: self.dim_var[m.group(1)], text)
-
-    def module(self, be: "Backend", symbols: dict[str, Expr], fixed: dict, name: str) -> str:
-        dim_names = [n for s in symbols.values() for d in s.shape for n in d.names]
-        self.dim_var = {d: _fresh(d, self.taken) for d in dict.fromkeys(dim_names +
-                                                                         self.dim_names)}
-        out = [be.header, "", _ERRORS, "", "", _SHAPE_ERROR]
-        for hname in self.wanted_helpers:
-            out += ["", "", self.helpers[hname]]
-        out += ["", "", "_SHAPES = {  # the declared shapes, for the error message"]
-        out += [f"    {n!r}: ({_declared(s.rows)!r}, {_declared(s.cols)!r})," for n, s in
-                symbols.items()]
-        out += ["}"]
-        const_lines = [f"{self.final[k]} = {self.rename(self.code[k])}"
-                       for k in range(len(self.code)) if self.live[k] and self.hoisted[k]]
-        if const_lines:
-            out += ["", "# values that depend on no input, computed once"] + const_lines
-        out += ["", ""]
-        out += (_wrap(f"def {name}(*, ", list(symbols), "):", "") if symbols
-                else [f"def {name}():"])
-        n = len(self.items)
-        out.append(f'    """The values of {n} expression{"s" if n != 1 else ""} as 2-D arrays, '
-                   f'in order (generated by matcalc)."""')
-        body = _prologue(be, symbols, fixed, self.dim_var) + self._lines()
-        results = [self.rename(self.var_of[id(e)]) for e in self.items]
-        results = [be.copy.format(x=v) if k is not None and self.hoisted[k] else v
-                   for v, k in zip(results, self.returned)]
-        body += _wrap("    return [", results, "]", "    ")
-        return "\n".join(out + body) + "\n"
-
-    def _lines(self) -> list[str]:
-        """One line per computed node; a temporary is deleted after its last use, so the next
-        array can take its memory while that is still in cache."""
-        steps = [k for k in range(len(self.code)) if self.live[k] and not self.hoisted[k]]
-        last_use: dict[int, int] = {}
-        for k in steps:
-            for r in _VAR_RE.findall(self.code[k]):
-                last_use[int(r)] = k
-        dead_after: dict[int, list[int]] = {}
-        for r, k in last_use.items():
-            if not self.hoisted[r] and r not in self.returned:
-                dead_after.setdefault(k, []).append(r)
-        lines = []
-        for k in steps:
-            lines.append(f"    {self.final[k]} = {self.rename(self.code[k])}")
-            if k in dead_after:
-                lines.append("    del " + ", ".join(self.final[r] for r in sorted(dead_after[k])))
-        return lines
-
-
-def _needed_helpers(helpers: dict[str, str], lines: list[str]) -> list[str]:
-    """The helpers the lines call, and those the helpers call, in a stable order."""
-    want: list[str] = []
-    todo = [w for line in lines for w in _WORD_RE.findall(line) if w in helpers]
-    while todo:
-        h = todo.pop()
-        if h in want:
-            continue
-        want.append(h)
-        todo += [w for w in _WORD_RE.findall(helpers[h]) if w in helpers and w != h]
-    return sorted(want)
-
-
-def _prologue(be: Backend, symbols: dict[str, Expr], fixed: dict, dim_var: dict) -> list[str]:
-    """Coerce the inputs, bind the dimensions from their shapes, check every shape at once."""
-    body = []
-    for n, s in symbols.items():
-        body.append(f"    {n} = {be.coerce.format(x=n)}")
-        if s.is_scalar:  # a number is accepted for a 1×1 input
-            body += [f"    if {n}.ndim == 0:", f"        {n} = {n}.reshape(1, 1)"]
-    fail = "_shape_error(_SHAPES, locals()" + (f", {fixed!r})" if fixed else ")")
-    if symbols:
-        body += _wrap_or("    if ", [f"{n}.ndim != 2" for n in symbols], ":", "    ")
-        body.append(f"        {fail}")
-    bound: dict[str, str] = {}
-    for d, v in dim_var.items():
-        if d in fixed:
-            body.append(f"    {v} = {fixed[d]}")
-            bound[d] = v
-    for n, s in symbols.items():
-        for axis, d in enumerate(s.shape):
-            if len(d.names) == 1 and d.coef == 1 and d.names[0] not in bound:
-                body.append(f"    {dim_var[d.names[0]]} = {n}.shape[{axis}]")
-                bound[d.names[0]] = n
-    missing = [d for d in dim_var if d not in bound]
-    if missing:
-        raise DimensionBindingError(
-            f"dimension {missing[0]} is not bound by any input's shape; pass "
-            f"dims={{'{missing[0]}': …}} to fix it")
-
-    def spell(d: Dim) -> str:
-        if d.is_int:
-            return str(d.coef)
-        parts = ([str(d.coef)] if d.coef != 1 else []) + [dim_var[x] for x in d.names]
-        return " * ".join(parts)
-
-    if symbols:
-        terms = [f"{n}.shape != ({spell(s.rows)}, {spell(s.cols)})" for n, s in symbols.items()]
-        body += _wrap_or("    if ", terms, ":", "    ")
-        body.append(f"        {fail}")
-    return body
+def _module(be: Backend, prog: _Program, results: list[str], name: str) -> str:
+    binding = textwrap.dedent(inspect.getsource(bind_shapes)).strip()
+    out = [be.header, "", _ERRORS, "", "", binding]
+    for hname in _helper_order(prog.helpers, prog.instrs):
+        out += ["", "", prog.helpers[hname].source]
+    out += ["", "", "_SHAPES = {  # the declared shapes"]
+    out += [f"    {n!r}: ({declared_spec(s.rows)!r}, {declared_spec(s.cols)!r}),"
+            for n, s in prog.inputs.items()]
+    out += ["}"]
+    const_lines = [f"{ins.target} = {ins.expression}" for ins in prog.instrs if ins.hoisted]
+    if const_lines:
+        out += ["", "# values that depend on no input, computed once"] + const_lines
+    out += ["", ""]
+    out += (_wrap(f"def {name}(*, ", list(prog.inputs), "):", "") if prog.inputs
+            else [f"def {name}():"])
+    n = len(results)
+    out.append(f'    """The values of {n} expression{"s" if n != 1 else ""} as 2-D arrays, '
+               f'in order (generated by matcalc)."""')
+    body = _prologue(be, prog) + _body(prog, set(results))
+    hoisted = {ins.target for ins in prog.instrs if ins.hoisted}
+    shown = [be.copy.format(x=v) if v in hoisted else v for v in results]
+    body += _wrap("    return [", shown, "]", "    ")
+    return "\n".join(out + body) + "\n"
 
 
 _counter = itertools.count()
@@ -451,11 +343,12 @@ _counter = itertools.count()
 class CompiledFunction:
     """The generated function: call it with the inputs by name; ``.source`` is its code."""
 
-    def __init__(self, fn: Callable, text: str, backend: str, inputs: list[str], single: bool):
+    def __init__(self, fn: Callable[..., Any], text: str, backend: str, inputs: list[str],
+                 single: bool):
         self._fn, self.source, self.backend, self.inputs = fn, text, backend, inputs
         self._single = single
 
-    def __call__(self, **inputs):
+    def __call__(self, **inputs: Any) -> Any:
         try:
             out = self._fn(**inputs)
         except TypeError:
@@ -476,8 +369,8 @@ class CompiledFunction:
         return f"<matcalc compiled function ({self.backend}) of {', '.join(self.inputs)}>"
 
 
-def compile(outputs, backend: str = "numpy", dims: Mapping[str, int] | None = None
-            ) -> CompiledFunction:  # noqa: A001 - the name users expect
+def compile(outputs: Any, backend: str = "numpy",  # noqa: A001 - the name users expect
+            dims: Mapping[str, int] | None = None) -> CompiledFunction:
     """A function of the inputs (keyword arrays) returning the outputs' values in one pass.
 
     ``outputs`` is an expression (the function returns one array) or a list of them (it returns
@@ -490,13 +383,13 @@ def compile(outputs, backend: str = "numpy", dims: Mapping[str, int] | None = No
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace: dict[str, Any] = {"__name__": "matcalc_generated"}
     try:
-        exec(builtins.compile(text, filename, "exec"), namespace)  # our own generated code
+        exec(builtins.compile(text, filename, "exec"), namespace)  # noqa: S102 - our own code
     except ImportError as exc:
         raise CodegenError(f"the {backend} backend needs {BACKENDS[backend].module} installed "
                            f"({exc})") from None
     return CompiledFunction(namespace["f"], text, backend, sorted(symbols_of(items)), single)
 
 
-def numpy_source(outputs, dims: Mapping[str, int] | None = None, name: str = "f") -> str:
+def numpy_source(outputs: Any, dims: Mapping[str, int] | None = None, name: str = "f") -> str:
     """Readable, deterministic NumPy source of a function computing the outputs (see compile)."""
     return source(outputs, backend="numpy", dims=dims, name=name)

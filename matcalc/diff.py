@@ -7,10 +7,10 @@ accumulates. It never names an op.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from .dims import shape_str
-from .errors import DifferentiationError, InputError
+from .errors import DifferentiationError, InputError, InternalError
 from .expr import Expr, toposort
 from .ops import const, cotangent, eye, zeros
 
@@ -88,8 +88,8 @@ def backward(root: Expr, seed: Expr, targets: Sequence[Expr]) -> list[Expr | Non
             if cot is None or id(arg) not in needed:
                 continue
             if cot.shape != arg.shape:
-                raise DifferentiationError(  # a wrong rule must never pass silently
-                    f"internal error: the VJP of {node.op.name} gave a {shape_str(cot.shape)} "
+                raise InternalError(  # a wrong rule must never pass silently
+                    f"the VJP of {node.op.name} gave a {shape_str(cot.shape)} "
                     f"cotangent for an argument of shape {shape_str(arg.shape)}")
             prev = grads.get(id(arg))
             grads[id(arg)] = cot if prev is None else prev + cot
@@ -171,8 +171,8 @@ def jacobian(y: Expr, x, simplify: bool = True) -> Expr:
             continue
         want = (node.rows * node.cols, n)
         if j.shape != want:
-            raise DifferentiationError(
-                f"internal error: the Jacobian rule of {node.op.name} gave {shape_str(j.shape)}, "
+            raise InternalError(
+                f"the Jacobian rule of {node.op.name} gave {shape_str(j.shape)}, "
                 f"expected {shape_str(want)}")
         jac[node] = j
     out = jac.get(y) if y is not target else jac[target]

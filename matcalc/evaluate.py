@@ -1,22 +1,30 @@
-"""NumPy evaluation: bind dimensions from the arrays, then compute each DAG node once."""
+"""NumPy evaluation: bind dimensions from the arrays, then compute each DAG node once.
+
+Each node runs its op's NumPy code template (see :mod:`matcalc.lowering`), compiled once per
+distinct expression, so evaluation and compiled code share one implementation of every op.
+"""
 
 from __future__ import annotations
 
+import functools
 import numbers
-from typing import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 
-from .dims import Dim, dim, shape_str
-from .errors import DimensionBindingError, InputError, MatcalcError
+from .binding import bind_shapes, declared_spec
+from .dims import dim, shape_str
+from .errors import DimensionBindingError, EvaluationError, InputError, InternalError
 from .expr import Expr, toposort
+from .lowering import Env, helpers_of, lower, render, template_of
+from .ops.custom import helper_function
+from .render import short
+
+__all__ = ["EvaluationError", "bind", "evaluate", "evaluate_many", "resolve_dims", "symbols_of"]
 
 
-class EvaluationError(MatcalcError):
-    """A value that NumPy cannot compute (a singular matrix for inv, say)."""
-
-
-def _as_array(name: str, value, declared) -> np.ndarray:
+def _as_array(name: str, value: Any, declared: Any) -> np.ndarray:
     if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
         raise DimensionBindingError(f"value of {name} must be numeric, got {type(value).__name__}")
     if isinstance(value, numbers.Real):
@@ -27,7 +35,7 @@ def _as_array(name: str, value, declared) -> np.ndarray:
     else:
         try:
             arr = np.asarray(value)
-        except Exception as exc:  # ragged lists and the like
+        except Exception as exc:  # noqa: BLE001 - ragged lists and the like
             raise DimensionBindingError(f"value of {name} is not an array: {exc}") from None
         if arr.dtype.kind not in "biuf":
             raise DimensionBindingError(
@@ -37,15 +45,11 @@ def _as_array(name: str, value, declared) -> np.ndarray:
             arr = arr.reshape(1, 1)
         elif arr.ndim == 1 and declared[1].is_one:
             arr = arr.reshape(-1, 1)  # a 1-D array is accepted for a declared column
-        if arr.ndim != 2:
-            raise DimensionBindingError(
-                f"value of {name} must be a 2-D array (declared {shape_str(declared)}), "
-                f"got an array of shape {arr.shape}")
     return arr
 
 
 class Context:
-    """What leaf ops read during evaluation: arrays by name and dimension values."""
+    """What a record's own ``numpy`` function reads: arrays by name and dimension values."""
 
     def __init__(self, arrays: dict[str, np.ndarray], bindings: dict[str, int]):
         self.arrays, self.bindings = arrays, bindings
@@ -53,12 +57,27 @@ class Context:
     def value(self, name: str) -> np.ndarray:
         return self.arrays[name]
 
-    def dim(self, d: Dim) -> int:
+    def dim(self, d: Any) -> int:
+        d = dim(d)
         missing = [n for n in d.names if n not in self.bindings]
         if missing:
             raise DimensionBindingError(
-                f"dimension {missing[0]} is not bound by any input array; pass dims={{'{missing[0]}': …}}")
+                f"dimension {missing[0]} is not bound by any input array; "
+                f"pass dims={{'{missing[0]}': …}}")
         return d.value(self.bindings)
+
+    def run_template(self, node: Expr, arrays: tuple[np.ndarray, ...]) -> np.ndarray:
+        """The node's value by its op's NumPy code template (compiled once per distinct text)."""
+        dims: dict[str, None] = {}
+
+        def dim_var(name: str) -> str:
+            dims.setdefault(name, None)
+            return _dim_param(name)
+
+        text = render(node, template_of(node.op, "numpy"),
+                      [f"__a{i}" for i in range(len(arrays))], Env(dim_var))
+        fn = _compiled(text, len(arrays), tuple(dims), helpers_of(node.op, "numpy"))
+        return fn(*arrays, *(self.dim(d) for d in dims))
 
 
 def symbols_of(expr: Expr | list[Expr]) -> dict[str, Expr]:
@@ -77,18 +96,27 @@ def symbols_of(expr: Expr | list[Expr]) -> dict[str, Expr]:
     return found
 
 
-def bind(symbols: dict[str, Expr], values: Mapping, dims: Mapping | None = None):
+def _check_dims(dims: Any) -> dict[str, int]:
+    if dims is None:
+        return {}
+    if not isinstance(dims, Mapping):
+        raise InputError(f"dims must be a mapping from dimension names to sizes, "
+                         f"got {type(dims).__name__}")
+    out = {}
+    for key, v in dims.items():
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
+            raise DimensionBindingError(f"dimension {key} must be a positive integer, got {v!r}")
+        out[key] = int(v)
+    return out
+
+
+def bind(symbols: dict[str, Expr], values: Mapping[str, Any], dims: Mapping[str, int] | None = None
+         ) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     """Check the arrays against the declarations; return (arrays, dimension bindings)."""
     if not isinstance(values, Mapping):
         raise InputError(f"values must be a mapping from names to arrays, got {type(values).__name__}")
-    bindings: dict[str, int] = {}
-    source: dict[str, str] = {}
-    for key, v in (dims or {}).items():
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
-            raise DimensionBindingError(f"dimension {key} must be a positive integer, got {v!r}")
-        bindings[key], source[key] = int(v), "dims"
+    fixed = _check_dims(dims)
     arrays: dict[str, np.ndarray] = {}
-    compound: list[tuple[str, int, Dim, int]] = []
     for name, sym in symbols.items():
         if name not in values:
             raise DimensionBindingError(f"no value given for {name} ({shape_str(sym.shape)})")
@@ -96,59 +124,60 @@ def bind(symbols: dict[str, Expr], values: Mapping, dims: Mapping | None = None)
         if 0 in arr.shape:
             raise DimensionBindingError(f"value of {name} is empty (shape {arr.shape}); "
                                         f"dimensions are positive")
-        for axis, d in enumerate(sym.shape):
-            n = arr.shape[axis]
-            what = "rows" if axis == 0 else "columns"
-            if d.is_int:
-                if n != d.coef:
-                    raise DimensionBindingError(
-                        f"{name} is declared {shape_str(sym.shape)} but its value has {n} {what} "
-                        f"(shape {arr.shape})")
-            elif len(d.names) == 1 and d.coef == 1:
-                key = d.names[0]
-                if key in bindings and bindings[key] != n:
-                    raise DimensionBindingError(
-                        f"dimension {key} is {bindings[key]} from {source[key]} but {n} from {name} "
-                        f"({what} of an array of shape {arr.shape})")
-                bindings[key], source[key] = n, name
-            else:
-                compound.append((name, axis, d, n))
         arrays[name] = arr
-    for name, axis, d, n in compound:
-        missing = [k for k in d.names if k not in bindings]
-        if missing:
-            raise DimensionBindingError(f"dimension {missing[0]} in {name}'s shape is not bound")
-        if d.value(bindings) != n:
-            raise DimensionBindingError(
-                f"{name} has {n} {'rows' if axis == 0 else 'columns'} but {d} = {d.value(bindings)}")
+    declared = {n: tuple(declared_spec(d) for d in s.shape) for n, s in symbols.items()}
+    bindings = bind_shapes(declared, {n: a.shape for n, a in arrays.items()}, fixed)
     return arrays, bindings
 
 
-def evaluate(expr: Expr, values: Mapping, dims: Mapping | None = None) -> np.ndarray:
+def _dim_param(name: str) -> str:
+    return "__d_" + name
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(text: str, nargs: int, dims: tuple[str, ...], helpers: tuple[Any, ...]
+              ) -> Callable[..., np.ndarray]:
+    """``lambda __a0, …, __d_m, …: text`` over NumPy and the helpers the text calls."""
+    namespace: dict[str, Any] = {"np": np}
+    for h in helpers:
+        namespace[h.name] = h.function if h.function is not None else \
+            helper_function(h.name, h.source)
+    params = ", ".join([f"__a{i}" for i in range(nargs)] + [_dim_param(d) for d in dims])
+    fn: Callable[..., np.ndarray] = eval(  # noqa: S307 - our own templates, never user text
+        compile(f"lambda {params}: {text}", "<matcalc template>", "eval"), namespace)
+    return fn
+
+
+def evaluate(expr: Expr, values: Mapping[str, Any], dims: Mapping[str, int] | None = None
+             ) -> np.ndarray:
     """The value of expr as a 2-D float64 array; ``values`` maps names to arrays or numbers."""
     return evaluate_many([expr], values, dims)[0]
 
 
-def evaluate_many(exprs: list[Expr], values: Mapping, dims: Mapping | None = None) -> list[np.ndarray]:
+def evaluate_many(exprs: list[Expr], values: Mapping[str, Any],
+                  dims: Mapping[str, int] | None = None) -> list[np.ndarray]:
     """Evaluate several expressions at once, each shared node once."""
     for e in exprs:
         if not isinstance(e, Expr):
             raise InputError(f"evaluate expects a matcalc expression, got {type(e).__name__}")
     arrays, bindings = bind(symbols_of(list(exprs)), values, dims)
     ctx = Context(arrays, bindings)
+    roots = lower(exprs)
     memo: dict[int, np.ndarray] = {}
     with np.errstate(all="ignore"):
-        for node in toposort(exprs):
+        for node in toposort(roots):
+            if node.op.name == "symbol":
+                memo[id(node)] = arrays[node.get("name")]
+                continue
             try:
-                result = node.op.numpy(ctx, node, *(memo[id(a)] for a in node.args))
+                memo[id(node)] = node.op.numpy(ctx, node, *(memo[id(a)] for a in node.args))
             except np.linalg.LinAlgError as exc:
-                from .printing import short
-
                 raise EvaluationError(f"{node.op.name} failed on {short(node, 60)}: {exc}") from None
-            memo[id(node)] = result
-    return [memo[id(e)] for e in exprs]
+            if memo[id(node)].ndim != 2:
+                raise InternalError(f"{node.op.name} gave a {memo[id(node)].ndim}-D value")
+    return [memo[id(e)] for e in roots]
 
 
-def resolve_dims(shape, bindings: Mapping[str, int]) -> tuple[int, int]:
+def resolve_dims(shape: Any, bindings: Mapping[str, int]) -> tuple[int, int]:
     """Concrete (rows, cols) for a symbolic shape under bindings."""
-    return tuple(dim(d).value(dict(bindings)) for d in shape)  # type: ignore[return-value]
+    return (dim(shape[0]).value(dict(bindings)), dim(shape[1]).value(dict(bindings)))

@@ -476,7 +476,7 @@ def _particles(info: dict, x: Expr | None, y: Expr | None, loss_name: str) -> di
 
 
 def _dim_tex(d) -> str:
-    from .ops._base import dim_latex
+    from .latexnames import dim_latex
 
     return dim_latex(d) if len(d.names) + (d.coef != 1) <= 1 else "(" + dim_latex(d) + ")"
 

@@ -2,19 +2,32 @@
 
 An :class:`Expr` node is immutable and hash-consed: building the same node twice returns the same
 object, so memo tables keyed by node identity are exact and every shared subexpression is one node.
-Everything matcalc knows about an operation lives in its :class:`Op` record (shape rule, NumPy
-evaluation, VJP rule, text and LaTeX templates, precedence); the engines in this package walk the
-graph and consult the record, and never name an op.
+Everything matcalc knows about an operation lives in its :class:`Op` record: its shape rule,
+value, VJP and Jacobian rules, spellings (builder signature, names in the input language, operator,
+LaTeX), templates for printing and code, domain and a sample for the catalogue. The engines walk
+the graph and consult the record, and never name an op.
+
+This module is the bottom of the package with :mod:`matcalc.dims`, :mod:`matcalc.errors` and the
+printer engine :mod:`matcalc.render`: it imports nothing above them. Python's operators on an Expr
+(``+``, ``@``, ``.T``, …) go to whichever registered op declares that operator.
 """
 
 from __future__ import annotations
 
+import threading
 import weakref
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from .dims import Dim, Shape, shape_str
-from .errors import InputError
+from .errors import InputError, InternalError
+from .render import short, to_latex, to_text
+
+__all__ = [
+    "OPERATORS", "OPS", "PREC_ADD", "PREC_ATOM", "PREC_HAD", "PREC_MUL", "PREC_NEG", "PREC_POW",
+    "REQUIRED", "Expr", "Op", "Param", "count_nodes", "register", "toposort", "unregister",
+]
 
 # Precedence levels shared by the text and LaTeX printers (higher binds tighter).
 PREC_ADD = 10  # + and -
@@ -24,10 +37,38 @@ PREC_NEG = 30  # unary minus
 PREC_POW = 40  # **
 PREC_ATOM = 50  # names, calls, postfix .T
 
-# A template is a function of the node returning pieces: a str is printed as is, a pair
-# (argument index, minimum precedence) prints that argument, in parentheses when it binds less
-# tightly than the minimum.
-Piece = "str | tuple[int, int]"
+# Python's operators, as an op record declares them (``operator=``), and the methods they fill.
+OPERATOR_METHODS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "@": "matmul",
+                    "**": "pow", "-x": "neg", ".T": "T"}
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()  # the default of a parameter that must be given
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an op's builder, as Python and the input languages see it.
+
+    kind: ``expr`` (an operand), ``dim`` (a dimension: n, 3, m*n), ``axis`` (None, 0 or 1),
+    ``axis01`` (0 or 1), ``number`` (a real constant).
+    """
+
+    name: str
+    kind: str = "expr"
+    default: Any = REQUIRED
+    keyword: bool = False  # may be given by keyword in the input language, as in axis=0
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+Template = Callable[["Expr"], list[Any]]
 
 
 @dataclass(eq=False)
@@ -37,14 +78,15 @@ class Op:
     name: str
     arity: int
     shape: Callable[..., Shape]  # shape(args, **params) -> (rows, cols); raises ShapeError
-    numpy: Callable[..., Any]  # numpy(ctx, node, *arrays) -> 2-D ndarray
-    text: Callable[["Expr"], list]  # the input-language spelling, as pieces
-    vjp: Callable[..., tuple] | None = None  # vjp(g, out) -> one cotangent (or None) per argument
-    # jac(out, dargs) -> ∂vec(out)/∂vec(x) from the arguments' (None where zero); see ops/_jac.py
-    jac: Callable[..., "Expr | None"] | None = None
-    latex: Callable[["Expr"], list] | None = None
-    prec: int | Callable[["Expr"], int] = PREC_ATOM
-    latex_prec: int | Callable[["Expr"], int] | None = None
+    # numpy(ctx, node, *arrays) -> 2-D ndarray; None (the rule): evaluate runs the NumPy template
+    numpy: Callable[..., Any] | None = None
+    text: Template | None = None  # the input-language spelling (default: a call by its name)
+    vjp: Callable[..., tuple[Any, ...]] | None = None  # vjp(g, out) -> a cotangent or None per arg
+    # jac(out, dargs) -> ∂vec(out)/∂vec(x) from the arguments' (None where zero); see ops/structure
+    jac: Callable[..., Expr | None] | None = None
+    latex: Template | None = None
+    prec: int | Callable[[Expr], int] = PREC_ATOM
+    latex_prec: int | Callable[[Expr], int] | None = None
     kind: str = "other"  # leaf, elementwise, binary, linalg, reduction, structural
     doc: str = ""
     scalar: Any = None  # for elementwise ops: a SymPy function of one variable (docs, derivatives)
@@ -59,51 +101,130 @@ class Op:
     # sympy(node, args) -> the SymPy counterpart, given the arguments' (see matcalc/interop.py);
     # None: SymPy has no matrix expression for the op (elementwise ops use their scalar formula)
     sympy: Callable[..., Any] | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     # Code generation, per backend ("numpy", "jax", "torch", or "all" for plain Python operators):
     # a template "np.tanh({0})" or a function (node, args, env) -> one expression; see codegen.py.
-    code: dict = field(default_factory=dict)
-    code_helpers: dict = field(default_factory=dict)  # backend -> {helper name: its source}
+    code: dict[str, Any] = field(default_factory=dict)
+    # backend -> the helper functions the templates call; their source goes into generated code
+    code_helpers: dict[str, list[Callable[..., Any]]] = field(default_factory=dict)
+    # --- how the op is written ---
+    params: tuple[Param, ...] = ()  # the builder's signature (default: ``arity`` operands)
+    spell: tuple[str, ...] = ()  # its function names in the input language: sum(Z, axis=0)
+    operator: str | None = None  # its operator in Python and the input language (OPERATOR_METHODS)
+    # its spellings for parse_latex: "\\tanh" is a command, "ReLU" a word in \operatorname{…}
+    latex_in: tuple[str, ...] = ()
+    # a use of the op for the catalogue: sample(S) with S the standard symbols (W, X, A, Z, x, s …)
+    sample: Callable[..., Expr] | None = None
+    # the same value in a form that is cheaper to compute, or None (compile and evaluate use it)
+    lower: Callable[[Expr], Expr | None] | None = None
+    build: Callable[..., Expr] | None = None  # the public builder (declared with the record)
+
+    def __post_init__(self) -> None:
+        if not self.params:
+            self.params = tuple(Param(f"x{i}" if self.arity > 1 else "x")
+                                for i in range(self.arity))
+        if self.text is None:
+            self.text = call_template(self.spell[0] if self.spell else self.name, self.params)
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
-    def domain_of(self, node: "Expr") -> dict:
+    def domain_of(self, node: Expr) -> dict[int, str]:
         """{argument index: domain kind} for this node (the domain may depend on params)."""
         return self.domain(node) if callable(self.domain) else self.domain
 
-    def precedence(self, node: "Expr", latex: bool = False) -> int:
+    def precedence(self, node: Expr, latex: bool = False) -> int:
         p = self.latex_prec if (latex and self.latex_prec is not None) else self.prec
         return p(node) if callable(p) else p
 
 
+def spell_param(value: Any) -> str:
+    """A parameter's value in the input language: a dimension as m*n, a number as itself."""
+    if isinstance(value, Dim):
+        return value.text
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def call_template(fname: str, params: tuple[Param, ...]) -> Template:
+    """The text template ``fname(A, B, n, axis=1)`` of an op written as a call: operands in order,
+    other parameters positionally, keyword parameters by name when they are not None."""
+
+    def template(node: Expr) -> list[Any]:
+        pieces: list[Any] = []
+        operand = 0
+        for p in params:
+            if p.kind == "expr":
+                pieces.append((operand, 0))
+                operand += 1
+                continue
+            value = node.get(p.name)
+            if p.keyword:
+                if value is not None:
+                    pieces.append(f"{p.name}={spell_param(value)}")
+            else:
+                pieces.append(spell_param(value))
+        out: list[Any] = [fname + "("]
+        for i, piece in enumerate(pieces):
+            out += ([", "] if i else []) + [piece]
+        return out + [")"]
+
+    return template
+
+
 OPS: dict[str, Op] = {}
+OPERATORS: dict[str, Op] = {}
 
 
 def register(op: Op) -> Op:
+    """Add an op record to the registry (its name, and its operator if it has one)."""
     if op.name in OPS:
         raise InputError(f"an op named {op.name!r} is already registered")
+    if op.operator is not None:
+        if op.operator not in OPERATOR_METHODS:
+            raise InputError(f"{op.name}: unknown operator {op.operator!r}; operators are "
+                             f"{', '.join(OPERATOR_METHODS)}")
+        if op.operator in OPERATORS:
+            raise InputError(f"{op.name}: the operator {op.operator!r} belongs to "
+                             f"{OPERATORS[op.operator].name}")
+        OPERATORS[op.operator] = op
     OPS[op.name] = op
     return op
+
+
+def unregister(name: str) -> None:
+    """Remove an op record (for tests that declare an op of their own)."""
+    op = OPS.pop(name)
+    if op.operator is not None and OPERATORS.get(op.operator) is op:
+        del OPERATORS[op.operator]
+
+
+def _apply(operator: str, *args: Any) -> Expr:
+    op = OPERATORS.get(operator)
+    if op is None or op.build is None:
+        raise InternalError(f"no op implements the operator {operator!r}")
+    return op.build(*args)
+
+
+_LOCK = threading.Lock()  # hash-consing: one node per key, whatever the threads
 
 
 class Expr:
     """A node of the expression DAG: an op applied to argument nodes, with hashable params."""
 
     __slots__ = ("op", "args", "params", "shape", "_hash", "__weakref__")
-    _table: "weakref.WeakValueDictionary[tuple, Expr]" = weakref.WeakValueDictionary()
+    _table: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = weakref.WeakValueDictionary()
     __array_ufunc__ = None  # NumPy defers to our reflected operators
 
     op: Op
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     params: tuple[tuple[str, Any], ...]
     shape: Shape
 
-    def __new__(cls, *a, **k):  # pragma: no cover - construction goes through Expr.make
+    def __new__(cls, *a: Any, **k: Any) -> Expr:  # pragma: no cover - use Expr.make
         raise TypeError("build expressions with matcalc's functions, not Expr(...)")
 
     @staticmethod
-    def make(op: Op, args: Iterable["Expr"] = (), **params: Any) -> "Expr":
+    def make(op: Op, args: Iterable[Expr] = (), **params: Any) -> Expr:
         """The unique node for ``op(args, params)``; checks shapes the first time it is built."""
         args = tuple(args)
         ptuple = tuple(sorted(params.items()))
@@ -115,17 +236,20 @@ class Expr:
         if node is not None:
             return node
         shape = op.shape(args, **params)
-        node = object.__new__(Expr)
+        fresh = object.__new__(Expr)
         for attr, value in (("op", op), ("args", args), ("params", ptuple), ("shape", shape),
                             ("_hash", hash(key))):
-            object.__setattr__(node, attr, value)
-        Expr._table[key] = node
+            object.__setattr__(fresh, attr, value)
+        with _LOCK:  # another thread may have built the same node meanwhile: keep the first
+            node = Expr._table.get(key)
+            if node is None:
+                Expr._table[key] = node = fresh
         return node
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("matcalc expressions are immutable (nodes are shared)")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         raise AttributeError("matcalc expressions are immutable (nodes are shared)")
 
     # identity semantics: hash-consing makes structural equality identity
@@ -138,7 +262,7 @@ class Expr:
     def __ne__(self, other: object) -> bool:
         return self is not other
 
-    def __reduce__(self):
+    def __reduce__(self) -> Any:
         raise TypeError("matcalc expressions are not picklable; save their text with str()")
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -158,91 +282,72 @@ class Expr:
     @property
     def name(self) -> str | None:
         """The name of a symbol or of a named intermediate, else None."""
-        return self.get("name")
+        name: str | None = self.get("name")
+        return name
 
     @property
     def is_scalar(self) -> bool:
         return self.shape[0].is_one and self.shape[1].is_one
 
-    # --- operators with NumPy meaning (the builders live in matcalc.ops) ---
-    def __matmul__(self, other):
-        return _api.matmul(self, other)
+    # --- Python's operators, as the registered ops declare them ---
+    def __matmul__(self, other: Any) -> Expr:
+        return _apply("@", self, other)
 
-    def __rmatmul__(self, other):
-        return _api.matmul(other, self)
+    def __rmatmul__(self, other: Any) -> Expr:
+        return _apply("@", other, self)
 
-    def __mul__(self, other):
-        return _api.mul(self, other)
+    def __mul__(self, other: Any) -> Expr:
+        return _apply("*", self, other)
 
-    def __rmul__(self, other):
-        return _api.mul(other, self)
+    def __rmul__(self, other: Any) -> Expr:
+        return _apply("*", other, self)
 
-    def __add__(self, other):
-        return _api.add(self, other)
+    def __add__(self, other: Any) -> Expr:
+        return _apply("+", self, other)
 
-    def __radd__(self, other):
-        return _api.add(other, self)
+    def __radd__(self, other: Any) -> Expr:
+        return _apply("+", other, self)
 
-    def __sub__(self, other):
-        return _api.sub(self, other)
+    def __sub__(self, other: Any) -> Expr:
+        return _apply("-", self, other)
 
-    def __rsub__(self, other):
-        return _api.sub(other, self)
+    def __rsub__(self, other: Any) -> Expr:
+        return _apply("-", other, self)
 
-    def __truediv__(self, other):
-        return _api.div(self, other)
+    def __truediv__(self, other: Any) -> Expr:
+        return _apply("/", self, other)
 
-    def __rtruediv__(self, other):
-        return _api.div(other, self)
+    def __rtruediv__(self, other: Any) -> Expr:
+        return _apply("/", other, self)
 
-    def __pow__(self, other):
-        return _api.power(self, other)
+    def __pow__(self, other: Any) -> Expr:
+        return _apply("**", self, other)
 
-    def __neg__(self):
-        return _api.neg(self)
+    def __neg__(self) -> Expr:
+        return _apply("-x", self)
 
-    def __pos__(self):
+    def __pos__(self) -> Expr:
         return self
 
     @property
-    def T(self) -> "Expr":
-        return _api.transpose(self)
+    def T(self) -> Expr:
+        return _apply(".T", self)
 
     def __bool__(self) -> bool:
         return True
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[Any]:
         raise TypeError("a matcalc expression is not iterable")
 
     def __str__(self) -> str:
-        from .printing import to_text
-
         return to_text(self)
 
     def __repr__(self) -> str:
-        from .printing import short
-
         return f"<{short(self, 60)} : {shape_str(self.shape)}>"
 
     def _repr_latex_(self) -> str:
         """Jupyter shows expressions typeset."""
-        from .printing import to_latex
-
         return "$" + to_latex(self) + "$"
-
-
-class _Api:
-    """Late-bound builders so that Expr's operators can call matcalc.ops without an import cycle."""
-
-    def __getattr__(self, name: str):
-        from . import ops
-
-        value = getattr(ops, name)
-        setattr(self, name, value)
-        return value
-
-
-_api = _Api()
 
 
 def toposort(roots: Iterable[Expr]) -> list[Expr]:

@@ -32,7 +32,7 @@ formula (x ↦ the matrix), since matcalc's arithmetic is elementwise. No text i
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import sympy
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
@@ -40,51 +40,14 @@ from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
 
 from . import ops
 from .dims import Dim, dim
-from .errors import InputError, MatcalcError, ShapeError
+from .errors import InputError, InteropError, ShapeError
 from .expr import OPS, Expr, toposort
+from .ops._sympy import is_mat as _is_mat
 
 __all__ = ["InteropError", "from_sympy", "to_sympy"]
 
 
-class InteropError(MatcalcError):
-    """An expression with no counterpart on the other side (names the op or the SymPy class)."""
-
-
 _X = sympy.Symbol("x", real=True)  # the variable of every elementwise op's scalar formula
-
-
-# --- matcalc → SymPy ----------------------------------------------------------------------------
-
-def _dim_symbol(name: str) -> sympy.Symbol:
-    return sympy.Symbol(name, integer=True, positive=True)
-
-
-def _sdim(d: Dim):
-    out = sympy.Integer(d.coef)
-    for name in d.names:
-        out = out * _dim_symbol(name)
-    return out
-
-
-def _is_mat(s) -> bool:
-    return bool(getattr(s, "is_Matrix", False))
-
-
-def _scalar(s):
-    """s as a SymPy scalar: a 1×1 matrix expression becomes its trace."""
-    return sympy.Trace(s) if _is_mat(s) else s
-
-
-def _broadcast(s, frm, to):
-    """s (of matcalc shape frm) stretched to the shape to, spelled with OneMatrix."""
-    (fr, fc), (tr, tc) = frm, to
-    if (fr, fc) == (tr, tc):
-        return s
-    if fr.is_one and fc.is_one:
-        return sympy.MatMul(_scalar(s), sympy.OneMatrix(_sdim(tr), _sdim(tc)))
-    if fr.is_one:  # a row copied down the rows
-        return sympy.MatMul(sympy.OneMatrix(_sdim(tr), 1), s)
-    return sympy.MatMul(s, sympy.OneMatrix(1, _sdim(tc)))  # a column copied along the columns
 
 
 def _elementwise_fn(op, arg):

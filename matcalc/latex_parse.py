@@ -557,7 +557,7 @@ class _Program:
         if name.base == "K" and not name.greek and name.sub_raw and name.sub_raw.count(",") == 1:
             # K_{m,n}: the commutation matrix, vec(Aᵀ) = K vec(A) for an m×n A
             rows, cols = (self.dim_text(part, v) for part in name.sub_raw.split(","))
-            from .ops._jac import commutation
+            from .ops import commutation
 
             return self.build(v, commutation, rows, cols)
         if name.greek:

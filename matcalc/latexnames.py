@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from .dims import Dim
+
 GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
     "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau",
@@ -45,3 +47,20 @@ def latex_name(name: str, bold: bool = False) -> str:
         return f"{core}_{{{digits}}}" if len(digits) > 1 else f"{core}_{digits}"
     core = _base(name)
     return rf"\mathbf{{{core}}}" if bold and name not in GREEK else core
+
+
+def dim_latex(d: Dim) -> str:
+    """A dimension in LaTeX: n, 2n, m B (a product)."""
+    parts = [str(d.coef)] if d.coef != 1 or not d.names else []
+    return " ".join(parts + [latex_name(n) for n in d.names])
+
+
+def number_latex(v: float) -> str:
+    """A constant in LaTeX: 2, 0.5, 1.5 \\times 10^{-8}."""
+    text = str(v) if isinstance(v, int) else repr(float(v))
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        exp = str(int(exp))
+        return (f"10^{{{exp}}}" if mantissa in ("1", "1.0") else
+                f"{mantissa} \\times 10^{{{exp}}}")
+    return text

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
+from collections.abc import Callable
 
 from .dims import shape_str
-from .errors import DifferentiationError, InputError
+from .errors import InputError, InternalError
 from .expr import Expr
 from .ops import const, diag, ones, power, zeros
 
@@ -316,30 +316,44 @@ def scalar_out_of_product(node: Expr):
 
 @rule("matmul")
 def left_associate(node: Expr):
-    """A(BC) = (AB)C: products read left to right without parentheses."""
+    """A(BC) = (AB)C: products read left to right without parentheses (a chain in one step)."""
+    out = _left_chain(node)
+    return None if out is node else out
+
+
+def _last_pair(node: Expr) -> tuple[Expr | None, Expr, Expr]:
+    """A product as (P, x, y) with x y its last two factors: (P x) y, or x y with P None."""
     a, b = node.args
-    if _is(b, "matmul"):
-        return (a @ b.args[0]) @ b.args[1]
-    return None
+    if _is(a, "matmul"):
+        return a.args[0], a.args[1], b
+    return None, a, b
+
+
+def _times(prefix: Expr | None, x: Expr) -> Expr:
+    return x if prefix is None else prefix @ x
+
+
+def _is_diagonal_of_column(x: Expr) -> bool:
+    return _is(x, "diag") and x.args[0].cols.is_one
 
 
 @rule("matmul")
 def diagonal_times_ones(node: Expr):
-    """diag(v) 𝟏 = v and 𝟏ᵀ diag(v) = vᵀ."""
-    a, b = node.args
-    if _is(a, "diag") and a.args[0].cols.is_one and _is(b, "ones") and b.cols.is_one:
-        return a.args[0]
-    if _is(b, "diag") and b.args[0].cols.is_one and _is(a, "ones") and a.rows.is_one:
+    """diag(v) 𝟏 = v and 𝟏ᵀ diag(v) = vᵀ (also at the end of a longer product)."""
+    prefix, a, b = _last_pair(node)
+    if _is_diagonal_of_column(a) and _is(b, "ones") and b.cols.is_one:
+        return _times(prefix, a.args[0])
+    if prefix is None and _is_diagonal_of_column(b) and _is(a, "ones") and a.rows.is_one:
         return b.args[0].T
     return None
 
 
 @rule("matmul")
 def product_of_diagonals(node: Expr):
-    """diag(a) diag(b) = diag(a ⊙ b)."""
-    a, b = node.args
-    if _is(a, "diag") and _is(b, "diag") and a.args[0].cols.is_one and b.args[0].cols.is_one:
-        return diag(a.args[0] * b.args[0])
+    """diag(a) diag(b) = diag(a ⊙ b) (also at the end of a longer product)."""
+    prefix, a, b = _last_pair(node)
+    if _is_diagonal_of_column(a) and _is_diagonal_of_column(b):
+        return _times(prefix, diag(a.args[0] * b.args[0]))
     return None
 
 
@@ -354,9 +368,15 @@ def transpose_of_transpose(node: Expr):
 
 @rule("transpose")
 def transpose_of_product(node: Expr):
-    """(AB)ᵀ = BᵀAᵀ."""
+    """(AB)ᵀ = BᵀAᵀ, and (A₁A₂…Aₙ)ᵀ = Aₙᵀ…A₁ᵀ for a whole chain in one step."""
     (a,) = node.args
-    return a.args[1].T @ a.args[0].T if _is(a, "matmul") else None
+    if not _is(a, "matmul"):
+        return None
+    factors = _factors(a)
+    out = factors[-1].T
+    for f in reversed(factors[:-1]):
+        out = out @ f.T
+    return out
 
 
 @rule("transpose")
@@ -531,7 +551,57 @@ class Simplified:
         return "\n".join(lines + [f"result: {self.expr}"])
 
 
+def _is_sum(node: Expr) -> bool:
+    return node.op.name in ("add", "sub")
+
+
+def _signed_sum(terms: list[tuple[int, Expr]], like: Expr) -> Expr:
+    """Σ ±tᵢ, starting with a positive term when there is one (the order the rules keep)."""
+    first = next((i for i, (sign, _) in enumerate(terms) if sign > 0), 0)
+    terms = [terms[first]] + terms[:first] + terms[first + 1:]
+    sign, out = terms[0]
+    out = out if sign > 0 else -out
+    for sign, t in terms[1:]:
+        out = out + t if sign > 0 else out - t
+    if out.shape != like.shape:  # every term was broadcast: keep the sum's shape
+        out = out * ones(*like.shape)
+    return out
+
+
+def _factors(node: Expr) -> list[Expr]:
+    """The factors of a tree of matrix products, in order (iterative)."""
+    out: list[Expr] = []
+    stack = [node]
+    while stack:
+        e = stack.pop()
+        if e.op is node.op:
+            stack += [e.args[1], e.args[0]]
+        else:
+            out.append(e)
+    return out
+
+
+def _left_chain(node: Expr) -> Expr:
+    """A product tree with a product on its right, rebuilt left-nested in one pass."""
+    if not (_is(node, "matmul") and _is(node.args[1], "matmul")):
+        return node
+    factors = _factors(node)
+    out = factors[0]
+    for f in factors[1:]:
+        out = out @ f
+    return out
+
+
 class _Engine:
+    """Rewrites a DAG bottom-up from an explicit worklist (no recursion, whatever the depth).
+
+    Work items: ("visit", node) schedules a node's arguments, then its rebuild; ("build", node)
+    rebuilds it from its simplified arguments and fires the first applicable rule at its head;
+    ("alias", node, out) records that node simplifies to whatever ``out`` simplifies to. A flat
+    chain (a sum of many terms, a right-nested product) is taken whole when first visited, so a
+    chain of n links costs O(n), not O(n²).
+    """
+
     def __init__(self, trace: bool, max_steps: int):
         self.memo: dict[Expr, Expr] = {}
         self.steps: list[Step] = []
@@ -540,48 +610,64 @@ class _Engine:
 
     def run(self, root: Expr) -> Expr:
         memo = self.memo
-        stack: list[tuple[Expr, int]] = [(root, 0)]
-        while stack:
-            node, i = stack[-1]
+        work: list[tuple] = [("visit", root)]
+        while work:
+            item = work.pop()
+            kind, node = item[0], item[1]
+            if kind == "alias":
+                result = memo[item[2]]
+                memo[node] = result
+                memo[result] = result
+                continue
             if node in memo:
-                stack.pop()
                 continue
-            if i < len(node.args):
-                stack[-1] = (node, i + 1)
-                if node.args[i] not in memo:
-                    stack.append((node.args[i], 0))
+            if kind == "visit":
+                if _is_sum(node):  # a whole sum at once: its terms, then the rules at its root
+                    terms = _terms(node)
+                    work.append(("sum", node, terms))
+                    work += [("visit", t) for _, t in reversed(terms) if t not in memo]
+                    continue
+                flat = _left_chain(node)
+                if flat is not node:
+                    work += [("alias", node, flat), ("visit", flat)]
+                    continue
+                work.append(("build", node))
+                work += [("visit", a) for a in reversed(node.args) if a not in memo]
                 continue
-            stack.pop()
-            args = tuple(memo[a] for a in node.args)
-            rebuilt = node if all(x is y for x, y in zip(args, node.args)) else \
-                Expr.make(node.op, args, **dict(node.params))
+            if kind == "sum":
+                rebuilt = _signed_sum([(sign, memo[t]) for sign, t in item[2]], node)
+            else:
+                args = tuple(memo[a] for a in node.args)
+                rebuilt = node if all(x is y for x, y in zip(args, node.args)) else \
+                    Expr.make(node.op, args, **dict(node.params))
             if rebuilt in memo:
                 memo[node] = memo[rebuilt]
                 continue
-            result = self.rewrite(rebuilt)
-            memo[node] = result
-            memo[rebuilt] = result
-            memo[result] = result
+            out = self.fire(rebuilt)
+            if out is None:
+                memo[node] = memo[rebuilt] = rebuilt
+                continue
+            memo[rebuilt] = rebuilt  # in progress: a rewrite cycle back to it stops here
+            work += [("alias", node, out), ("alias", rebuilt, out), ("visit", out)]
         return memo[root]
 
-    def rewrite(self, node: Expr) -> Expr:
-        """Fire the first applicable rule at node's head, then simplify what it produced."""
+    def fire(self, node: Expr) -> Expr | None:
+        """The first applicable rule's rewrite of node (None when none applies or the step
+        budget is spent)."""
         for fn in RULES.get(node.op.name, ()):
             out = fn(node)
             if out is None or out is node:
                 continue
             if out.shape != node.shape:
-                raise DifferentiationError(
-                    f"internal error: rule {fn.__name__} changed a shape from "
-                    f"{shape_str(node.shape)} to {shape_str(out.shape)}")
+                raise InternalError(f"rule {fn.__name__} changed a shape from "
+                                    f"{shape_str(node.shape)} to {shape_str(out.shape)}")
             if self.budget <= 0:
-                return node
+                return None
             self.budget -= 1
             if self.trace:
                 self.steps.append(Step(fn.__name__, node, out))
-            self.memo[node] = node  # in progress: a rewrite cycle back to node stops here
-            return self.run(out)
-        return node
+            return out
+        return None
 
 
 def simplify(expr: Expr, trace: bool = False, max_steps: int = 1_000_000):

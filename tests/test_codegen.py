@@ -20,7 +20,7 @@ from matcalc.codegen import template_of
 from matcalc.evaluate import symbols_of
 from matcalc.expr import Expr, Op
 from matcalc.ops import kron_contract_left, kron_contract_right, size, unvec
-from matcalc.ops._jac import commutation
+from matcalc.ops import commutation
 
 M, N = 2, 3
 DIMS = {"m": M, "n": N}

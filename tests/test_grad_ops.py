@@ -22,7 +22,7 @@ import matcalc as mc
 from matcalc.ops import (
     kron_contract_left, kron_contract_right, named, size, unvec,
 )
-from matcalc.ops._jac import commutation
+from matcalc.ops import commutation
 
 SIZES = [
     pytest.param({"m": 3, "n": 4, "B": 5}, id="m3-n4-B5"),

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import matcalc as mc
 from matcalc.ops import cotangent, kron_contract_left, kron_contract_right, size, unvec
-from matcalc.ops._jac import commutation
+from matcalc.ops import commutation
 
 W = mc.Matrix("W", "m", "n")
 X = mc.Matrix("X", "n", "B")

@@ -23,7 +23,7 @@ from matcalc.ops import (
 try:
     from matcalc.ops import commutation
 except ImportError:  # the helper lives beside the Jacobian rules
-    from matcalc.ops._jac import commutation
+    from matcalc.ops import commutation
 
 # --- symbols and their values at concrete sizes ------------------------------------------------
 

@@ -1,15 +1,32 @@
-"""Helpers shared by the op definitions: coercion, shape checks, broadcasting, op declaration."""
+"""What every op declaration uses: parameter kinds, the builder made from a record's signature,
+coercion of numbers to constants, shape checks and broadcasting.
+
+The constant op lives here rather than with the other leaves because every builder coerces a
+Python number to it.
+"""
 
 from __future__ import annotations
 
+import inspect
+import math
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from ..dims import ONE, Dim, Shape, dim, shape_str
 from ..errors import InputError, ShapeError
-from ..expr import PREC_ATOM, Expr, Op, register
-from ..printing import short
+from ..expr import PREC_ADD, PREC_ATOM, PREC_NEG, Expr, Op, Param, register
+from ..latexnames import number_latex
+from ..render import short
+
+__all__ = [
+    "CONST", "ONE", "PARAM_KINDS", "PREC_ATOM", "Dim", "Expr", "InputError", "Op", "Param",
+    "Shape", "ShapeError", "as_expr", "broadcast_shape", "check_axis", "const", "defop",
+    "describe", "dim", "make_builder", "run_template", "np", "number", "reduced_shape", "require_square",
+    "shape_str",
+]
 
 
 def describe(x: Expr) -> str:
@@ -17,15 +34,69 @@ def describe(x: Expr) -> str:
     return f"{short(x, 40)} ({shape_str(x.shape)})"
 
 
-def as_expr(x, where: str = "") -> Expr:
+# --- constants ------------------------------------------------------------------------------------
+
+def number(value: Any, where: str = "a constant") -> int | float:
+    """A finite real number, as an int when it is integral (and exactly representable)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer,
+                                                                      np.floating)):
+        raise InputError(f"{where} must be a real number, got {value!r}")
+    out: int | float = float(value) if isinstance(value, (float, np.floating)) else int(value)
+    if isinstance(out, int) and abs(out) > 2**53:
+        out = float(out) if abs(out) < 1e308 else math.inf
+    if isinstance(out, float):
+        if not math.isfinite(out):
+            raise InputError(f"{where} must be finite, got {value!r}")
+        if out.is_integer() and abs(out) < 2**53:
+            out = int(out)
+    return out
+
+
+def _number_text(v: int | float) -> str:
+    return str(v) if isinstance(v, int) else repr(v)
+
+
+CONST = register(Op(
+    "const", 0,
+    shape=lambda args, value: (ONE, ONE),
+    params=(Param("value", "number"),),
+    sympy=lambda node, a: _const_sympy(node.get("value")),
+    text=lambda n: [_number_text(n.get("value"))],
+    latex=lambda n: [number_latex(n.get("value"))],
+    latex_prec=lambda n: PREC_ADD if n.get("value") < 0 else PREC_ATOM,
+    # just below an atom, so that a transposed number prints as (2).T, not 2.T
+    prec=lambda n: PREC_NEG if n.get("value") < 0 else PREC_ATOM - 1,
+    kind="leaf",
+    doc="A numeric constant (1×1).",
+    code={"numpy": lambda n, args, env: f"np.full((1, 1), {float(n.get('value'))!r})",
+          "torch": lambda n, args, env:
+          f"torch.full((1, 1), {float(n.get('value'))!r}, dtype=torch.float64)"},
+    sample=lambda S: 2 * S.W,
+))
+CONST.numpy = lambda ctx, node: ctx.run_template(node, ())
+
+
+def _const_sympy(value: int | float) -> Any:
+    import sympy
+
+    return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
+
+
+def const(value: Any) -> Expr:
+    """A 1×1 numeric constant."""
+    return Expr.make(CONST, (), value=number(value))
+
+
+CONST.build = const
+
+
+def as_expr(x: Any, where: str = "") -> Expr:
     """Coerce a Python or NumPy number to a 1×1 constant; pass expressions through."""
     if isinstance(x, Expr):
         return x
     if isinstance(x, (bool, np.bool_)):
         raise InputError(f"{where or 'operation'}: booleans are not numbers here, got {x!r}")
     if isinstance(x, numbers.Real):
-        from .leaves import const
-
         return const(x)
     kind = type(x).__name__
     raise InputError(
@@ -33,6 +104,76 @@ def as_expr(x, where: str = "") -> Expr:
         + (" (wrap arrays as matcalc symbols and pass them to evaluate)" if kind == "ndarray" else "")
     )
 
+
+# --- parameters -----------------------------------------------------------------------------------
+
+def check_axis(opname: str, axis: Any, allow_none: bool = True) -> int | None:
+    allowed = (None, 0, 1) if allow_none else (0, 1)
+    if isinstance(axis, np.integer):
+        axis = int(axis)
+    if isinstance(axis, bool) or not (axis is None or type(axis) is int) or axis not in allowed:
+        options = "None, 0 or 1" if allow_none else "0 or 1"
+        raise InputError(f"{opname}: axis must be {options}, got {axis!r}")
+    return axis  # type: ignore[no-any-return]
+
+
+# kind -> convert(opname, parameter name, value) -> the node's parameter (raises InputError)
+PARAM_KINDS: dict[str, Callable[[str, str, Any], Any]] = {
+    "axis": lambda op, name, v: check_axis(op, v, True),
+    "axis01": lambda op, name, v: check_axis(op, v, False),
+    "dim": lambda op, name, v: dim(v),
+    "number": lambda op, name, v: number(v, f"{op}: {name}"),
+}
+
+
+def _signature(op: Op) -> inspect.Signature:
+    return inspect.Signature([
+        inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                          default=inspect.Parameter.empty if p.required else p.default)
+        for p in op.params])
+
+
+def make_builder(op: Op) -> Callable[..., Expr]:
+    """The builder a record's signature describes: operands coerced, parameters checked."""
+    signature = _signature(op)
+    public = op.spell[0] if op.spell else op.name
+
+    def build(*args: Any, **kwargs: Any) -> Expr:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise InputError(f"{public}: {exc}") from None
+        bound.apply_defaults()
+        operands, params = [], {}
+        for p in op.params:
+            value = bound.arguments[p.name]
+            if p.kind == "expr":
+                operands.append(as_expr(value, public))
+            else:
+                params[p.name] = PARAM_KINDS[p.kind](public, p.name, value)
+        return Expr.make(op, operands, **params)
+
+    build.__name__ = build.__qualname__ = public
+    build.__doc__ = op.doc
+    build.__signature__ = signature  # type: ignore[attr-defined]
+    return build
+
+
+def run_template(ctx: Any, node: Expr, *arrays: Any) -> Any:
+    """An op's value by its NumPy code template, run by the evaluator's context (the default
+    ``numpy`` of a record: the template is the one implementation)."""
+    return ctx.run_template(node, arrays)
+
+
+def defop(name: str, arity: int, build: Callable[..., Expr] | None = None, **fields: Any) -> Op:
+    """Declare and register an op record; its builder is ``build`` or made from its params."""
+    fields.setdefault("numpy", run_template)
+    op = register(Op(name=name, arity=arity, **fields))
+    op.build = build if build is not None else make_builder(op)
+    return op
+
+
+# --- shapes -------------------------------------------------------------------------------------
 
 def broadcast_shape(opname: str, verb: str, a: Expr, b: Expr) -> Shape:
     """Elementwise broadcasting along dimensions that are literally 1 (a 1×1 fits anything)."""
@@ -58,75 +199,9 @@ def require_square(opname: str, a: Expr) -> Shape:
     return a.shape
 
 
-def check_axis(opname: str, axis, allow_none: bool = True):
-    allowed = (None, 0, 1) if allow_none else (0, 1)
-    if isinstance(axis, np.integer):
-        axis = int(axis)
-    if isinstance(axis, bool) or not (axis is None or type(axis) is int) or axis not in allowed:
-        options = "None, 0 or 1" if allow_none else "0 or 1"
-        raise InputError(f"{opname}: axis must be {options}, got {axis!r}")
-    return axis
-
-
-def reduced_shape(a: Expr, axis) -> Shape:
+def reduced_shape(a: Expr, axis: int | None) -> Shape:
     if axis is None:
         return (ONE, ONE)
     if axis == 0:
         return (ONE, a.cols)
     return (a.rows, ONE)
-
-
-def dim_latex(d: Dim) -> str:
-    """A dimension in LaTeX: n, 2n, m B (a product)."""
-    from ..latexnames import latex_name
-
-    parts = [str(d.coef)] if d.coef != 1 or not d.names else []
-    return " ".join(parts + [latex_name(n) for n in d.names])
-
-
-def number_latex(v) -> str:
-    """A constant in LaTeX: 2, 0.5, 1.5 \\times 10^{-8}."""
-    text = str(v) if isinstance(v, int) else repr(float(v))
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        exp = str(int(exp))
-        return (f"10^{{{exp}}}" if mantissa in ("1", "1.0") else
-                f"{mantissa} \\times 10^{{{exp}}}")
-    return text
-
-
-def sup(s: str) -> str:
-    """A superscript group: ^{...}."""
-    return "^{" + s + "}"
-
-
-def defop(name: str, arity: int, **fields) -> Op:
-    """Declare and register an op record."""
-    return register(Op(name=name, arity=arity, **fields))
-
-
-def call_text(fname: str, *keywords: str):
-    """Text template ``fname(arg0, arg1, key=value)`` for ops spelled as function calls."""
-
-    def template(node: Expr) -> list:
-        pieces: list = [fname + "("]
-        for i in range(len(node.args)):
-            if i:
-                pieces.append(", ")
-            pieces.append((i, 0))
-        for key in keywords:
-            value = node.get(key)
-            if value is not None:
-                pieces.append(f", {key}={value}")
-        pieces.append(")")
-        return pieces
-
-    return template
-
-
-__all__ = [
-    "Dim", "Expr", "InputError", "ONE", "PREC_ATOM", "Shape", "ShapeError", "as_expr",
-    "broadcast_shape", "call_text", "check_axis", "defop", "describe", "dim", "dim_latex", "np",
-    "number_latex", "sup",
-    "reduced_shape", "require_square", "shape_str",
-]

@@ -2,24 +2,42 @@
 
 The derivative comes from SymPy's scalar ``diff`` and is itself such a function (created on first
 use), so gradients of user functions can be differentiated again. The formula is a SymPy object the
-caller built; text is never parsed or evaluated here.
+caller built; text is never parsed or evaluated here. Only functions SymPy itself defines may occur
+in it: a function SymPy does not know would be printed into code by its name, and that name is the
+caller's text.
+
+The function's code is printed once per backend by SymPy's code printers; the NumPy code also
+serves :func:`matcalc.evaluate`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
+import numpy as np
 import sympy
+from sympy.core.function import AppliedUndef
 
 from ..errors import InputError
-from ..expr import OPS
-from ._base import PREC_ATOM, Expr, as_expr, defop, np
-from ._jac import dvec
+from ..expr import OPS, Param
+from ._base import PREC_ATOM, Expr, as_expr, const, defop
+from .structure import dvec
 
-_CUSTOM: dict[str, tuple[sympy.Expr, object]] = {}
+__all__ = ["elementwise", "helper_function"]
+
+_CUSTOM: dict[str, tuple[sympy.Expr, Callable[..., Expr]]] = {}
+
+_COERCE = {
+    "numpy": ("np", '''if getattr(y, "shape", None) != x.shape:  # constant on some branch
+        y = np.broadcast_to(np.asarray(y, dtype=float), x.shape).copy()'''),
+    "torch": ("torch", '''if not isinstance(y, torch.Tensor) or y.shape != x.shape:
+        y = torch.broadcast_to(torch.as_tensor(y, dtype=torch.float64), x.shape).clone()'''),
+}
 
 
-def _variable(formula: sympy.Expr, var) -> sympy.Symbol:
+def _variable(formula: sympy.Expr, var: Any) -> sympy.Symbol:
     if var is not None:
         if not isinstance(var, sympy.Symbol):
             raise InputError(f"elementwise: var must be a SymPy Symbol, got {type(var).__name__}")
@@ -32,28 +50,32 @@ def _variable(formula: sympy.Expr, var) -> sympy.Symbol:
     if len(free) != 1:
         raise InputError(f"elementwise: the formula must have exactly one free symbol, got "
                          f"{', '.join(map(str, free)) or 'none'}; pass var= to choose")
-    return free[0]
+    return free[0]  # type: ignore[no-any-return]
 
 
-def _numpy_fn(formula: sympy.Expr, var: sympy.Symbol):
-    fn = sympy.lambdify(var, formula, modules="numpy")
-
-    def run(a):
-        out = np.asarray(fn(a), dtype=float)
-        return np.broadcast_to(out, a.shape).copy() if out.shape != a.shape else out
-
-    return run
-
-
-_COERCE = {
-    "numpy": ("np", '''if getattr(y, "shape", None) != x.shape:  # constant on some branch
-        y = np.broadcast_to(np.asarray(y, dtype=float), x.shape).copy()'''),
-    "torch": ("torch", '''if not isinstance(y, torch.Tensor) or y.shape != x.shape:
-        y = torch.broadcast_to(torch.as_tensor(y, dtype=torch.float64), x.shape).clone()'''),
-}
+def _only_known_functions(name: str, formula: sympy.Expr) -> None:
+    """Refuse functions SymPy does not define: their names would be printed into code."""
+    unknown = sorted({str(f.func) for f in formula.atoms(AppliedUndef)})
+    if unknown:
+        raise InputError(f"elementwise: {name}'s formula uses {unknown[0]!r}, which is not a "
+                         f"function SymPy defines; write it with SymPy's functions")
+    for f in formula.atoms(sympy.Function):
+        module = type(f).__module__ or ""
+        if not module.startswith("sympy."):
+            raise InputError(f"elementwise: {name}'s formula uses {type(f).__name__}, which is "
+                             f"not a function SymPy defines")
 
 
-def _code(name: str, formula: sympy.Expr, x: sympy.Symbol, doc: str):
+def helper_function(name: str, source: str) -> Callable[..., Any]:
+    """The function a helper's NumPy source defines (our own printed code, never user text)."""
+    namespace: dict[str, Any] = {"np": np}
+    exec(compile(source, f"<matcalc helper {name}>", "exec"), namespace)  # noqa: S102
+    fn: Callable[..., Any] = namespace[name]
+    return fn
+
+
+def _helpers(name: str, formula: sympy.Expr, x: sympy.Symbol, doc: str
+             ) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]]]:
     """Code templates calling a helper ``name(x)`` printed from the formula by SymPy, per backend
     (none for a backend whose printer cannot spell the formula)."""
     from sympy.printing.numpy import NumPyPrinter
@@ -65,15 +87,15 @@ def _code(name: str, formula: sympy.Expr, x: sympy.Symbol, doc: str):
         lib, coerce = _COERCE[backend]
         try:
             body = printer.doprint(formula)
-        except Exception:  # a function this printer cannot spell
+        except Exception:  # noqa: BLE001 - a function this printer cannot spell
             continue
         if "\n" in body or body.lstrip().startswith("#"):
             continue
         body = re.sub(rf"\b{backend}\.", lib + ".", body)
         imports = [f"import {m}\n" for m in sorted(printer.module_imports) if m != backend]
         header = "".join(imports) + ("\n\n" if imports else "")
-        helpers[backend] = {
-            name: f"{header}def {name}(x):\n    {doc!r}\n    y = {body}\n    {coerce}\n    return y"}
+        source = f"{header}def {name}(x):\n    {doc!r}\n    y = {body}\n    {coerce}\n    return y"
+        helpers[backend] = [(name, source)]
         code[backend] = f"{name}({{0}})"
     return code, helpers
 
@@ -84,59 +106,75 @@ def _almost_everywhere(f: sympy.Expr) -> sympy.Expr:
     return f.replace(sympy.Heaviside, lambda arg, *rest: sympy.Heaviside(arg, 0))
 
 
-def _check_numpy(name: str, formula: sympy.Expr, x: sympy.Symbol) -> None:
+def _numpy_of(name: str, helpers: dict[str, list[tuple[str, str]]]) -> Callable[..., Any]:
+    """The NumPy function of the formula, checked to run and to act entry by entry."""
+    if "numpy" not in helpers:
+        raise InputError(f"elementwise: {name}'s formula cannot be written in NumPy")
+    fn = helper_function(*helpers["numpy"][0])
     try:
-        out = _numpy_fn(formula, x)(np.linspace(-2.0, 2.0, 7).reshape(7, 1))
-    except Exception as exc:  # lambdify's code fails on functions NumPy lacks
+        with np.errstate(all="ignore"):
+            out = np.asarray(fn(np.linspace(-2.0, 2.0, 7).reshape(7, 1)))
+    except Exception as exc:  # noqa: BLE001 - the printed code fails on functions NumPy lacks
         raise InputError(f"elementwise: {name}'s formula cannot be evaluated with NumPy "
                          f"({type(exc).__name__}: {exc})") from None
     if out.shape != (7, 1):
         raise InputError(f"elementwise: {name}'s formula does not act entry by entry")
+    return fn
 
 
-def elementwise(name: str, formula, latex: str | None = None, var=None, _order: int = 0):
-    """Declare ``name(A)`` applying the scalar SymPy ``formula`` to each entry; returns the builder."""
+def _check(name: Any, formula: Any) -> None:
     if isinstance(formula, str):
         raise InputError("elementwise: give a SymPy expression, not text "
                          "(e.g. x * sympy.exp(x) with x = sympy.Symbol('x'))")
     if not isinstance(formula, sympy.Expr):
-        raise InputError(f"elementwise: formula must be a SymPy expression, got {type(formula).__name__}")
-    if not isinstance(name, str) or not name.isidentifier():
+        raise InputError(f"elementwise: formula must be a SymPy expression, "
+                         f"got {type(formula).__name__}")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z_0-9]*", name):
         raise InputError(f"elementwise: name must be an identifier, got {name!r}")
+
+
+def elementwise(name: str, formula: Any, latex: str | None = None, var: Any = None,
+                parse: bool = False, _order: int = 0) -> Callable[..., Expr]:
+    """Declare ``name(A)`` applying the scalar SymPy ``formula`` to each entry; returns the builder.
+
+    With ``parse=True`` the input language knows the function by its name too (parse_latex always
+    reads it as ``\\operatorname{name}``).
+    """
+    _check(name, formula)
     x = _variable(formula, var)
     if name in _CUSTOM:
         known, builder = _CUSTOM[name]
         if sympy.simplify(known - formula.subs(x, sympy.Symbol("x", real=True))) == 0:
+            if parse and not OPS[name].spell:
+                OPS[name].spell = (name,)
             return builder
         raise InputError(f"elementwise: {name!r} is already defined with another formula")
     if name in OPS:
         raise InputError(f"elementwise: {name!r} is the name of a built-in op")
+    _only_known_functions(name, formula)
     tex = latex or rf"\operatorname{{{name}}}"
-    _check_numpy(name, formula, x)
     derivative_formula = _almost_everywhere(sympy.simplify(sympy.diff(formula, x)))
-    derivative_builder: list = []  # made on first use, so chains of derivatives stay lazy
+    doc = (f"user-defined: {name}(x) = {sympy.sstr(formula)}; "
+           f"derivative {sympy.sstr(derivative_formula)}")
+    code, helpers = _helpers(name, formula, x, doc)
+    _numpy_of(name, helpers)  # refuse a formula NumPy cannot run, now rather than later
+    derivative_builder: list[Callable[..., Expr]] = []  # made on first use: chains stay lazy
 
-    def local(a: Expr):
+    def local(a: Expr) -> Expr | None:
         if derivative_formula == 0:
             return None
+        if derivative_formula.is_number:
+            return const(float(derivative_formula))
         if not derivative_builder:
             derivative_builder.append(elementwise(
                 f"{name}_d", derivative_formula, latex=tex + "'", var=x, _order=_order + 1))
-        if derivative_formula.is_number:
-            from .leaves import const
-
-            return const(float(derivative_formula))
         return derivative_builder[0](a)
 
-    def vjp(g, out):
+    def vjp(g: Expr, out: Expr) -> tuple[Expr | None]:
         d = local(out.args[0])
         return (None if d is None else g * d,)
 
-    doc = (f"user-defined: {name}(x) = {sympy.sstr(formula)}; "
-           f"derivative {sympy.sstr(derivative_formula)}")
-    code, code_helpers = _code(name, formula, x, doc)
-
-    def jac(out, ds):
+    def jac(out: Expr, ds: list[Expr | None]) -> Expr | None:
         d = local(out.args[0])
         if ds[0] is None or d is None:
             return None
@@ -144,8 +182,11 @@ def elementwise(name: str, formula, latex: str | None = None, var=None, _order: 
 
     op = defop(
         name, 1,
+        build=lambda a: Expr.make(op, (as_expr(a, name),)),
+        params=(Param("x"),),
+        spell=(name,) if parse else (),
+        latex_in=(name,),
         shape=lambda args: args[0].shape,
-        numpy=(lambda f: lambda ctx, node, a: f(a))(_numpy_fn(formula, x)),
         vjp=vjp,
         jac=jac,
         text=lambda n: [name + "(", (0, 0), ")"],
@@ -156,13 +197,10 @@ def elementwise(name: str, formula, latex: str | None = None, var=None, _order: 
         doc=doc,
         extra={"user": True},
         code=code,
-        code_helpers=code_helpers,
+        code_helpers=helpers,
     )
-
-    def build(a) -> Expr:
-        return Expr.make(op, (as_expr(a, name),))
-
-    build.__name__ = name
-    build.__doc__ = op.doc
-    _CUSTOM[name] = (op.scalar, build)
-    return build
+    assert op.build is not None
+    op.build.__name__ = name
+    op.build.__doc__ = doc
+    _CUSTOM[name] = (op.scalar, op.build)
+    return op.build
