@@ -26,7 +26,8 @@ from .render import short, to_latex, to_text
 
 __all__ = [
     "OPERATORS", "OPS", "PREC_ADD", "PREC_ATOM", "PREC_HAD", "PREC_MUL", "PREC_NEG", "PREC_POW",
-    "REQUIRED", "Expr", "Op", "Param", "count_nodes", "register", "toposort", "unregister",
+    "REQUIRED", "Expr", "Op", "Param", "count_nodes", "register", "registry_version", "toposort",
+    "unregister",
 ]
 
 # Precedence levels shared by the text and LaTeX printers (higher binds tighter).
@@ -173,6 +174,12 @@ def call_template(fname: str, params: tuple[Param, ...]) -> Template:
 
 OPS: dict[str, Op] = {}
 OPERATORS: dict[str, Op] = {}
+_VERSION = [0]  # bumped on every change to the registry, so tables built from it can be cached
+
+
+def registry_version() -> int:
+    """A number that changes whenever an op is registered or removed."""
+    return _VERSION[0]
 
 
 def register(op: Op) -> Op:
@@ -188,12 +195,14 @@ def register(op: Op) -> Op:
                              f"{OPERATORS[op.operator].name}")
         OPERATORS[op.operator] = op
     OPS[op.name] = op
+    _VERSION[0] += 1
     return op
 
 
 def unregister(name: str) -> None:
     """Remove an op record (for tests that declare an op of their own)."""
     op = OPS.pop(name)
+    _VERSION[0] += 1
     if op.operator is not None and OPERATORS.get(op.operator) is op:
         del OPERATORS[op.operator]
 
