@@ -8,7 +8,8 @@ from pathlib import Path
 
 import matcalc as mc
 from matcalc.explain import derive, render
-from matcalc.figure import FigureError, graph_dot, render as draw
+from matcalc.figure import FigureError, graph_dot
+from matcalc.figure import render as draw
 
 
 def write_post(slug: str, program: str, shapes: dict, title: dict, values=None, node=False,

@@ -8,9 +8,9 @@ before and after. Rules preserve value and shape; the engine checks the shape of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from collections.abc import Callable
 
 from .dims import shape_str
 from .errors import InputError, InternalError

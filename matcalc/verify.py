@@ -254,9 +254,9 @@ class _Guard:
             factor = KINK_MARGIN if kind == "kink" else MARGIN
             if np.any(dist < factor * delta):
                 what = "a kink" if kind == "kink" else "the edge of its domain"
-                out.append((kind != "kink", f"the argument of {op} is near {what} (distance "
-                            f"{np.min(dist):.1e}; the stencil moves it by {np.max(delta):.1e})",
-                            deps))
+                out.append((kind != "kink", (f"the argument of {op} is near {what} (distance "
+                                             f"{np.min(dist):.1e}; the stencil moves it by "
+                                             f"{np.max(delta):.1e})"), deps))
         return out
 
 

@@ -22,10 +22,9 @@ from ..latexnames import number_latex
 from ..render import short
 
 __all__ = [
-    "CONST", "ONE", "PARAM_KINDS", "PREC_ATOM", "Dim", "Expr", "InputError", "Op", "Param",
-    "Shape", "ShapeError", "as_expr", "broadcast_shape", "check_axis", "const", "defop",
-    "describe", "dim", "make_builder", "run_template", "np", "number", "reduced_shape", "require_square",
-    "shape_str",
+    "CONST", "ONE", "PARAM_KINDS", "PREC_ATOM", "Dim", "Expr", "InputError", "Op", "Param", "Shape",
+    "ShapeError", "as_expr", "broadcast_shape", "check_axis", "const", "defop", "describe", "dim",
+    "make_builder", "np", "number", "reduced_shape", "require_square", "run_template", "shape_str",
 ]
 
 
@@ -52,7 +51,7 @@ def number(value: Any, where: str = "a constant") -> int | float:
     return out
 
 
-def _number_text(v: int | float) -> str:
+def _number_text(v: float) -> str:
     return str(v) if isinstance(v, int) else repr(v)
 
 
@@ -76,7 +75,7 @@ CONST = register(Op(
 CONST.numpy = lambda ctx, node: ctx.run_template(node, ())
 
 
-def _const_sympy(value: int | float) -> Any:
+def _const_sympy(value: float) -> Any:
     import sympy
 
     return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
@@ -99,10 +98,10 @@ def as_expr(x: Any, where: str = "") -> Expr:
     if isinstance(x, numbers.Real):
         return const(x)
     kind = type(x).__name__
+    hint = (" (wrap arrays as matcalc symbols and pass them to evaluate)" if kind == "ndarray"
+            else "")
     raise InputError(
-        f"{where or 'operation'}: expected a matcalc expression or a number, got {kind}"
-        + (" (wrap arrays as matcalc symbols and pass them to evaluate)" if kind == "ndarray" else "")
-    )
+        f"{where or 'operation'}: expected a matcalc expression or a number, got {kind}{hint}")
 
 
 # --- parameters -----------------------------------------------------------------------------------

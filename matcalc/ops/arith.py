@@ -14,7 +14,15 @@ from ..expr import PREC_ADD, PREC_HAD, PREC_MUL, PREC_NEG, PREC_POW, Param
 from ..latexstyle import style
 from . import _sympy as sp
 from ._base import (
-    PREC_ATOM, Expr, InputError, ShapeError, as_expr, broadcast_shape, defop, describe, np, number,
+    PREC_ATOM,
+    Expr,
+    InputError,
+    ShapeError,
+    as_expr,
+    broadcast_shape,
+    defop,
+    describe,
+    number,
 )
 from .leaves import eye, ones
 from .reductions import sum as sum_
@@ -197,7 +205,7 @@ def _pow_vjp(g: Expr, out: Expr) -> tuple[Expr]:
     return (g * (p * power(a, p - 1)),)
 
 
-def _exp_text(p: int | float) -> str:
+def _exp_text(p: float) -> str:
     return str(p) if isinstance(p, int) else repr(p)
 
 

@@ -111,5 +111,5 @@ tanh = TANH.build
 exp = EXP.build
 log = LOG.build
 sqrt = SQRT.build
-abs = ABS.build  # noqa: A001 - the public name users expect
+abs = ABS.build  # shadows the builtin: the public name users expect
 softplus = SOFTPLUS.build

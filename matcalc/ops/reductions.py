@@ -182,11 +182,12 @@ SUM = defop(
     prec=PREC_ATOM,
     latex_prec=PREC_MUL,
     kind="reduction",
-    doc="Sum of entries (all, down columns, or along rows); ∂/∂A = G spread by ones: G𝟏𝟏ᵀ, 𝟏G, G𝟏ᵀ.",
+    doc=("Sum of entries (all, down columns, or along rows); ∂/∂A = G spread by ones: "
+         "G𝟏𝟏ᵀ, 𝟏G, G𝟏ᵀ."),
     code={"numpy": _reduce_code("np.sum", "axis"), "torch": _reduce_code("torch.sum", "dim")},
     sample=lambda S: sum(S.Z, axis=1),
 )
-sum = SUM.build  # noqa: A001 - NumPy's name
+sum = SUM.build  # shadows the builtin: NumPy's name
 
 MEAN = defop(
     "mean", 1,

@@ -16,7 +16,7 @@ from ..expr import PREC_HAD, PREC_MUL, Param
 from ..latexnames import dim_latex
 from . import _sympy as sp
 from . import kernels, kernels_torch
-from ._base import ONE, Expr, ShapeError, as_expr, defop, describe, dim, np
+from ._base import ONE, Expr, ShapeError, as_expr, defop, describe, dim
 from .leaves import eye, ones
 
 __all__ = ["commutation", "diag", "dvec", "expand", "kron", "kron_contract_left",
@@ -255,8 +255,8 @@ def _contraction(name: str, left: bool, tex: str, doc: str) -> Any:
         else (lambda h, out: (kron(out.args[1], h),
                               kron_contract_left(out.args[0], h, out.args[1].shape))),
         jac=lambda out, d: _contract_jac(out, d, left=left),
-        text=lambda n: [name + "(", (0, 0), ", ", (1, 0), f", {n.get('rows').text}, "
-                        f"{n.get('cols').text})"],
+        text=lambda n: [name + "(", (0, 0), ", ", (1, 0),
+                        f", {n.get('rows').text}, {n.get('cols').text})"],
         latex=lambda n: [r"\operatorname{unkron}_{" + tex + r"}\left(", (0, 0), ", ", (1, 0),
                          r"\right)"],
         kind="linalg",
