@@ -1,5 +1,7 @@
 """matcalc: symbolic matrix calculus with shape checking, closed-form gradients and verification."""
 
+from typing import Any
+
 from .codegen import compile, numpy_source
 from .diff import grad, hessian, hvp, jacobian, vjp
 from .dims import Dim, dim
@@ -66,7 +68,7 @@ __version__ = "0.1.0"
 _PARSERS = {"parse": "textparse", "parse_program": "textparse", "parse_latex": "latex_parse"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _PARSERS:
         import importlib
 
@@ -74,6 +76,7 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module 'matcalc' has no attribute {name!r}")
+
 
 __all__ = [
     "OPS", "CheckReport", "DifferentiationError", "Dim", "DimensionBindingError", "EvaluationError",

@@ -245,10 +245,10 @@ def _prologue(be: Backend, prog: _Program) -> list[str]:
         body += _wrap_or("    if ", [f"{n}.ndim != 2" for n in symbols], ":", "    ")
         body += fail_lines
     bound: set[str] = set()
-    for d in list(prog.dim_var):
-        if d in fixed:
-            body.append(f"    {prog.dim_var[d]} = {fixed[d]}")
-            bound.add(d)
+    for name in list(prog.dim_var):
+        if name in fixed:
+            body.append(f"    {prog.dim_var[name]} = {fixed[name]}")
+            bound.add(name)
     for n, s in symbols.items():
         for axis, d in enumerate(s.shape):
             if len(d.names) == 1 and d.coef == 1 and d.names[0] not in bound:

@@ -8,11 +8,18 @@ accumulates. It never names an op.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import overload
 
 from .dims import shape_str
 from .errors import DifferentiationError, InputError, InternalError
 from .expr import Expr, toposort
 from .ops import const, cotangent, eye, zeros
+
+__all__ = ["Variable", "Variables", "backward", "grad", "hessian", "hvp", "jacobian",
+           "resolve_wrt", "vjp"]
+
+Variable = str | Expr  # a variable to differentiate by: its name, or its node
+Variables = list[str] | list[Expr] | list[Variable] | tuple[Variable, ...]  # several: a list back
 
 
 def _variables(nodes: list[Expr]) -> tuple[dict[str, Expr], dict[str, Expr]]:
@@ -27,12 +34,12 @@ def _variables(nodes: list[Expr]) -> tuple[dict[str, Expr], dict[str, Expr]]:
     return out, clashes
 
 
-def resolve_wrt(nodes: list[Expr], wrt) -> list[Expr]:
+def resolve_wrt(nodes: list[Expr], wrt: Variable | Variables) -> list[Expr]:
     """Turn names and symbols into the DAG nodes to differentiate by."""
     items = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     if not items:
         raise InputError("wrt: give at least one variable")
-    table = clashes = None
+    variables: tuple[dict[str, Expr], dict[str, Expr]] | None = None  # built on first use
     out = []
     for item in items:
         if isinstance(item, Expr):
@@ -41,8 +48,9 @@ def resolve_wrt(nodes: list[Expr], wrt) -> list[Expr]:
                                  f"not by the expression {item}")
             out.append(item)
         elif isinstance(item, str):
-            if table is None:
-                table, clashes = _variables(nodes)
+            if variables is None:
+                variables = _variables(nodes)
+            table, clashes = variables
             if item in clashes:
                 raise DifferentiationError(
                     f"the name {item!r} stands for two different things in this expression "
@@ -106,7 +114,13 @@ def _finish_all(targets: Sequence[Expr], gs: Sequence[Expr | None], simplify: bo
     return out
 
 
-def grad(L: Expr, wrt, simplify: bool = True):
+@overload
+def grad(L: Expr, wrt: Variable, simplify: bool = True) -> Expr: ...
+@overload
+def grad(L: Expr, wrt: Variables, simplify: bool = True) -> list[Expr]: ...
+
+
+def grad(L: Expr, wrt: Variable | Variables, simplify: bool = True) -> Expr | list[Expr]:
     """∂L/∂x for a 1×1 L, with x's shape; a list of variables gives a list from one sweep."""
     if not isinstance(L, Expr):
         raise InputError(f"grad expects a matcalc expression, got {type(L).__name__}")
@@ -120,7 +134,15 @@ def grad(L: Expr, wrt, simplify: bool = True):
     return out if isinstance(wrt, (list, tuple)) else out[0]
 
 
-def vjp(Y: Expr, wrt, upstream: Expr | None = None, simplify: bool = True):
+@overload
+def vjp(Y: Expr, wrt: Variable, upstream: Expr | None = None, simplify: bool = True) -> Expr: ...
+@overload
+def vjp(Y: Expr, wrt: Variables, upstream: Expr | None = None,
+        simplify: bool = True) -> list[Expr]: ...
+
+
+def vjp(Y: Expr, wrt: Variable | Variables, upstream: Expr | None = None,
+        simplify: bool = True) -> Expr | list[Expr]:
     """The downstream gradient of ``wrt`` given the upstream gradient ∂L/∂Y (default: a symbol)."""
     if not isinstance(Y, Expr):
         raise InputError(f"vjp expects a matcalc expression, got {type(Y).__name__}")
@@ -132,7 +154,7 @@ def vjp(Y: Expr, wrt, upstream: Expr | None = None, simplify: bool = True):
     return out if isinstance(wrt, (list, tuple)) else out[0]
 
 
-def hvp(L: Expr, x, v: Expr, simplify: bool = True) -> Expr:
+def hvp(L: Expr, x: Variable, v: Expr, simplify: bool = True) -> Expr:
     """The Hessian-vector product ∇²L · v, as the gradient of ⟨∇L, v⟩ (reverse over reverse)."""
     from .ops import sum as sum_
 
@@ -145,7 +167,7 @@ def hvp(L: Expr, x, v: Expr, simplify: bool = True) -> Expr:
     return _finish_all([target], [h], simplify)[0]
 
 
-def jacobian(y: Expr, x, simplify: bool = True) -> Expr:
+def jacobian(y: Expr, x: Variable, simplify: bool = True) -> Expr:
     """∂vec(y)/∂vec(x) in numerator layout: m×n for columns y (m×1), x (n×1), Kronecker form else.
 
     A forward sweep in topological order asks each op record for its Jacobian rule.
@@ -185,7 +207,7 @@ def jacobian(y: Expr, x, simplify: bool = True) -> Expr:
     return out
 
 
-def hessian(L: Expr, x, simplify: bool = True) -> Expr:
+def hessian(L: Expr, x: Variable, simplify: bool = True) -> Expr:
     """∂²L/∂x∂xᵀ for a 1×1 L and a column x (n×n): the Jacobian of the gradient."""
     g = grad(L, x, simplify=simplify)
     if not g.cols.is_one:

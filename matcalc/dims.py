@@ -58,7 +58,7 @@ class Dim:
         return str(self)
 
 
-def _order(name: str):
+def _order(name: str) -> tuple[bool, str]:
     # lower-case names first, so products read m·B and m·n as in the Matrix Cookbook
     return (name[:1].isupper(), name)
 

@@ -58,13 +58,13 @@ class Context:
         return self.arrays[name]
 
     def dim(self, d: Any) -> int:
-        d = dim(d)
-        missing = [n for n in d.names if n not in self.bindings]
+        size = dim(d)
+        missing = [n for n in size.names if n not in self.bindings]
         if missing:
             raise DimensionBindingError(
                 f"dimension {missing[0]} is not bound by any input array; "
                 f"pass dims={{'{missing[0]}': …}}")
-        return d.value(self.bindings)
+        return size.value(self.bindings)
 
     def run_template(self, node: Expr, arrays: tuple[np.ndarray, ...]) -> np.ndarray:
         """The node's value by its op's NumPy code template (compiled once per distinct text)."""
@@ -170,8 +170,11 @@ def evaluate_many(exprs: list[Expr], values: Mapping[str, Any],
             if node.op.name == "symbol":
                 memo[id(node)] = arrays[node.get("name")]
                 continue
+            args = tuple(memo[id(a)] for a in node.args)
+            rule = node.op.numpy  # None: the op's NumPy code template is its value
             try:
-                memo[id(node)] = node.op.numpy(ctx, node, *(memo[id(a)] for a in node.args))
+                memo[id(node)] = (rule(ctx, node, *args) if rule is not None
+                                  else ctx.run_template(node, args))
             except np.linalg.LinAlgError as exc:
                 raise EvaluationError(
                     f"{node.op.name} failed on {short(node, 60)}: {exc}") from None

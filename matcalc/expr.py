@@ -95,7 +95,8 @@ class Op:
     # Where the op is defined and smooth, per argument index, for samplers and checks:
     # "positive" (log, sqrt), "nonzero" (a divisor), "kink" (keep away from 0: relu, abs, step),
     # "invertible" (well-conditioned square: inv, det), "spd" (symmetric positive definite: logdet).
-    domain: Any = field(default_factory=dict)  # a dict, or a function of the node giving one
+    # a dict, or a function of the node giving one
+    domain: dict[int, str] | Callable[[Expr], dict[int, str]] = field(default_factory=dict)
     # How a domain carries through the op to its arguments, for samplers: "all" (the value is a
     # rearrangement of the argument: transpose, named), "positive" (positive arguments give a
     # positive value: products, sums, relu, sqrt, …), or "" (nothing is known).
@@ -230,6 +231,7 @@ class Expr:
     args: tuple[Expr, ...]
     params: tuple[tuple[str, Any], ...]
     shape: Shape
+    _hash: int
 
     def __new__(cls, *a: Any, **k: Any) -> Self:  # pragma: no cover - use Expr.make
         raise TypeError("build expressions with matcalc's functions, not Expr(...)")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 TRANSPOSES = {"top": r"^\top", "T": "^T", "mathsf": r"^\mathsf{T}"}
 
@@ -46,7 +49,7 @@ def style() -> LatexStyle:
     return _current.get()
 
 
-def make_style(base: LatexStyle | None = None, **options) -> LatexStyle:
+def make_style(base: LatexStyle | None = None, **options: Any) -> LatexStyle:
     """A style from keyword options; unknown options or values are errors."""
     from .errors import InputError
 
@@ -63,16 +66,11 @@ def make_style(base: LatexStyle | None = None, **options) -> LatexStyle:
     return out
 
 
-def using(s: LatexStyle):
+@contextlib.contextmanager
+def using(s: LatexStyle) -> Iterator[LatexStyle]:
     """Context manager: write LaTeX in style s."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def ctx():
-        token = _current.set(s)
-        try:
-            yield s
-        finally:
-            _current.reset(token)
-
-    return ctx()
+    token = _current.set(s)
+    try:
+        yield s
+    finally:
+        _current.reset(token)

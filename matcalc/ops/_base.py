@@ -16,15 +16,16 @@ from typing import Any
 import numpy as np
 
 from ..dims import ONE, Dim, Shape, dim, shape_str
-from ..errors import InputError, ShapeError
+from ..errors import InputError, InternalError, ShapeError
 from ..expr import PREC_ADD, PREC_ATOM, PREC_NEG, Expr, Op, Param, register
 from ..latexnames import number_latex
 from ..render import short
 
 __all__ = [
-    "CONST", "ONE", "PARAM_KINDS", "PREC_ATOM", "Dim", "Expr", "InputError", "Op", "Param", "Shape",
-    "ShapeError", "as_expr", "broadcast_shape", "check_axis", "const", "defop", "describe", "dim",
-    "make_builder", "np", "number", "reduced_shape", "require_square", "run_template", "shape_str",
+    "CONST", "ONE", "PARAM_KINDS", "PREC_ATOM", "Builder", "Dim", "Expr", "InputError", "Op",
+    "Param", "Shape", "ShapeError", "as_expr", "broadcast_shape", "builder", "check_axis", "const",
+    "defop", "describe", "dim", "make_builder", "np", "number", "reduced_shape", "require_square",
+    "run_template", "shape_str",
 ]
 
 
@@ -113,7 +114,7 @@ def check_axis(opname: str, axis: Any, allow_none: bool = True) -> int | None:
     if isinstance(axis, bool) or not (axis is None or type(axis) is int) or axis not in allowed:
         options = "None, 0 or 1" if allow_none else "0 or 1"
         raise InputError(f"{opname}: axis must be {options}, got {axis!r}")
-    return axis  # type: ignore[no-any-return]
+    return axis
 
 
 # kind -> convert(opname, parameter name, value) -> the node's parameter (raises InputError)
@@ -156,6 +157,16 @@ def make_builder(op: Op) -> Callable[..., Expr]:
     build.__doc__ = op.doc
     build.__signature__ = signature  # type: ignore[attr-defined]
     return build
+
+
+Builder = Callable[..., Expr]  # an op's public builder: operands and parameters -> its node
+
+
+def builder(op: Op) -> Builder:
+    """The public builder of a declared op (``defop`` gives every record one)."""
+    if op.build is None:
+        raise InternalError(f"the op {op.name!r} has no builder")
+    return op.build
 
 
 def run_template(ctx: Any, node: Expr, *arrays: Any) -> Any:

@@ -15,11 +15,13 @@ from ..latexstyle import style
 from . import _sympy as sp
 from ._base import (
     PREC_ATOM,
+    Builder,
     Expr,
     InputError,
     ShapeError,
     as_expr,
     broadcast_shape,
+    builder,
     defop,
     describe,
     number,
@@ -130,7 +132,7 @@ ADD = _binary(
     doc="A + B, broadcasting 1-dimensions; ∂/∂A = G, ∂/∂B = G (summed over broadcast axes).",
     sample=lambda S: S.W @ S.X + S.b,
 )
-add = ADD.build
+add: Builder = builder(ADD)
 
 SUB = _binary(
     "sub", "-", "subtract",
@@ -141,7 +143,7 @@ SUB = _binary(
     doc="A − B; ∂/∂A = G, ∂/∂B = −G.",
     sample=lambda S: S.W - S.G,
 )
-sub = SUB.build
+sub: Builder = builder(SUB)
 
 
 def _is_hadamard(n: Expr) -> bool:
@@ -175,7 +177,7 @@ MUL = _binary(
     doc="A ⊙ B (Hadamard), or scaling when one side is 1×1; ∂/∂A = G ⊙ B, ∂/∂B = G ⊙ A.",
     sample=lambda S: S.W * S.G,
 )
-mul = MUL.build
+mul: Builder = builder(MUL)
 hadamard = mul
 
 DIV = _binary(
@@ -194,7 +196,7 @@ DIV = _binary(
     doc="A / B elementwise (B may be 1×1); ∂/∂A = G / B, ∂/∂B = −G ⊙ (A / B) / B.",
     sample=lambda S: S.W / S.s,
 )
-div = DIV.build
+div: Builder = builder(DIV)
 
 
 def _pow_vjp(g: Expr, out: Expr) -> tuple[Expr]:
@@ -211,7 +213,7 @@ def _exp_text(p: float) -> str:
 
 def power(a: Any, p: Any) -> Expr:
     """Elementwise power with a constant exponent."""
-    a = as_expr(a, "power")
+    base = as_expr(a, "power")
     if isinstance(p, Expr):
         if p.op.name != "const":
             raise InputError(f"power: the exponent must be a constant number, got {p}")
@@ -220,8 +222,8 @@ def power(a: Any, p: Any) -> Expr:
         raise InputError(f"power: the exponent {p} is too large")
     p = number(p, "power: the exponent")
     if p == 1:
-        return a
-    return Expr.make(POW, (a,), p=p)
+        return base
+    return Expr.make(POW, (base,), p=p)
 
 
 POW = defop(
@@ -249,9 +251,14 @@ POW = defop(
     sample=lambda S: S.W ** 2,
 )
 
+def neg(a: Any) -> Expr:
+    """−A, elementwise."""
+    return Expr.make(NEG, (as_expr(a, "negate"),))
+
+
 NEG = defop(
     "neg", 1,
-    build=lambda a: Expr.make(NEG, (as_expr(a, "negate"),)),
+    build=neg,
     operator="-x",
     shape=lambda args: args[0].shape,
     vjp=lambda g, out: (-g,),
@@ -266,7 +273,6 @@ NEG = defop(
     code={"all": "-{0}"},
     sample=lambda S: -S.W,
 )
-neg = NEG.build
 
 
 def _matmul_shape(args: tuple[Expr, ...]) -> Any:
@@ -290,9 +296,14 @@ def _matmul_lower(n: Expr) -> Expr | None:
     return None
 
 
+def matmul(a: Any, b: Any) -> Expr:
+    """The matrix product AB."""
+    return Expr.make(MATMUL, (as_expr(a, "matmul"), as_expr(b, "matmul")))
+
+
 MATMUL = defop(
     "matmul", 2,
-    build=lambda a, b: Expr.make(MATMUL, (as_expr(a, "matmul"), as_expr(b, "matmul"))),
+    build=matmul,
     params=(Param("a"), Param("b")),
     operator="@",
     shape=_matmul_shape,
@@ -312,7 +323,6 @@ MATMUL = defop(
     lower=_matmul_lower,
     sample=lambda S: S.W @ S.X,
 )
-matmul = MATMUL.build
 
 
 def _transpose_latex(n: Expr) -> list[Any]:
@@ -323,9 +333,14 @@ def _transpose_latex(n: Expr) -> list[Any]:
     return [(0, PREC_ATOM), s.sup_t]
 
 
+def transpose(a: Any) -> Expr:
+    """The transpose Aᵀ."""
+    return Expr.make(TRANSPOSE, (as_expr(a, "transpose"),))
+
+
 TRANSPOSE = defop(
     "transpose", 1,
-    build=lambda a: Expr.make(TRANSPOSE, (as_expr(a, "transpose"),)),
+    build=transpose,
     operator=".T",
     spell=("transpose",),
     shape=lambda args: (args[0].cols, args[0].rows),
@@ -342,4 +357,3 @@ TRANSPOSE = defop(
     code={"all": "{0}.T"},
     sample=lambda S: S.W.T,
 )
-transpose = TRANSPOSE.build

@@ -50,7 +50,7 @@ def _variable(formula: sympy.Expr, var: Any) -> sympy.Symbol:
     if len(free) != 1:
         raise InputError(f"elementwise: the formula must have exactly one free symbol, got "
                          f"{', '.join(map(str, free)) or 'none'}; pass var= to choose")
-    return free[0]  # type: ignore[no-any-return]
+    return free[0]
 
 
 def _only_known_functions(name: str, formula: sympy.Expr) -> None:
