@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from .codegen import compile, numpy_source
+from .codegen import compile, numpy_source  # compile shadows the builtin: it builds a function
 from .diff import grad, hessian, hvp, jacobian, vjp
 from .dims import Dim, dim
 from .errors import (

@@ -512,6 +512,10 @@ def _plans(expr: Expr, targets: list[Expr], symbols: dict[str, Expr], bindings: 
     return plans
 
 
+# What a usable point gives: (rows, findings, gradient values, the point).
+_Outcome = tuple[list[VariableCheck], list[_Finding], list[np.ndarray], dict[str, np.ndarray]]
+
+
 def check(expr: Expr, wrt: Variable | Variables, dims: Mapping[str, int] | None = None,
           seed: int = 0, values: Mapping[str, Any] | None = None, method: str = "both", *,
           directions: int = 3, full_limit: int = 400,
@@ -550,10 +554,8 @@ def check(expr: Expr, wrt: Variable | Variables, dims: Mapping[str, int] | None 
                    full_limit, rel_step, rtol, atol, int(seed))
 
     rng = np.random.default_rng(seed)
-    # (rows, findings, gradient values, the point) at the point found, or at the best one seen
-    found: tuple[list[VariableCheck], list[_Finding], list[np.ndarray],
-                 dict[str, np.ndarray]] | None = None
-    fallback = found
+    found: _Outcome | None = None
+    fallback: _Outcome | None = None  # the first point with soft findings, if no better one
     problem: _Problem | None = None
     redraws: list[str] = []
     for k in range(max(1, tries)):
