@@ -155,6 +155,7 @@ def make_builder(op: Op) -> Callable[..., Expr]:
 
     build.__name__ = build.__qualname__ = public
     build.__doc__ = op.doc
+    # inspect.signature reads __signature__, which typeshed does not declare on functions
     build.__signature__ = signature  # type: ignore[attr-defined]
     return build
 

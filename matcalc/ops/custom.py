@@ -69,7 +69,7 @@ def _only_known_functions(name: str, formula: sympy.Expr) -> None:
 def helper_function(name: str, source: str) -> Callable[..., Any]:
     """The function a helper's NumPy source defines (our own printed code, never user text)."""
     namespace: dict[str, Any] = {"np": np}
-    exec(compile(source, f"<matcalc helper {name}>", "exec"), namespace)  # noqa: S102
+    exec(compile(source, f"<matcalc helper {name}>", "exec"), namespace)  # noqa: S102 - see above
     fn: Callable[..., Any] = namespace[name]
     return fn
 
