@@ -104,13 +104,15 @@ def backward(root: Expr, seed: Expr, targets: Sequence[Expr]) -> list[Expr | Non
     return [grads.get(id(t)) for t in targets]
 
 
-def _finish_all(targets: Sequence[Expr], gs: Sequence[Expr | None], simplify: bool) -> list[Expr]:
-    """Zeros for independent variables; all results simplified together (shared work once)."""
+def _finish_all(targets: Sequence[Expr], gs: Sequence[Expr | None], simplify: bool,
+                context: Expr | None = None) -> list[Expr]:
+    """Zeros for independent variables; all results simplified together (shared work once), in
+    their readable form, written with the named intermediates of ``context``."""
     out = [zeros(t.rows, t.cols) if g is None else g for t, g in zip(targets, gs)]
     if simplify:
         from .simplify import simplify_many
 
-        out = simplify_many(out)
+        out = simplify_many(out, context=[context] if context is not None else None)
     return out
 
 
@@ -130,7 +132,7 @@ def grad(L: Expr, wrt: Variable | Variables, simplify: bool = True) -> Expr | li
             f"use vjp(Y, wrt) for the downstream gradient of a matrix output, or jacobian(y, x)")
     targets = resolve_wrt(toposort([L]), wrt)
     gs = backward(L, const(1), targets)
-    out = _finish_all(targets, gs, simplify)
+    out = _finish_all(targets, gs, simplify, L)
     return out if isinstance(wrt, (list, tuple)) else out[0]
 
 
@@ -150,7 +152,7 @@ def vjp(Y: Expr, wrt: Variable | Variables, upstream: Expr | None = None,
         upstream = cotangent(Y.get("name") if Y.op.name == "named" else "Y", Y.rows, Y.cols)
     targets = resolve_wrt(toposort([Y]), wrt)
     gs = backward(Y, upstream, targets)
-    out = _finish_all(targets, gs, simplify)
+    out = _finish_all(targets, gs, simplify, Y)
     return out if isinstance(wrt, (list, tuple)) else out[0]
 
 
@@ -164,7 +166,7 @@ def hvp(L: Expr, x: Variable, v: Expr, simplify: bool = True) -> Expr:
                                    f"got {shape_str(v.shape)}")
     target = resolve_wrt(toposort([L]), x)[0]
     (h,) = backward(sum_(g * v), const(1), [target])
-    return _finish_all([target], [h], simplify)[0]
+    return _finish_all([target], [h], simplify, L)[0]
 
 
 def jacobian(y: Expr, x: Variable, simplify: bool = True) -> Expr:
@@ -203,7 +205,7 @@ def jacobian(y: Expr, x: Variable, simplify: bool = True) -> Expr:
     if simplify:
         from .simplify import simplify as simp
 
-        return simp(out)
+        return simp(out, context=[y])
     return out
 
 

@@ -525,6 +525,71 @@ def sum_of_identity(node: Expr) -> Expr | None:
     return ones(1, a.cols) if axis == 0 else ones(a.rows, 1)
 
 
+@rule("sum")
+def sum_of_products_is_inner_product(node: Expr):
+    """Σᵢ aᵢbᵢ = aᵀb for columns a, b (and abᵀ for rows summed along axis 1)."""
+    (e,) = node.args
+    if not _is(e, "mul") or e.args[0].shape != e.args[1].shape or e.args[0].is_scalar:
+        return None
+    a, b = e.args
+    axis = node.get("axis")
+    if a.cols.is_one and axis in (None, 0):
+        return a.T @ b
+    if a.rows.is_one and axis in (None, 1):
+        return a @ b.T
+    return None
+
+
+@rule("sum")
+def sum_of_diagonal_is_trace(node: Expr):
+    """Σ (I ⊙ E) = tr(E)."""
+    (e,) = node.args
+    if node.get("axis") is not None or not _is(e, "mul"):
+        return None
+    a, b = e.args
+    from .ops import trace
+
+    if _is(a, "eye") and b.shape == a.shape:
+        return trace(b)
+    if _is(b, "eye") and a.shape == b.shape:
+        return trace(a)
+    return None
+
+
+@rule("matmul")
+def product_of_ones(node: Expr):
+    """𝟏ₘₓₖ 𝟏ₖₓₙ = k 𝟏ₘₓₙ: a product of ones is ones (times the inner size)."""
+    a, b = node.args
+    if not (_is(a, "ones") and _is(b, "ones")):
+        return None
+    from .ops import size
+
+    out = ones(a.rows, b.cols)
+    return out if a.cols.is_one else size(a.cols) * out
+
+
+@rule("inv")
+def inverse_of_inverse(node: Expr):
+    """(A⁻¹)⁻¹ = A."""
+    (a,) = node.args
+    return a.args[0] if _is(a, "inv") else None
+
+
+@rule("matmul")
+def kron_mixed_product(node: Expr):
+    """(A ⊗ B)(C ⊗ D) = AC ⊗ BD when the factors fit (Magnus & Neudecker)."""
+    prefix, x, y = _last_pair(node)
+    if not (_is(x, "kron") and _is(y, "kron")):
+        return None
+    a, b = x.args
+    c, d = y.args
+    if a.cols != c.rows or b.cols != d.rows:
+        return None
+    from .ops import kron
+
+    return _times(prefix, kron(a @ c, b @ d))
+
+
 @rule("pow")
 def power_zero(node: Expr) -> Expr | None:
     """A⁰ = 𝟏."""
@@ -679,27 +744,63 @@ class _Engine:
         return None
 
 
-@overload
-def simplify(expr: Expr, trace: Literal[False] = False, max_steps: int = ...) -> Expr: ...
-@overload
-def simplify(expr: Expr, trace: Literal[True], max_steps: int = ...) -> Simplified: ...
-@overload
-def simplify(expr: Expr, trace: bool, max_steps: int = ...) -> Expr | Simplified: ...
+GOALS = ("readable", "fast")
 
 
-def simplify(expr: Expr, trace: bool = False, max_steps: int = 1_000_000) -> Expr | Simplified:
-    """Apply the rewrite rules to a fixed point; with trace=True, also report each firing."""
+def _run(engine: _Engine, exprs: list[Expr], goal: str, context: list[Expr] | None) -> list[Expr]:
+    """The rules, then for the readable goal names and normal forms, to a fixed point."""
+    roots = [engine.run(e) for e in exprs]
+    if goal != "readable":
+        return roots
+    from .algebra.readable import definitions, normalize, substitute_names
+
+    def report(rule: str, before: Expr, after: Expr) -> None:
+        if engine.trace:
+            engine.steps.append(Step(rule, before, after))
+
+    defs = definitions(list(context or []) + list(exprs))
+    done: dict[Expr, Expr] = {}
+    for _ in range(4):
+        named = substitute_names(roots, defs, report)
+        again = [engine.run(e) for e in normalize(named, defs, engine.run, report, done)]
+        if all(a is b for a, b in zip(again, roots)):
+            break
+        roots = again
+    return roots
+
+
+@overload
+def simplify(expr: Expr, trace: Literal[False] = False, max_steps: int = ...,
+             goal: str = ..., context: list[Expr] | None = ...) -> Expr: ...
+@overload
+def simplify(expr: Expr, trace: Literal[True], max_steps: int = ...,
+             goal: str = ..., context: list[Expr] | None = ...) -> Simplified: ...
+@overload
+def simplify(expr: Expr, trace: bool, max_steps: int = ...,
+             goal: str = ..., context: list[Expr] | None = ...) -> Expr | Simplified: ...
+
+
+def simplify(expr: Expr, trace: bool = False, max_steps: int = 1_000_000, goal: str = "readable",
+             context: list[Expr] | None = None) -> Expr | Simplified:
+    """Simplify to the form the goal asks for, with the trace of rules that fired if asked.
+
+    goal="readable" (the default, and what grad, jacobian and hessian return): the shortest text,
+    written with the named intermediates of ``context`` (and of expr); goal="fast": the rules only
+    (compile orders products for the actual sizes on top of it).
+    """
     if not isinstance(expr, Expr):
         raise InputError(f"simplify expects a matcalc expression, got {type(expr).__name__}")
+    if goal not in GOALS:
+        raise InputError(f"simplify: goal must be one of {', '.join(GOALS)}, got {goal!r}")
     engine = _Engine(trace, max_steps)
-    out = engine.run(expr)
+    (out,) = _run(engine, [expr], goal, context)
     return Simplified(out, engine.steps) if trace else out
 
 
-def simplify_many(exprs: list[Expr]) -> list[Expr]:
+def simplify_many(exprs: list[Expr], goal: str = "readable", context: list[Expr] | None = None
+                  ) -> list[Expr]:
     """Simplify several expressions sharing one memo, so shared subgraphs are simplified once."""
-    engine = _Engine(False, 1_000_000)
-    return [engine.run(e) for e in exprs]
+    return _run(_Engine(False, 1_000_000), list(exprs), goal, context)
 
 
 def rule_names() -> list[str]:

@@ -99,6 +99,25 @@ def _pow_sympy(node: Expr, a: list[Any]) -> Any:
     return sympy.HadamardPower(a[0], exponent)
 
 
+def _elementwise_product(x: Expr) -> bool:
+    """A Hadamard product or an elementwise division of two matrices (not a scaling)."""
+    return x.op.name in ("mul", "div") and not (x.args[0].is_scalar or x.args[1].is_scalar)
+
+
+def _infix_text(operator: str) -> Any:
+    """``A op B``; where ``@`` meets an elementwise ``*`` or ``/`` the left operand is
+    parenthesised: Python reads ``G * H @ X`` as (G ⊙ H) X, people often as G ⊙ (H X)."""
+    prec = PREC_ADD if operator in "+-" else PREC_MUL
+
+    def template(n: Expr) -> list[Any]:
+        left = n.args[0]
+        clash = (operator == "@" and _elementwise_product(left)) or (
+            operator in "*/" and left.op.name == "matmul" and _elementwise_product(n))
+        return [(0, prec + 1 if clash else prec), f" {operator} ", (1, prec + 1)]
+
+    return template
+
+
 def _binary(name: str, operator: str, verb: str, **fields: Any) -> Any:
     """A broadcasting elementwise operator; its errors name what it does (add, multiply, …)."""
     label = verb.split()[0]
@@ -112,8 +131,7 @@ def _binary(name: str, operator: str, verb: str, **fields: Any) -> Any:
         params=(Param("a"), Param("b")),
         operator=operator,
         shape=lambda args: broadcast_shape(name, verb, *args),
-        text=lambda n: [(0, PREC_ADD if operator in "+-" else PREC_MUL), f" {operator} ",
-                        (1, (PREC_ADD if operator in "+-" else PREC_MUL) + 1)],
+        text=_infix_text(operator),
         prec=PREC_ADD if operator in "+-" else PREC_MUL,
         kind="binary",
         code={"all": "{0} " + operator + " {1}"},
@@ -313,7 +331,7 @@ MATMUL = defop(
         None if d[1] is None else kron(eye(out.args[1].cols), out.args[0]) @ d[1]),
     domain_through="positive",
     sympy=lambda node, a: sp.scaling(node, a, lambda x, y: sympy.MatMul(x, y)),
-    text=lambda n: [(0, PREC_MUL), " @ ", (1, PREC_MUL + 1)],
+    text=_infix_text("@"),
     latex=lambda n: [(0, PREC_MUL), " ", (1, PREC_MUL)],  # the product is associative
     latex_in=(r"\cdot", r"\times", r"\ast"),
     prec=PREC_MUL,
