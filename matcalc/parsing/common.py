@@ -23,18 +23,20 @@ from ..errors import InputError, InternalError, MatcalcError, ParseError, ShapeE
 from ..expr import Expr
 from ..render import short
 
-__all__ = ["GrammarFile", "Positioned", "Program", "Val", "builder", "clip", "declare",
-           "declared", "end_position", "run", "suggest"]
+__all__ = ["GrammarFile", "Positioned", "Program", "Val", "builder", "clip", "constant",
+           "declare", "declared", "end_position", "run", "suggest"]
 
 
 class Positioned(Protocol):
     """Anything with a 1-based line and column: a token, a value on the stack, a placeholder."""
 
     @property
-    def line(self) -> int | None: ...
+    def line(self) -> int | None:
+        """The 1-based line, or None when unknown."""
 
     @property
-    def column(self) -> int | None: ...
+    def column(self) -> int | None:
+        """The 1-based column, or None when unknown."""
 
 
 @dataclass(slots=True)
@@ -104,6 +106,14 @@ def builder(fn: Callable[..., Expr] | None) -> Callable[..., Expr]:
     if fn is None:
         raise InternalError("an op the parser builds has no builder")
     return fn
+
+
+def constant(x: Any) -> int | float | None:
+    """The value of a numeric constant node (a literal, parsed), or None for anything else."""
+    if isinstance(x, Expr) and x.op.build is ops.const:
+        value: int | float = x.get("value")
+        return value
+    return None
 
 
 def suggest(name: str, known: Iterable[str]) -> str:

@@ -18,7 +18,7 @@ from .. import ops
 from ..dims import Dim
 from ..errors import ParseError, UnknownNameError
 from ..expr import Expr
-from .common import Val, suggest
+from .common import Val, constant, suggest
 from .latex_commands import ABS, EXP, NORM, ONES, RELU, STEP, ZEROS
 from .latex_names import SCRIPT_FONT, Name, script_body, sub_text
 from .latex_program import CURRENT, LatexProgram
@@ -86,7 +86,7 @@ def _script_kind(prog: LatexProgram, tok: Token) -> tuple[tuple[Any, ...], str, 
 def _is_zero(v: Val) -> bool:
     if v.kind == "num":
         return bool(v.value == 0)
-    return v.kind == "expr" and v.value.op.name == "const" and v.value.get("value") == 0
+    return v.kind == "expr" and constant(v.value) == 0
 
 
 def _power(prog: LatexProgram, at: Token, x: Operand, p: float, hadamard: bool) -> Operand:
@@ -116,32 +116,38 @@ class Actions(Transformer[Token, Any]):
     """Builds Expr nodes as the LALR parser reduces (no tree, no recursion)."""
 
     def start(self, v: Val) -> Expr:
+        """The whole formula: an expression whose every size is known."""
         prog = CURRENT.get()
         return prog.resolved(prog.operand(v))
 
     def add(self, a: Val, op: Token, b: Val) -> Val:
+        """a + b, a placeholder taking the other side's shape."""
         prog = CURRENT.get()
         out = prog.elementwise(op, operator("+"), prog.operand(a), prog.operand(b), "add")
         return prog.wrap(out, a)
 
     def sub(self, a: Val, op: Token, b: Val) -> Val:
+        """a - b, a placeholder taking the other side's shape."""
         prog = CURRENT.get()
         out = prog.elementwise(op, operator("-"), prog.operand(a), prog.operand(b), "subtract")
         return prog.wrap(out, a)
 
     def neg(self, op: Token, v: Val) -> Val:
+        """-a (a negative number stays a number)."""
         if v.kind == "num":
             return Val("num", -v.value, op.line or 1, op.column or 1)
         prog = CURRENT.get()
         return prog.wrap(prog.unary(op, operator("-x"), prog.operand(v)), op)
 
     def pos(self, op: Token, v: Val) -> Val:
+        """+a."""
         if v.kind == "num":
             return Val("num", v.value, op.line or 1, op.column or 1)
         prog = CURRENT.get()
         return prog.wrap(prog.operand(v), op)
 
     def juxt(self, a: Val, b: Val) -> Val:
+        """a b: the matrix product, or scaling when one side is 1×1."""
         prog = CURRENT.get()
         return prog.wrap(prog.product(b, prog.operand(a), prog.operand(b)), a)
 
@@ -165,6 +171,7 @@ class Actions(Transformer[Token, Any]):
         return prog.wrap(out, a)
 
     def sup(self, base: Val, tok: Token) -> Val:
+        """base^{…}: transpose, inverse, power, or e^{x}."""
         prog = CURRENT.get()
         if base.kind == "barecall":  # \log x^2 is log(x²): the superscript binds to the argument
             f, arg = base.value
@@ -184,11 +191,11 @@ class Actions(Transformer[Token, Any]):
             out = prog.transpose(tok, prog.inverse(tok, x))
         else:
             if kind[0] == "expr":
-                e = prog.subparse(body, (tok.start_pos or 0) + offset)
-                if e.op.name != "const":
+                p = constant(prog.subparse(body, (tok.start_pos or 0) + offset))
+                if p is None:
                     raise prog.error(ParseError, f"the exponent {body.strip()} must be a number "
                                      r"(or T, \top, -1, -\top)", tok)
-                kind = ("pow", e.get("value"))
+                kind = ("pow", p)
             if base.kind == "num" and kind[0] == "pow":
                 out = prog.build(tok, operator("**"), x, kind[1])
             else:
@@ -196,6 +203,7 @@ class Actions(Transformer[Token, Any]):
         return prog.wrap(out, base)
 
     def prime(self, base: Val, tok: Token) -> Val:
+        """base': the transpose."""
         prog = CURRENT.get()
         if base.kind == "barecall":
             f, arg = base.value
@@ -203,6 +211,7 @@ class Actions(Transformer[Token, Any]):
         return prog.wrap(prog.transpose(tok, prog.operand(base)), base)
 
     def group(self, open_: Token, v: Val, close: Token) -> Val:
+        """A delimited group; |x| is the absolute value."""
         prog = CURRENT.get()
         if open_.value == "|":
             inner = prog.operand(v)
@@ -212,9 +221,11 @@ class Actions(Transformer[Token, Any]):
         return prog.wrap(prog.operand(v), open_, ("delim", open_.value))
 
     def number(self, tok: Token) -> Val:
+        """A numeric literal."""
         return Val("num", _number(str(tok), CURRENT.get(), tok), tok.line or 1, tok.column or 1)
 
     def ones(self, tok: Token, sub: Token | None = None) -> Val:
+        """\\mathbf{1}, sized by a subscript or by context."""
         prog = CURRENT.get()
         if sub is None:
             v = Var(prog.text_of(tok), tok)
@@ -223,6 +234,7 @@ class Actions(Transformer[Token, Any]):
         return prog.wrap(prog.build(tok, ONES, rows, cols if cols is not None else 1), tok)
 
     def zeros(self, tok: Token, sub: Token | None = None) -> Val:
+        """\\mathbf{0}, sized by a subscript or by context."""
         prog = CURRENT.get()
         if sub is None:
             r, c = Var(prog.text_of(tok), tok), Var(prog.text_of(tok), tok)
@@ -231,13 +243,16 @@ class Actions(Transformer[Token, Any]):
         return prog.wrap(prog.build(tok, ZEROS, rows, cols if cols is not None else 1), tok)
 
     def call(self, f: Token, arg: Val) -> Val:
+        """A function applied to a group: \\exp(x)."""
         prog = CURRENT.get()
         return prog.wrap(prog.apply(f, arg), f)
 
     def barecall(self, f: Token, arg: Val) -> Val:
+        """A function before an atom (\\log x^2): applied once the atom's scripts are read."""
         return Val("barecall", (f, arg), f.line or 1, f.column or 1)
 
     def frac(self, f: Token, a: Val, b: Val) -> Val:
+        """\\frac{a}{b}: elementwise division (a number for two numbers)."""
         prog = CURRENT.get()
         for part in (a, b):
             if part.extra is None or part.extra != ("delim", "{"):
@@ -250,12 +265,14 @@ class Actions(Transformer[Token, Any]):
 
     def gradient(self, f: Token, o1: Token, p1: Token, loss: Val, c1: Token, o2: Token,
                  p2: Token, of: Val, c2: Token) -> Val:
+        """\\frac{\\partial L}{\\partial Y}: the declared symbol dL_dY."""
         prog = CURRENT.get()
         if o1.value != "{" or o2.value != "{":
             raise prog.error(ParseError, r"write the gradient as \frac{\partial L}{\partial Y}", f)
         return prog.wrap(_gradient_symbol(prog, f, loss.value, of.value), f)
 
     def norm(self, open_: Token, v: Val, close: Token, sub: Token | None = None) -> Val:
+        """\\|x\\|, \\|X\\|_F: the Frobenius (Euclidean) norm."""
         prog = CURRENT.get()
         x = prog.resolved(prog.operand(v))
         if sub is not None:
@@ -270,6 +287,7 @@ class Actions(Transformer[Token, Any]):
         return prog.wrap(prog.build(open_, NORM, x), open_)
 
     def max(self, m: Token, open_: Token, a: Val, comma: Token, b: Val, close: Token) -> Val:
+        """\\max(0, Z): ReLU."""
         prog = CURRENT.get()
         if _is_zero(a):
             x = prog.operand(b)
@@ -281,6 +299,7 @@ class Actions(Transformer[Token, Any]):
 
     def indicator(self, ind: Token, open_: Token, a: Val, cmp: Token, b: Val,
                   close: Token) -> Val:
+        """\\mathbb{1}[a > b]: the step of a - b."""
         prog = CURRENT.get()
         if cmp.value not in (">", "<"):
             raise prog.error(ParseError, "only strict comparisons are supported in an indicator: "
@@ -292,6 +311,7 @@ class Actions(Transformer[Token, Any]):
         return prog.wrap(prog.unary(ind, STEP, x), ind)
 
     def name_ref(self, tok: Token, sub: Token | None = None) -> Val:
+        """A name with its subscript, resolved when it is used."""
         prog = CURRENT.get()
         greek = tok.type == "GREEK"
         text = prog.text_of(tok) + ("" if sub is None else prog.text_of(sub))

@@ -20,10 +20,12 @@ from ..latexnames import GREEK
 from .common import builder
 from .tables import RegistryCache, broadcasts, keeps_shape, one_operand
 
-__all__ = ["ABS", "CLOSING_TEXT", "CMPS", "COMPOSED", "DELIMS", "ENDS_OPERAND", "EXP", "EYE",
-           "FONTS", "FRACS", "GREEK_ALIASES", "GREEK_NAMES", "INV", "NORM", "ONES", "RAW", "RELU",
-           "SIGMA_FUNCTION", "SIZING", "SPACING", "STEP", "SUM", "WORD_FONTS", "ZEROS", "Infix",
-           "LatexFunction", "LatexTables", "latex_tables"]
+__all__ = [
+    "ABS", "CLOSING_TEXT", "CMPS", "COMPOSED", "DELIMS", "ENDS_OPERAND", "EXP", "EYE", "FONTS",
+    "FRACS", "GREEK_ALIASES", "GREEK_NAMES", "INV", "NORM", "OF_BARS", "ONES", "RAW", "RELU",
+    "SIGMA_FUNCTION", "SIZING", "SPACING", "STEP", "SUM", "WORD_FONTS", "ZEROS", "Infix",
+    "LatexFunction", "LatexTables", "latex_tables",
+]
 
 # --- LaTeX's own notation -------------------------------------------------------------------------
 
@@ -68,6 +70,8 @@ CMPS = {"gt": ">", "lt": "<", "geq": ">=", "ge": ">=", "geqslant": ">=", "leq": 
 SIGMA_FUNCTION = "sigmoid"
 # \log followed by a function is one function: \log\det X, \log\operatorname{softmax}(Z)
 COMPOSED = {("log", "det"): "logdet", ("log", "softmax"): "log_softmax"}
+# a function of bars |X| that reads as another of X when X is square: \log|X| is log det X
+OF_BARS = {"log": "logdet"}
 
 # The ops LaTeX's own notation writes: e^{x}, |X|, \|X\|, \max(0, Z), \mathbb{1}[Z > 0],
 # I and I_n, \mathbf{1}, \mathbf{0}, X^{-1}, \mathbf{1}^\top Z

@@ -47,11 +47,13 @@ class Buffer:
         self._ahead: list[Token] = []
 
     def next(self) -> Token | None:
+        """The next token, or None at the end."""
         if self._ahead:
             return self._ahead.pop()
         return next(self._it, None)
 
     def peek(self) -> Token | None:
+        """The next token without taking it, or None at the end."""
         if not self._ahead:
             tok = next(self._it, None)
             if tok is None:
@@ -60,14 +62,17 @@ class Buffer:
         return self._ahead[-1]
 
     def push(self, toks: list[Token]) -> None:
+        """Put tokens back, to be read next in the order given."""
         self._ahead.extend(reversed(toks))
 
 
 def retype(type_: str, value: str, tok: Token) -> Token:
+    """tok with another type and value, at the same position."""
     return Token.new_borrow_pos(type_, value, tok)
 
 
 def span(type_: str, value: str, first: Token, last: Token) -> Token:
+    """A token covering first to last."""
     return Token(type_, value, first.start_pos, first.line, first.column, last.end_line,
                  last.end_column, last.end_pos)
 
@@ -364,5 +369,6 @@ class PostLexer(PostLex):
         self.current = current
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        """The grammar's tokens for the lexer's stream."""
         prog = self.current()
         return merge(prog, Classifier(prog, stream).tokens())

@@ -107,6 +107,7 @@ class LatexNames(Program):
         return out
 
     def declared(self, name: Name) -> Expr | None:
+        """The declared symbol a name stands for, or None."""
         for c in name.candidates():
             if c in self.symbols:
                 return self.symbols[c]

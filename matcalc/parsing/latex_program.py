@@ -14,7 +14,7 @@ from lark import Token
 from .. import ops
 from ..expr import Expr
 from .common import Positioned, Val
-from .latex_commands import LatexTables
+from .latex_commands import OF_BARS, LatexTables
 from .latex_names import LatexNames
 from .latex_shapes import Operand, Placeholders, Poly
 
@@ -50,12 +50,11 @@ class LatexProgram(LatexNames, Placeholders):
     def apply(self, f: Token, v: Val) -> Operand:
         """A function token (its value an op's name) applied to a value."""
         function = self.tables.functions[str(f.value)]
-        logdet = self.tables.functions.get("logdet")
-        if (function.op.name == "log" and logdet is not None and v.extra is not None
-                and v.extra[0] == "bars"):
+        of_bars = self.tables.functions.get(OF_BARS.get(function.op.name, ""))
+        if of_bars is not None and v.extra is not None and v.extra[0] == "bars":
             inner = v.extra[1]
             if isinstance(inner, Expr) and inner.rows == inner.cols and not inner.is_scalar:
-                return self.build(f, logdet.apply, inner)  # log|X| of a square X
+                return self.build(f, of_bars.apply, inner)  # log|X| of a square X
         x = self.operand(v)
         if function.keeps == "all":
             return self.unary(f, function.apply, x)

@@ -36,6 +36,7 @@ class Var:
         self.fallback = False  # 1 long if nothing else fixes it (a ones vector beside a scalar)
 
     def root(self) -> Var:
+        """The representative of this variable's class."""
         v = self
         while v.parent is not None:
             v = v.parent
@@ -78,6 +79,7 @@ class Poly:
         return self.thunk()
 
     def open_vars(self) -> list[Var]:
+        """The distinct variables still unknown."""
         out: list[Var] = []
         for v in self.vars:
             r = v.root()
@@ -86,6 +88,7 @@ class Poly:
         return out
 
     def describe(self) -> str:
+        """An operand as error messages name it: W (m×n), I (?×?)."""
         shown = [str(s) if isinstance(s, Dim) else "?" for s in (spec(self.rows), spec(self.cols))]
         return f"{self.vars[0].what} ({shown[0]}×{shown[1]})"
 
@@ -94,14 +97,17 @@ Operand = Expr | Poly
 
 
 def ones_maker(r: Dim, c: Dim) -> Expr:
+    """The ones matrix of a placeholder, once sized."""
     return ONES(r, c)
 
 
 def zeros_maker(r: Dim, c: Dim) -> Expr:
+    """The zero matrix of a placeholder, once sized."""
     return ZEROS(r, c)
 
 
 def eye_maker(r: Dim, c: Dim) -> Expr:
+    """The identity of a placeholder, once sized."""
     return EYE(r)
 
 
@@ -114,35 +120,42 @@ def operator(symbol: str) -> Callable[..., Expr]:
 
 
 def shape_of(x: Operand) -> tuple[Size, Size]:
+    """An operand's shape as known now."""
     if isinstance(x, Expr):
         return x.shape
     return (spec(x.rows), spec(x.cols))
 
 
 def raw_shape(x: Operand) -> tuple[Size, Size]:
+    """An operand's shape, variables unresolved."""
     return x.shape if isinstance(x, Expr) else (x.rows, x.cols)
 
 
 def vars_of(x: Operand) -> tuple[Var, ...]:
+    """The size variables an operand depends on."""
     return x.vars if isinstance(x, Poly) else ()
 
 
 def make(x: Operand) -> Expr:
+    """The operand as an Expr (every size known)."""
     return x if isinstance(x, Expr) else x.make()
 
 
 def describe(x: Operand) -> str:
+    """An operand as error messages name it: W (m×n), I (?×?)."""
     if isinstance(x, Expr):
         return f"{short(x, 40)} ({shape_str(x.shape)})"
     return x.describe()
 
 
 def is_square(x: Operand) -> bool:
+    """Whether an operand is known to be square."""
     r, c = shape_of(x)
     return r is c or (isinstance(r, Dim) and r == c)
 
 
 def is_scalar_expr(x: Operand) -> bool:
+    """Whether an operand is a 1×1 expression."""
     return isinstance(x, Expr) and x.is_scalar
 
 
@@ -160,6 +173,7 @@ class Placeholders(Program):
     """Building with placeholders: each operation sizes the placeholders it meets."""
 
     def dangling(self, var: Var) -> ParseError:
+        """The error for a placeholder whose size nothing fixes."""
         return ParseError(
             f"cannot infer the size of {var.what}: nothing next to it fixes it (use it beside a "
             r"matrix, as in \mathbf{1}^\top Z \mathbf{1} or I - A, or give its size, as in "
@@ -223,6 +237,7 @@ class Placeholders(Program):
         return self.unary(at, fn, x)
 
     def transpose(self, at: Positioned, x: Operand) -> Operand:
+        """xᵀ; a placeholder transposed is the placeholder of the other shape."""
         if isinstance(x, Expr):
             return self.build(at, operator(".T"), x)
         if x.maker is not None:  # a placeholder transposed is the placeholder of the other shape
@@ -237,6 +252,7 @@ class Placeholders(Program):
         return self.square_unary(at, "inv", INV, x)
 
     def matmul(self, at: Positioned, a: Operand, b: Operand) -> Operand:
+        """a b, a placeholder's inner dimension taken from its neighbour."""
         if isinstance(a, Expr) and isinstance(b, Expr):
             return self.build(at, operator("@"), a, b)
         (ar, ac), (br, bc) = raw_shape(a), raw_shape(b)

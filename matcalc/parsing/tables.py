@@ -68,10 +68,12 @@ class Function:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """The parameters' names, in order."""
         return tuple(p.name for p in self.params)
 
     @property
     def kinds(self) -> tuple[str, ...]:
+        """The parameters' kinds, in order."""
         return tuple(p.kind for p in self.params)
 
     @property

@@ -24,7 +24,7 @@ from lark import Token, Transformer, v_args
 from .. import ops
 from ..errors import InputError, ParseError, UnknownNameError
 from ..expr import Expr
-from .common import GrammarFile, Val, clip, declare, run, suggest
+from .common import GrammarFile, Val, clip, constant, declare, run, suggest
 from .tables import Function, text_functions
 from .text_errors import Separators, from_lark
 from .text_program import TextProgram
@@ -43,6 +43,7 @@ class _Actions(Transformer[Token, Any]):
     """Builds Expr nodes as the LALR parser reduces (no tree, no recursion)."""
 
     def start(self, *stmts: Val) -> Expr:
+        """The program: the last statement's value (every other must be an assignment)."""
         for s in stmts[:-1]:
             if s.kind == "expr":
                 raise _current.get().error(ParseError, _UNUSED, s)
@@ -50,9 +51,11 @@ class _Actions(Transformer[Token, Any]):
         return result
 
     def exprstmt(self, v: Val) -> Val:
+        """A statement that is an expression."""
         return Val("expr", _current.get().expr(v), v.line, v.column)
 
     def assign(self, name: Token, v: Val) -> Val:
+        """Y = expr: the named intermediate Y."""
         prog = _current.get()
         target = str(name)
         if target in prog.assigned:
@@ -69,6 +72,7 @@ class _Actions(Transformer[Token, Any]):
         return Val("assigned", node, name.line or 1, name.column or 1)
 
     def binop(self, left: Val, op: Token, right: Val) -> Val:
+        """a + b, a @ b, …: the op that declares the operator (m * n is a dimension)."""
         prog = _current.get()
         if (op == "*" and (left.kind, right.kind) != ("num", "num")
                 and prog.dimlike(left) and prog.dimlike(right)):  # m * n, as in ones(m * n, 1)
@@ -80,6 +84,7 @@ class _Actions(Transformer[Token, Any]):
         return Val("expr", out, left.line, left.column)
 
     def unary(self, op: Token, v: Val) -> Val:
+        """-a, +a (a negative number stays a number)."""
         if v.kind == "num":  # -2 is the constant −2
             return Val("num", -v.value if op == "-" else v.value, op.line or 1, op.column or 1)
         prog = _current.get()
@@ -88,9 +93,11 @@ class _Actions(Transformer[Token, Any]):
         return prog.value(op, prog.operator(op, "-x"), prog.expr(v))
 
     def pow(self, base: Val, op: Token, exponent: Val) -> Val:
+        """a ** p with a constant exponent."""
         prog = _current.get()
-        if exponent.kind == "expr" and exponent.value.op.name == "const":
-            exponent = Val("num", exponent.value.get("value"), exponent.line, exponent.column)
+        value = constant(exponent.value) if exponent.kind == "expr" else None
+        if value is not None:  # a parenthesised or negated number: (2), -(1)
+            exponent = Val("num", value, exponent.line, exponent.column)
         if exponent.kind != "num":
             raise prog.error(ParseError, "the exponent of ** must be a number such as 2, -1 or "
                                          f"0.5, got {exponent.describe()}", exponent)
@@ -98,6 +105,7 @@ class _Actions(Transformer[Token, Any]):
         return Val("expr", out, base.line, base.column)
 
     def attr(self, v: Val, dot: Token, name: Token) -> Val:
+        """a.T (no other attribute exists)."""
         prog = _current.get()
         if name != "T":
             raise prog.error(ParseError, f"attribute access '.{name}' is not allowed; "
@@ -106,9 +114,11 @@ class _Actions(Transformer[Token, Any]):
         return Val("expr", out, v.line, v.column)
 
     def name(self, tok: Token) -> Val:
+        """A name, resolved when it is used."""
         return Val("name", str(tok), tok.line or 1, tok.column or 1)
 
     def number(self, tok: Token) -> Val:
+        """A numeric literal."""
         text = str(tok)
         try:
             value: int | float = int(text) if text.isdigit() else float(text)
@@ -120,12 +130,15 @@ class _Actions(Transformer[Token, Any]):
         return Val("num", value, tok.line or 1, tok.column or 1)
 
     def kwarg(self, key: Token, v: Val) -> tuple[Token, Val]:
+        """name=value in a call."""
         return (key, v)
 
     def args(self, *items: Any) -> list[Any]:
+        """A call's arguments."""
         return [item for item in items if item is not None]
 
     def call(self, fname: Val, items: list[Any] | None) -> Val:
+        """f(…): an op's builder, its arguments checked by their parameters' kinds."""
         prog = _current.get()
         if fname.kind != "name":
             raise prog.error(ParseError, "only a function name can be called, as in relu(X); "

@@ -27,6 +27,7 @@ class Separators(PostLex):
         self.current = current
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        """The tokens, separators collapsed and parentheses counted."""
         prog = self.current.get()
         pending: Token | None = None
         seen = False
