@@ -162,14 +162,14 @@ class Classifier:
             return retype("FUNC", SIGMA_FUNCTION, tok)
         if name in GREEK_NAMES:
             return retype("GREEK", name, tok)
-        if name in tables.commands:
-            return retype("FUNC", tables.commands[name], tok)
         if name in _OWN:
             return retype(_OWN[name], name, tok)
-        if name in tables.infix:
-            return retype("MULOP", name, tok)
         if name in CMPS:
             return retype("CMP", CMPS[name], tok)
+        if name in tables.commands:
+            return retype("FUNC", tables.commands[name], tok)
+        if name in tables.infix:
+            return retype("MULOP", name, tok)
         refused = _REFUSED_COMMANDS.get(name, "unknown command {text}")
         raise self.prog.error(ParseError, refused.replace("{text}", text), tok)
 
@@ -241,7 +241,7 @@ class Classifier:
                              f"column {top.tok.column} it would close has none)", first)
         self.stack.pop()
 
-    def braced(self, tok: Token, name: str, brace: Token) -> tuple[list[Token], Token]:
+    def braced(self, name: str, brace: Token) -> tuple[list[Token], Token]:
         """The tokens inside a font's braces, and the closing brace."""
         content: list[Token] = []
         depth = 1
@@ -265,7 +265,7 @@ class Classifier:
         if nxt is None:
             raise prog.error(ParseError, f"\\{name} needs an argument, as in \\{name}{{x}}", tok)
         if nxt.type == "LBRACE":
-            content, close = self.braced(tok, name, nxt)
+            content, close = self.braced(name, nxt)
             text = prog.source[nxt.end_pos:close.start_pos]
         else:
             content, close, text = [nxt], nxt, prog.text_of(nxt)
