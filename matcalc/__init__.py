@@ -65,7 +65,7 @@ __version__ = "0.1.0"
 
 # The parsers are loaded on first use: building, differentiating, checking and printing
 # expressions need only NumPy and SymPy, and the grammars (Lark) load when text is parsed.
-_PARSERS = {"parse": "textparse", "parse_program": "textparse", "parse_latex": "latex_parse"}
+_PARSERS = {"parse": "parsing", "parse_program": "parsing", "parse_latex": "parsing"}
 
 
 def __getattr__(name: str) -> Any:

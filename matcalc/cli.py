@@ -43,7 +43,7 @@ def parse_int_bindings(text: str | None, option: str) -> dict[str, int]:
 
 
 def cmd_shapes(args) -> int:
-    from .textparse import parse_program
+    from .parsing import parse_program
 
     result, named = parse_program(args.program, parse_shape_options(args.shape))
     width = max([len(n) for n in named] + [6])
@@ -55,14 +55,14 @@ def cmd_shapes(args) -> int:
 
 
 def _program(args, defaults: dict | None = None):
-    from .textparse import parse_program
+    from .parsing import parse_program
 
     shapes = {**(defaults or {}), **parse_shape_options(args.shape)}
     latex_source = getattr(args, "latex_input", None)
     if latex_source is not None:
         if args.program is not None:
             raise InputError("give the program as text or with --latex-input, not both")
-        from .latex_parse import parse_latex
+        from .parsing import parse_latex
 
         return parse_latex(latex_source, shapes), {}
     if args.program is None:

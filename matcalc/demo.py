@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 # The cases of the reference post: title, program, shapes, and its (corrected) shapes.
-CASES = [
+CASES: list[tuple[str, str, dict[str, tuple[int | str, int | str]]]] = [
     ("Scalar to scalar", "y = w * x", {"w": (1, 1), "x": (1, 1)}),
     ("Vector to scalar", "y = w.T @ x", {"w": ("n", 1), "x": ("n", 1)}),
     ("Vector to vector", "y = W @ x", {"W": ("m", "n"), "x": ("n", 1)}),
@@ -17,10 +17,11 @@ DIMS = {"m": 3, "n": 4, "B": 5}
 
 
 def run_demo(out: TextIO, lang: str = "en") -> int:
-    from .explain import explain
-    from .ops import cotangent, sum as sum_
-    from .textparse import parse
     from .evaluate import symbols_of
+    from .explain import explain
+    from .ops import cotangent
+    from .ops import sum as sum_
+    from .parsing import parse
     from .verify import check
 
     w = out.write
@@ -34,6 +35,7 @@ def run_demo(out: TextIO, lang: str = "en") -> int:
         w(explain(Y, lang=lang, node=True, title=f"{i}. {title}: `{program}`") + "\n")
         # the downstream gradients are those of the scalar L = sum(∂L/∂Y ⊙ Y): verify them
         name = Y.get("name")
+        assert sum_ is not None  # the record's builder, declared with it
         L = sum_(cotangent(name, *Y.shape) * Y)
         names = sorted(symbols_of(Y))
         report = check(L, names, dims=DIMS, seed=i)

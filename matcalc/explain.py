@@ -495,7 +495,7 @@ def explain(program, wrt=None, shapes: Mapping | None = None, lang: str = "en",
             figure: str | None = None, node: bool = False) -> str:
     """A derivation document for a program (text, parsed with shapes) or an expression."""
     if isinstance(program, str):
-        from .textparse import parse
+        from .parsing import parse
 
         if shapes is None:
             raise InputError("explain: give shapes for the program's inputs")
