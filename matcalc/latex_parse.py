@@ -875,6 +875,10 @@ def _classify(prog: _Program, stream):
                                      k for k, o in OPS.items() if o.extra.get("user")]), tok)
         if word in ("1", "0"):
             return _span("ONES" if word == "1" else "ZEROS", word, tok, close)
+        if name == "mathbb" and word == "I" and "I" not in prog.symbols:
+            after = buf.peek()  # \mathbb{I}[Z > 0], the indicator matcalc writes
+            if after is not None and after.type == "LSQB":
+                return _span("ONES", word, tok, close)
         simple = (len(content) in (1, 2) and content[0].type in ("NAME", "CMD")
                   and (len(content) == 1 or content[1].type == "SUBSCRIPT"))
         if simple and content[0].type == "NAME":
