@@ -19,6 +19,7 @@ from .simplify import simplify
 from .verify import CheckReport, check, substitute
 from .interop import InteropError, from_sympy, to_sympy
 from .explain import explain
+from .compare import Comparison, compare
 from .codegen import compile, numpy_source  # noqa: A004 - compile(outputs) builds a function
 
 __version__ = "0.1.0"
@@ -46,5 +47,5 @@ __all__ = [
     "sigmoid", "sign", "softmax", "softplus", "sqrt", "step", "sum", "tanh", "to_latex",
     "to_text", "toposort", "trace", "transpose", "vec", "zeros",
     "latex", "latex_gradients", "parse", "parse_program", "parse_latex", "to_sympy",
-    "from_sympy", "InteropError", "explain", "compile", "numpy_source", "CheckReport", "check", "substitute", "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
+    "from_sympy", "InteropError", "explain", "compare", "Comparison", "compile", "numpy_source", "CheckReport", "check", "substitute", "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
 ]

@@ -117,7 +117,12 @@ def grad(L: Expr, wrt, simplify: bool = True):
     targets = resolve_wrt(toposort([L]), wrt)
     gs = backward(L, const(1), targets)
     out = _finish_all(targets, gs, simplify)
-    return out if isinstance(wrt, (list, tuple)) else out[0]
+    if not isinstance(wrt, (list, tuple)):
+        return out[0]
+    from .printing import GradientList
+
+    loss = L.get("name") if L.op.name == "named" else "L"
+    return GradientList(out, [t.get("name") for t in targets], loss)
 
 
 def vjp(Y: Expr, wrt, upstream: Expr | None = None, simplify: bool = True):
@@ -129,7 +134,11 @@ def vjp(Y: Expr, wrt, upstream: Expr | None = None, simplify: bool = True):
     targets = resolve_wrt(toposort([Y]), wrt)
     gs = backward(Y, upstream, targets)
     out = _finish_all(targets, gs, simplify)
-    return out if isinstance(wrt, (list, tuple)) else out[0]
+    if not isinstance(wrt, (list, tuple)):
+        return out[0]
+    from .printing import GradientList
+
+    return GradientList(out, [t.get("name") for t in targets], "L")
 
 
 def hvp(L: Expr, x, v: Expr, simplify: bool = True) -> Expr:

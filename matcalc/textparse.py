@@ -215,6 +215,15 @@ class _Program:
 _current: ContextVar[_Program] = ContextVar("matcalc_parse_program")
 
 
+# What people coming from NumPy type, and what they mean (a spelling alike would mislead:
+# max is not softmax).
+_INSTEAD = {
+    "max": " (for max(Z, 0), write relu(Z))", "maximum": " (for maximum(Z, 0), write relu(Z))",
+    "dot": " (write a.T @ b, or A @ B)", "matmul": " (write A @ B)",
+    "transpose": " (write X.T)",
+}
+
+
 def _suggest(name: str, known) -> str:
     close = difflib.get_close_matches(name, sorted(set(known)), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -324,8 +333,8 @@ class _Actions(Transformer):
         if fn is None:
             if name in prog.symbols or name in prog.assigned:
                 raise prog.error(ParseError, f"{name!r} is a matrix, not a function", fname)
-            raise prog.error(UnknownNameError, f"unknown function {name!r}"
-                             + _suggest(name, FUNCTIONS), fname)
+            hint = _INSTEAD.get(name) or _suggest(name, FUNCTIONS)
+            raise prog.error(UnknownNameError, f"unknown function {name!r}" + hint, fname)
         items = items or []
         bound: dict[int, tuple[_Val, Any]] = {}
         positional = [it for it in items if isinstance(it, _Val)]
