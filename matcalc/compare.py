@@ -21,6 +21,7 @@ by an intermediate Y — for the result of a one-node program, the upstream grad
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -94,7 +95,8 @@ class Comparison:
                ("message", self.message),
                ("yours", self.candidate_text or self.candidate),
                ("your shape", self.candidate_shape or "—"),
-               ("matcalc", self.expected_text), ("shape", self.expected_shape)]
+               ("matcalc", self.expected_text), ("matcalc in LaTeX", self.expected_latex),
+               ("shape", self.expected_shape)]
         if self.where:
             out.append(("where", self.where))
         if self.hint:
@@ -115,7 +117,8 @@ class Comparison:
         def cell(v: str) -> str:
             return v.replace("|", "\\|").replace("\n", " ")
 
-        body = [f"| {k} | {cell(v)} |" for k, v in self.rows() if k != "matcalc"]
+        body = [f"| {k} | {cell(v)} |" for k, v in self.rows()
+                if k not in ("matcalc", "matcalc in LaTeX")]
         return ("| | |\n| --- | --- |\n" + "\n".join(body)
                 + f"\n\nmatcalc's form: $\\frac{{\\partial L}}{{\\partial {self.variable}}} = "
                   f"{self.expected_latex}$")
@@ -165,6 +168,16 @@ def _parse(text: str, shapes: Mapping[str, Any], language: str | None) -> Expr:
             raise exc from None
 
 
+def _shape_problem(exc: ShapeError) -> str:
+    """The first factor that does not fit, on one line, with its column in the candidate."""
+    first = exc.message.split("\n")[0]
+    found = re.search(r" \(line \d+, column (\d+)\)", first)
+    column = exc.column or (int(found.group(1)) if found else None)
+    first = re.sub(r" \(line \d+, column \d+\)", "", first)
+    first = re.sub(r"\bd(\w+?)_d(\w+)\b", "∂\\1/∂\\2", first)  # dL_dY is ∂L/∂Y
+    return first + (f" (at column {column})" if column else "")
+
+
 def _reference(expr: Expr, target: Expr, loss: str) -> tuple[Expr, Expr]:
     """(the seed of the reverse sweep, matcalc's gradient of target)."""
     if expr.is_scalar and (expr.op.name != "named" or expr.get("name") == loss):
@@ -191,6 +204,13 @@ def _near_miss(cand: Expr, want: Expr) -> str | None:
                 f"collects the gradient of every column — sum over the batch (axis 1)")
     if cc == wc and wr.is_one and not cr.is_one:
         return f"it still has a row per {cr} entry: sum over axis 0"
+    if cr == wr and cc.is_one and not wc.is_one:
+        return (f"it is a single column, but the gradient has {wc} columns, like the variable: "
+                f"each column (each example of a batch) has a gradient of its own")
+    if len(cr.names) + len(cc.names) > len(wr.names) + len(wc.names):
+        return ("it has the shape of a Jacobian in vec form (a local gradient such as "
+                "∂vec(Y)/∂vec(W)), not of a gradient: the gradient applies it to the upstream "
+                "gradient ∂L/∂Y")
     if (cr.is_one and cc.is_one) and not (wr.is_one and wc.is_one):
         return "it is a scalar, but the gradient has one entry per entry of the variable"
     return None
@@ -216,7 +236,7 @@ def compare(candidate: Any, expr: Expr, wrt: Any, *, language: str | None = None
         try:
             raw = _parse(candidate, reading.shapes, language)
         except ShapeError as exc:
-            where = exc.message + (f" (column {exc.column})" if exc.column else "")
+            where = _shape_problem(exc)
             return Comparison(equal=False, stage="shape", candidate=given, where=where,
                               message=f"your ∂{loss}/∂{var} does not fit together: {where}",
                               **base)
@@ -304,7 +324,8 @@ def _numeric(cand: Expr, want: Expr, base: dict[str, Any], dims: Mapping[str, in
              f"(at a random point with {', '.join(f'{k}={v}' for k, v in sizes.items())})")
     return Comparison(equal=False, stage="numeric", points=found, where=where,
                       hint=_numeric_hint(c, w, sizes),
-                      message=f"not equal: your ∂{loss}/∂{var} differs from matcalc's at {where}",
+                      message=(f"not equal: your ∂{loss}/∂{var} has the right shape but differs "
+                               f"from matcalc's at a random point"),
                       **base)
 
 
@@ -335,6 +356,12 @@ def _numeric_hint(c: np.ndarray, w: np.ndarray, sizes: dict[str, int]) -> str | 
             return f"yours is {v} = {name} times matcalc's: a factor 1/{name} missing?"
         if np.isclose(r, 1 / v):
             return f"yours is matcalc's divided by {name} = {v}: a factor 1/{name} too many?"
+    for k in range(2, 13):
+        if np.isclose(r, k):
+            return f"yours is {k} times matcalc's: a factor {k} too many?"
+        if np.isclose(r, 1 / k):
+            part = "half" if k == 2 else f"1/{k}"
+            return f"yours is {part} of matcalc's: a factor {k} missing?"
     return f"yours is {r:.6g} times matcalc's: a constant factor slipped?"
 
 
