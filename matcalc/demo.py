@@ -45,13 +45,12 @@ def run_demo(out: TextIO, lang: str = "en", output: str | None = "matcalc-demo",
     from .dims import shape_str
     from .evaluate import symbols_of
     from .explain import Figure, derive, render
+    from .explain_cli import write_text
     from .figure import draw
     from .errors import FigureError
 
     to_stdout = output in (None, "-")
     folder = None if to_stdout else Path(str(output))
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
     w = out.write
     sizes = ", ".join(f"{k} = {v}" for k, v in DIMS.items())
     if to_stdout:
@@ -71,15 +70,16 @@ def run_demo(out: TextIO, lang: str = "en", output: str | None = "matcalc-demo",
             try:
                 draw(Y, folder / f"{slug}.svg")
                 figure = Figure(f"{slug}.svg", scalar_graph=Y.is_scalar)
-            except FigureError as exc:
+            except FigureError as exc:  # the post still links it, and says how to draw it
                 figure_problem = figure_problem or exc
+                figure = Figure(f"{slug}.svg", scalar_graph=Y.is_scalar, missing=str(exc))
         post = render(derive(Y, node=True), lang=lang, title=f"{i}. {title}: {program}",
                       figure=figure, target=target)
         if folder is None:
             w(post + "\n" + f"Numerical check: {report.summary()}\n\n")
             continue
         path = folder / f"{slug}.{lang}.md"
-        path.write_text(post, encoding="utf-8")
+        write_text(path, post)
         written.append(path)
         w(f"{i}. {title}: {program}\n")
         for name, g in zip(names, vjp(Y, names)):
@@ -87,9 +87,9 @@ def run_demo(out: TextIO, lang: str = "en", output: str | None = "matcalc-demo",
         w(f"   numerical check: {report.summary()}\n\n")
     if folder is not None:
         index = folder / f"index.{lang}.md"
-        index.write_text(f"# {TITLES[lang]}\n\n" + "".join(
+        write_text(index, f"# {TITLES[lang]}\n\n" + "".join(
             f"- [{i}. {KO_TITLES[slug] if lang == 'ko' else title}: `{program}`]({slug}.{lang}.md)\n"
-            for i, (slug, title, program, _) in enumerate(CASES, 1)), encoding="utf-8")
+            for i, (slug, title, program, _) in enumerate(CASES, 1)))
         figures = sum(1 for p in folder.glob("*.svg"))
         w(f"Wrote {len(written)} posts ({lang}) and {figures} figures to {folder}/; start with "
           f"{index}.\n")

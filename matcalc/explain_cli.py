@@ -107,7 +107,7 @@ def run_explain(args: argparse.Namespace, program: Callable[..., Any]) -> int:
                   title=args.title, figure=figure, target=args.target, exercise=exercise,
                   program=source)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_text(Path(args.output), text)
     else:
         sys.stdout.write(text)
     if args.target == "hugo" and args.format == "markdown":
@@ -123,3 +123,12 @@ def run_explain(args: argparse.Namespace, program: Callable[..., Any]) -> int:
 def parse_values(args: argparse.Namespace) -> dict[str, Any] | None:
     """The worked example's values from --values and --value."""
     return parse_value_options(args.values, args.value)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a file the user named, its folder made; an InputError (not a traceback) if it fails."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None

@@ -199,6 +199,7 @@ def draw(expr: Expr, path: str | Path, values: Mapping[str, Any] | None = None,
     """
     path = Path(path)
     fmt = _format(path)
+    _writable(path)
     if fmt == "dot":
         path.write_text(graph_dot(expr, values, title), encoding="utf-8")
         return path
@@ -220,6 +221,16 @@ def draw(expr: Expr, path: str | Path, values: Mapping[str, Any] | None = None,
     return path
 
 
+def _writable(path: Path) -> None:
+    """Make the figure's folder; a FigureError if it cannot be made or written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FigureError(f"figure: cannot write {path}: {exc.strerror}") from None
+    if path.is_dir():
+        raise FigureError(f"figure: {path} is a folder; give a file name such as graph.svg")
+
+
 def _format(path: Path) -> str:
     fmt = path.suffix.lstrip(".").lower() or "svg"
     if fmt not in ("svg", "png", "pdf", "dot"):
@@ -235,6 +246,7 @@ def render(dot_source: str, path: str | Path) -> list[Path]:
     """
     path = Path(path)
     fmt = _format(path)
+    _writable(path)
     if fmt == "dot":
         path.write_text(dot_source, encoding="utf-8")
         return [path]
