@@ -18,9 +18,10 @@ CASES: list[tuple[str, str, str, dict[str, Any]]] = [
 DIMS = {"m": 3, "n": 4, "B": 5}
 
 # The cases' titles in Korean, as in the reference post.
-KO_TITLES = {"scalar_to_scalar": "스칼라 입력과 스칼라 출력", "vector_to_scalar": "벡터 입력과 스칼라 출력",
-             "vector_to_vector": "입출력이 모두 벡터인 경우", "batched_matrices": "배치 입력",
-             "relu": "ReLU"}
+KO_TITLES = {"scalar_to_scalar": "스칼라 입력과 스칼라 출력",
+             "vector_to_scalar": "벡터 입력과 스칼라 출력",
+             "vector_to_vector": "입출력이 모두 벡터인 경우",
+             "batched_matrices": "배치 입력", "relu": "ReLU"}
 
 TITLES = {"en": "matcalc demo: backpropagation, case by case",
           "ko": "matcalc 데모: 경우별 역전파"}
@@ -43,11 +44,11 @@ def run_demo(out: TextIO, lang: str = "en", output: str | None = "matcalc-demo",
     from . import parse
     from .diff import vjp
     from .dims import shape_str
+    from .errors import FigureError
     from .evaluate import symbols_of
     from .explain import Figure, derive, render
     from .explain_cli import write_text
     from .figure import draw
-    from .errors import FigureError
 
     to_stdout = output in (None, "-")
     folder = None if to_stdout else Path(str(output))
@@ -87,9 +88,9 @@ def run_demo(out: TextIO, lang: str = "en", output: str | None = "matcalc-demo",
         w(f"   numerical check: {report.summary()}\n\n")
     if folder is not None:
         index = folder / f"index.{lang}.md"
-        write_text(index, f"# {TITLES[lang]}\n\n" + "".join(
-            f"- [{i}. {KO_TITLES[slug] if lang == 'ko' else title}: `{program}`]({slug}.{lang}.md)\n"
-            for i, (slug, title, program, _) in enumerate(CASES, 1)))
+        links = [f"- [{i}. {KO_TITLES[slug] if lang == 'ko' else title}: `{program}`]"
+                 f"({slug}.{lang}.md)\n" for i, (slug, title, program, _) in enumerate(CASES, 1)]
+        write_text(index, f"# {TITLES[lang]}\n\n" + "".join(links))
         figures = sum(1 for p in folder.glob("*.svg"))
         w(f"Wrote {len(written)} posts ({lang}) and {figures} figures to {folder}/; start with "
           f"{index}.\n")

@@ -174,7 +174,7 @@ class Browser:
 def math_spans(markdown: str, target: str = "jekyll") -> list[tuple[str, bool]]:
     """(TeX, display?) for every math span of a post, in order, as its author wrote them."""
     body = strip_front_matter(markdown)
-    body = re.sub(r"```.*?```", "", body, flags=re.S)  # code blocks hold no math
+    body = re.sub(r"```.*?```", "", body, flags=re.DOTALL)  # code blocks hold no math
     spans: list[tuple[str, bool]] = []
     inline = {"jekyll": r"\$\$(.+?)\$\$", "hugo": r"\\\((.+?)\\\)", "plain": r"\$([^$]+?)\$"}
     lines = body.split("\n")

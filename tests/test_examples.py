@@ -25,7 +25,7 @@ def test_there_is_an_example_per_reference_case():
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_writes_posts(script, tmp_path, katex):
     done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     posts = sorted(tmp_path.glob("*.md"))
     assert posts and {p.name.split(".")[1] for p in posts} == {"en", "ko"}
@@ -34,7 +34,7 @@ def test_example_writes_posts(script, tmp_path, katex):
         assert text.startswith("---\ntitle:") and "math: true" in text
         svg = post.name.split(".")[0] + ".svg"
         assert f"]({svg})" in text  # linked even when it could not be drawn
-        for block in re.findall(r"^\$\$\n(.*?)\n\$\$$", text, flags=re.S | re.M):
+        for block in re.findall(r"^\$\$\n(.*?)\n\$\$$", text, flags=re.DOTALL | re.MULTILINE):
             assert katex.render(block) is None, (post.name, block, katex.render(block))
 
 
@@ -46,7 +46,7 @@ def _svg_texts(path: Path) -> list[str]:
 
 def test_examples_output_is_current(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "examples" / "build.py"), str(tmp_path)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
     fresh = sorted(p.name for p in tmp_path.iterdir())
     committed = sorted(p.name for p in OUTPUT.iterdir())

@@ -39,12 +39,12 @@ def _local(d, input_name):
 
 
 def _display_math(text: str) -> list[str]:
-    return re.findall(r"^\$\$\n(.*?)\n\$\$$", text, flags=re.S | re.M)
+    return re.findall(r"^\$\$\n(.*?)\n\$\$$", text, flags=re.DOTALL | re.MULTILINE)
 
 
 def _inline_math(text: str, target: str = "jekyll") -> list[str]:
-    body = re.sub(r"^\$\$\n.*?\n\$\$$", "", text, flags=re.S | re.M)
-    body = re.sub(r"```.*?```", "", body, flags=re.S)
+    body = re.sub(r"^\$\$\n.*?\n\$\$$", "", text, flags=re.DOTALL | re.MULTILINE)
+    body = re.sub(r"```.*?```", "", body, flags=re.DOTALL)
     pattern = {"jekyll": r"\$\$(.+?)\$\$", "hugo": r"\\\((.+?)\\\)",
                "plain": r"(?<!\$)\$([^$\n]+)\$(?!\$)"}[target]
     return re.findall(pattern, body)
@@ -225,7 +225,7 @@ def test_front_matter_is_yaml_with_categories_and_tags_and_no_repeated_title():
     assert fm["title"] == title and fm["categories"] == ["ML", "Math"]
     assert fm["tags"] == ["a", "b", "c"] and fm["math"] is True
     body = text[text.index("\n---\n", 4) + 5:]
-    assert title not in body and not re.search(r"^## ", body, flags=re.M)  # the theme shows it
+    assert title not in body and not re.search(r"^## ", body, flags=re.MULTILINE)  # the theme shows it
 
 
 def test_default_title_is_plain_text():

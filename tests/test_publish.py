@@ -160,7 +160,7 @@ def test_gradient_lists_display_as_equations_and_stay_lists():
     L = mc.parse("Y = W @ X; L = sum(relu(Y))", {"W": ("m", "n"), "X": ("n", "B")})
     grads = mc.grad(L, ["W", "X"])
     assert isinstance(grads, list) and len(grads) == 2
-    dW, dX = grads
+    dW, _dX = grads
     assert str(dW) == "step(Y) @ X.T"
     shown = grads._repr_latex_()
     assert r"\frac{\partial L}{\partial W} &= \mathbb{I}[Y > 0] X^\top" in shown
