@@ -23,9 +23,9 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -156,16 +156,17 @@ def _parse(text: str, shapes: Mapping[str, Any], language: str | None) -> Expr:
         raise InputError(f"compare: language must be 'latex' or 'text', got {language!r}")
     first, second = (parse_latex, parse) if lang == "latex" else (parse, parse_latex)
     try:
-        return first(text, shapes)
+        read: Expr = first(text, shapes)
     except ShapeError:
         raise
     except ParseError as exc:
         if language is not None:
             raise
         try:
-            return second(text, shapes)
+            read = second(text, shapes)
         except MatcalcError:
             raise exc from None
+    return read
 
 
 def _shape_problem(exc: ShapeError) -> str:
@@ -290,7 +291,8 @@ def _numeric(cand: Expr, want: Expr, base: dict[str, Any], dims: Mapping[str, in
 
     var = base["variable"]
     sizes = _sizes([cand, want], dims)
-    both = sum_(cand) + sum_(want)
+    total = cast(Callable[[Expr], Expr], sum_)
+    both = total(cand) + total(want)
     symbols = symbols_of([cand, want])
     kinds = _sampling_kinds(both, push=True)
     rng = np.random.default_rng(seed)

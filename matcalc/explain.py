@@ -130,7 +130,7 @@ def _entry(tex: str, simple: bool, index: str) -> str:
 
 def _is_simple(e: Expr) -> bool:
     name = e.get("name") if e.op.name in ("symbol", "named") else None
-    return bool(name) and latex_name(name) == name and len(name) == 1
+    return isinstance(name, str) and len(name) == 1 and latex_name(name) == name
 
 
 def _node_tex(s: Node, d: Derivation) -> str:

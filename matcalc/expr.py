@@ -18,7 +18,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from .dims import Dim, Shape, shape_str
 from .errors import InputError, InternalError
@@ -32,7 +32,8 @@ __all__ = [
 
 # Precedence levels shared by the text and LaTeX printers (higher binds tighter).
 PREC_ADD = 10  # + and -
-PREC_HAD = 15  # the Hadamard product in LaTeX: looser than juxtaposition, so A (B ⊙ C) keeps parentheses
+# the Hadamard product in LaTeX: looser than juxtaposition, so A (B ⊙ C) keeps parentheses
+PREC_HAD = 15
 PREC_MUL = 20  # @, * and /
 PREC_NEG = 30  # unary minus
 PREC_POW = 40  # **
@@ -220,8 +221,9 @@ _LOCK = threading.Lock()  # hash-consing: one node per key, whatever the threads
 class Expr:
     """A node of the expression DAG: an op applied to argument nodes, with hashable params."""
 
-    __slots__ = ("op", "args", "params", "shape", "_hash", "__weakref__")
-    _table: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = weakref.WeakValueDictionary()
+    __slots__ = ("__weakref__", "_hash", "args", "op", "params", "shape")
+    _table: ClassVar[weakref.WeakValueDictionary[tuple[Any, ...], Expr]] = \
+        weakref.WeakValueDictionary()
     __array_ufunc__ = None  # NumPy defers to our reflected operators
 
     op: Op
@@ -229,7 +231,7 @@ class Expr:
     params: tuple[tuple[str, Any], ...]
     shape: Shape
 
-    def __new__(cls, *a: Any, **k: Any) -> Expr:  # pragma: no cover - use Expr.make
+    def __new__(cls, *a: Any, **k: Any) -> Self:  # pragma: no cover - use Expr.make
         raise TypeError("build expressions with matcalc's functions, not Expr(...)")
 
     @staticmethod

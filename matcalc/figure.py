@@ -144,7 +144,7 @@ def graph_dot(expr: Expr, values: Mapping[str, Any] | None = None, title: str = 
             parts.append(f'<font color="{RED}">{_escape(_fmt(gradient[source]))}</font>')
         label = "<" + "<br/>".join(parts) + ">" if parts else ""
         dot.edge(ids[source], "out" if parent is None else ids[parent], label=label)
-    return dot.source
+    return str(dot.source)
 
 
 def min_text_px(svg: str, column_px: float = COLUMN_PX) -> float:

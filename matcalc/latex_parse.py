@@ -74,9 +74,10 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
@@ -86,8 +87,8 @@ from .dims import Dim, dim, shape_str
 from .errors import InputError, MatcalcError, ParseError, ShapeError, UnknownNameError
 from .expr import OPS, Expr
 from .latexnames import GREEK
-from .textparse import _end_position, declare
 from .printing import short
+from .textparse import _end_position, declare
 
 __all__ = ["parse_latex"]
 
@@ -250,7 +251,7 @@ def _function_word(word: str) -> str | None:
 class _Var:
     """The unknown size of a placeholder (union-find: ``parent`` links, ``dim`` once known)."""
 
-    __slots__ = ("parent", "dim", "what", "line", "column", "fallback")
+    __slots__ = ("column", "dim", "fallback", "line", "parent", "what")
 
     def __init__(self, what: str, at):
         self.parent: _Var | None = None
@@ -258,7 +259,7 @@ class _Var:
         self.what, self.line, self.column = what, at.line, at.column
         self.fallback = False  # 1 long if nothing else fixes it (a ones vector beside a scalar)
 
-    def root(self) -> "_Var":
+    def root(self) -> _Var:
         v = self
         while v.parent is not None:
             v = v.parent
@@ -276,7 +277,7 @@ def _spec(s):
 class _Poly:
     """A value of shape-polymorphic size: a placeholder, or an expression built on one."""
 
-    __slots__ = ("rows", "cols", "maker", "thunk", "vars")
+    __slots__ = ("cols", "maker", "rows", "thunk", "vars")
 
     def __init__(self, rows, cols, vars_, maker=None, thunk=None):
         self.rows, self.cols, self.vars = rows, cols, vars_
@@ -632,9 +633,8 @@ class _Program:
     def inverse(self, at, x):
         if _is_scalar_expr(x):
             return self.build(at, ops.power, x, -1)
-        if isinstance(x, _Poly):
-            if not self.unify(x.rows, x.cols):
-                raise self.shape_error(f"inv needs a square matrix, got {_describe(x)}", at)
+        if isinstance(x, _Poly) and not self.unify(x.rows, x.cols):
+            raise self.shape_error(f"inv needs a square matrix, got {_describe(x)}", at)
         return self.unary(at, ops.inv, x)
 
     def matmul(self, at, a, b):
@@ -714,7 +714,7 @@ class _Program:
             fn = _BUILDERS[name]
         else:  # a user-defined elementwise op
             op = OPS[name]
-            fn = lambda a, op=op: Expr.make(op, (a,))  # noqa: E731
+            fn = lambda a, op=op: Expr.make(op, (a,))
             return self.unary(f, fn, x)
         if name == "inv":
             return self.inverse(f, x)
@@ -748,7 +748,7 @@ def _suggest(name: str, known) -> str:
 class _Buffer:
     """A token stream with look-ahead and push-back."""
 
-    __slots__ = ("_it", "_ahead")
+    __slots__ = ("_ahead", "_it")
 
     def __init__(self, it):
         self._it, self._ahead = iter(it), []

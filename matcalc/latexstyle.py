@@ -41,7 +41,8 @@ class LatexStyle:
 
 
 DEFAULT = LatexStyle()
-_current: contextvars.ContextVar[LatexStyle] = contextvars.ContextVar("latex_style", default=DEFAULT)
+_current: contextvars.ContextVar[LatexStyle] = contextvars.ContextVar("latex_style",
+                                                                    default=DEFAULT)
 
 
 def style() -> LatexStyle:
@@ -57,10 +58,12 @@ def make_style(base: LatexStyle | None = None, **options) -> LatexStyle:
     fields = set(LatexStyle.__dataclass_fields__)
     bad = sorted(set(options) - fields)
     if bad:
-        raise InputError(f"latex: unknown style option {bad[0]!r}; options are {', '.join(sorted(fields))}")
+        raise InputError(f"latex: unknown style option {bad[0]!r}; options are "
+                         f"{', '.join(sorted(fields))}")
     out = replace(base, **options)
     if out.transpose not in TRANSPOSES:
-        raise InputError(f"latex: transpose must be one of {', '.join(TRANSPOSES)}, got {out.transpose!r}")
+        raise InputError(f"latex: transpose must be one of {', '.join(TRANSPOSES)}, "
+                         f"got {out.transpose!r}")
     return out
 
 

@@ -14,8 +14,8 @@ from .latexnames import dim_latex, latex_name
 from .latexstyle import LatexStyle
 from .render import short, to_latex, to_text
 
-__all__ = ["GradientList", "gradient_symbol", "latex", "latex_gradients", "latex_space", "program_text", "short",
-           "to_latex", "to_text"]
+__all__ = ["GradientList", "gradient_symbol", "latex", "latex_gradients", "latex_space",
+           "program_text", "short", "to_latex", "to_text"]
 
 
 def program_text(expr: Expr) -> str:

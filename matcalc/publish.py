@@ -81,8 +81,8 @@ def front_matter(title: str, target: str, options: Mapping[str, Any] | None = No
     data["tags"] = _yaml_list(opts.pop("tags", None), DEFAULT_TAGS)
     data["math"] = bool(opts.pop("math", True))
     data.update(opts)  # anything else the author asked for, as given
-    body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None,
-                          width=1000)
+    body = str(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None,
+                          width=1000))
     note = "# " + HUGO_NOTE + "\n" if target == "hugo" else ""
     return "---\n" + note + body + "---\n"
 

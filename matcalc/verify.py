@@ -281,9 +281,9 @@ class _Guard:
             factor = KINK_MARGIN if kind == "kink" else MARGIN
             if np.any(dist < factor * delta):
                 what = "a kink" if kind == "kink" else "the edge of its domain"
-                out.append((kind != "kink", f"the argument of {op} is near {what} (distance "
-                            f"{np.min(dist):.1e}; the stencil moves it by {np.max(delta):.1e})",
-                            deps))
+                message = (f"the argument of {op} is near {what} (distance {np.min(dist):.1e}; "
+                           f"the stencil moves it by {np.max(delta):.1e})")
+                out.append((kind != "kink", message, deps))
         return out
 
 
@@ -418,8 +418,8 @@ def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray, rng, o
                    grad_shape) -> list[VariableCheck]:
     """The rows of one variable at one point (directional and/or full differences)."""
     h = opt.rel_step * max(1.0, float(np.max(np.abs(x0))))
-    base = dict(variable=plan.label, shape=plan.shape, step=h, seed=opt.seed,
-                tolerance=opt.rtol, atol=opt.atol)
+    base: dict[str, object] = {"variable": plan.label, "shape": plan.shape, "step": h,
+                               "seed": opt.seed, "tolerance": opt.rtol, "atol": opt.atol}
     if grad_shape != plan.target.shape or g.shape != plan.shape:
         note = (f"the symbolic gradient is {shape_str(grad_shape)} ({g.shape[0]}×{g.shape[1]}), "
                 f"the variable {shape_str(plan.target.shape)}")

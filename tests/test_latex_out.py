@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matcalc as mc
-from matcalc.ops import cotangent, kron_contract_left, kron_contract_right, size, unvec
-from matcalc.ops import commutation
+from matcalc.ops import commutation, cotangent, kron_contract_left, kron_contract_right, size, unvec
 
 W = mc.Matrix("W", "m", "n")
 X = mc.Matrix("X", "n", "B")

@@ -112,5 +112,5 @@ tanh = TANH.build
 exp = EXP.build
 log = LOG.build
 sqrt = SQRT.build
-abs = ABS.build  # noqa: A001 - the public name users expect
+abs = ABS.build
 softplus = SOFTPLUS.build
