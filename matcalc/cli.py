@@ -77,9 +77,11 @@ def _dims(args: argparse.Namespace, exprs: list[Any]) -> dict[str, int] | None:
     text = getattr(args, "dims", None)
     given = parse_int_bindings(text, "--dims") if text else None
     sizes = given if given is not None else DEFAULT_DIMS
+    from .dims import Dim
+
     used: dict[str, None] = {}
     for node in toposort(exprs):
-        for d in node.shape:
+        for d in [*node.shape, *(v for _, v in node.params if isinstance(v, Dim))]:
             used.update(dict.fromkeys(d.names))
     missing = [k for k in used if k not in sizes]
     if missing:

@@ -134,6 +134,8 @@ def test_missing_sizes_are_asked_for_with_the_cli_flag(capsys):
     assert "--dims" in err and "k=" in err and "dims={" not in err
     code, _, err = run(capsys, "grad", RELU, *SHAPES, "--dims", "m=3,n=4")
     assert code == 2 and "--dims m=3,n=4,B=…" in err
+    code, _, err = run(capsys, "check", "L = sum(W) / size(k)", "--shape", "W=m,n")
+    assert code == 2 and "--dims m=3,n=4,B=5,k=…" in err  # a size used only as a value
 
 
 def test_max_of_zero_suggests_relu_not_softmax(capsys):
