@@ -60,6 +60,7 @@ from .ops import (
 from .printing import latex, latex_gradients, program_text, to_latex, to_text
 from .simplify import simplify
 from .verify import CheckReport, check, substitute
+from .compare import Comparison, compare
 
 __version__ = "0.1.0"
 
@@ -79,9 +80,9 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "OPS", "CheckReport", "DifferentiationError", "Dim", "DimensionBindingError", "EvaluationError",
+    "OPS", "CheckReport", "Comparison", "DifferentiationError", "Dim", "DimensionBindingError", "EvaluationError",
     "Expr", "InputError", "InteropError", "MatcalcError", "Matrix", "Op", "ParseError", "Scalar",
-    "ShapeError", "UnknownNameError", "Vector", "abs", "check", "compile", "const", "cotangent",
+    "ShapeError", "UnknownNameError", "Vector", "abs", "check", "compare", "compile", "const", "cotangent",
     "count_nodes", "det", "diag", "dim", "elementwise", "evaluate", "evaluate_many", "exp",
     "explain", "eye", "from_sympy", "grad", "hadamard", "hessian", "hvp", "inv", "jacobian", "kron",
     "latex", "latex_gradients", "log", "log_softmax", "logdet", "logsumexp", "matmul", "mean",

@@ -133,7 +133,12 @@ def grad(L: Expr, wrt: Variable | Variables, simplify: bool = True) -> Expr | li
     targets = resolve_wrt(toposort([L]), wrt)
     gs = backward(L, const(1), targets)
     out = _finish_all(targets, gs, simplify, L)
-    return out if isinstance(wrt, (list, tuple)) else out[0]
+    if not isinstance(wrt, (list, tuple)):
+        return out[0]
+    from .printing import GradientList
+
+    loss = L.get("name") if L.op.name == "named" else "L"
+    return GradientList(out, [t.get("name") for t in targets], loss)
 
 
 @overload
@@ -153,7 +158,11 @@ def vjp(Y: Expr, wrt: Variable | Variables, upstream: Expr | None = None,
     targets = resolve_wrt(toposort([Y]), wrt)
     gs = backward(Y, upstream, targets)
     out = _finish_all(targets, gs, simplify, Y)
-    return out if isinstance(wrt, (list, tuple)) else out[0]
+    if not isinstance(wrt, (list, tuple)):
+        return out[0]
+    from .printing import GradientList
+
+    return GradientList(out, [t.get("name") for t in targets], "L")
 
 
 def hvp(L: Expr, x: Variable, v: Expr, simplify: bool = True) -> Expr:

@@ -359,8 +359,14 @@ class Expr:
         return f"<{short(self, 60)} : {shape_str(self.shape)}>"
 
     def _repr_latex_(self) -> str:
-        """Jupyter shows expressions typeset."""
-        return "$" + to_latex(self) + "$"
+        """Jupyter shows expressions typeset; a program, every statement of it."""
+        named = [n for n in toposort([self]) if n.op.name == "named"]
+        if not named:
+            return "$" + to_latex(self) + "$"
+        rows = [to_latex(n) + " &= " + to_latex(n.args[0]) for n in named]
+        if self.op.name != "named":
+            rows.append("&= " + to_latex(self))
+        return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
 
 
 def toposort(roots: Iterable[Expr]) -> list[Expr]:

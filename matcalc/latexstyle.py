@@ -20,6 +20,9 @@ class LatexStyle:
     bold_vectors: write column-vector symbols in bold (\\mathbf{x}).
     inverse_transpose: write (X⁻¹)ᵀ as X^{-\\top}.
     loss: the loss's name in gradient symbols (\\frac{\\partial L}{\\partial W}).
+    indicator: the indicator in \\mathbb{I}[Z > 0] (the step, relu's derivative). The default
+        renders as a double-struck I in KaTeX and MathJax alike, distinct from the ones vector
+        \\mathbf{1}; KaTeX draws \\mathbb{1} as a plain 1.
     """
 
     transpose: str = "top"
@@ -27,6 +30,7 @@ class LatexStyle:
     bold_vectors: bool = False
     inverse_transpose: bool = True
     loss: str = "L"
+    indicator: str = r"\mathbb{I}"
 
     @property
     def sup_t(self) -> str:

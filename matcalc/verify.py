@@ -119,6 +119,33 @@ class CheckReport:
             return False
         return True if all(r.passed for r in self.rows) else None
 
+    def __repr__(self) -> str:
+        return f"<CheckReport of {len(self.rows)} rows: {self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the report as a table (the arrays stay in .values and .gradients)."""
+        import html
+
+        from .printing import short
+
+        def num(x: float) -> str:
+            return "—" if np.isnan(x) else f"{x:.2e}"
+
+        head = ["variable", "shape", "method", "max abs err", "max rel err", "step", "evals",
+                "result"]
+        cells = [[r.variable, f"{r.shape[0]}×{r.shape[1]}", r.method, num(r.max_abs_error),
+                  num(r.max_rel_error), num(r.step), str(r.evaluations),
+                  r.status + (f" ({r.note})" if r.note else "")] for r in self.rows]
+        dims = ", ".join(f"{k}={v}" for k, v in sorted(self.dims.items())) or "none"
+        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                       for row in cells)
+        notes = "".join(f"<p>note: {html.escape(n)}</p>" for n in self.notes)
+        return (f"<p>gradient check of <code>{html.escape(short(self.expr, 60))}</code> "
+                f"(seed {self.seed}; dims {html.escape(dims)}): "
+                f"<b>{html.escape(self.summary())}</b></p>"
+                "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head)
+                + f"</tr></thead><tbody>{rows}</tbody></table>{notes}")
+
     def summary(self) -> str:
         """One line: the verdict, the methods used and the worst relative error."""
         verdict = {True: "PASS", False: "FAIL", None: "SKIPPED"}[self.passed]

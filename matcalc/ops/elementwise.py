@@ -12,6 +12,7 @@ from typing import Any
 
 import sympy
 
+from ..latexstyle import style
 from ._base import PREC_ATOM, Builder, Expr, Op, builder, defop
 from .structure import dvec
 
@@ -64,7 +65,7 @@ STEP = unary("step", None, sympy.Heaviside(_x, 0),
              "𝟙[x > 0], the derivative of relu (0 at 0); its own derivative is 0 almost "
              "everywhere.",
              {"numpy": "({0} > 0).astype(float)", "torch": "({0} > 0).to(torch.float64)"},
-             latex=lambda n: [r"\mathbb{1}[", (0, 0), r" > 0]"], domain="kink")
+             latex=lambda n: [style().indicator + "[", (0, 0), r" > 0]"], domain="kink")
 SIGN = unary("sign", None, sympy.sign(_x),
              "sign(x), the derivative of |x| (0 at 0); its own derivative is 0 almost everywhere.",
              {"numpy": "np.sign({0})", "torch": "torch.sign({0})"},

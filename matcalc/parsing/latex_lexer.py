@@ -278,6 +278,10 @@ class Classifier:
                 return span("FUNC", function, tok, close)
         if word in ("1", "0"):
             return span("ONES" if word == "1" else "ZEROS", word, tok, close)
+        if name == "mathbb" and word == "I" and "I" not in prog.symbols:
+            after = self.buf.peek()  # \mathbb{I}[Z > 0], the indicator matcalc writes
+            if after is not None and after.type == "LSQB":
+                return span("ONES", word, tok, close)
         self.buf.push(self.content(name, content, nxt, close))
         return None
 

@@ -148,11 +148,19 @@ class _Actions(Transformer[Token, Any]):
         if fn is None:
             if prog.lookup(name) is not None:
                 raise prog.error(ParseError, f"{name!r} is a matrix, not a function", fname)
-            raise prog.error(UnknownNameError, f"unknown function {name!r}"
-                             + suggest(name, prog.functions), fname)
+            hint = INSTEAD.get(name) or suggest(name, prog.functions)
+            raise prog.error(UnknownNameError, f"unknown function {name!r}" + hint, fname)
         bound = prog.bind(fn, items or [], fname)
         values = [prog.argument(fn, i, v, where) for i, (v, where) in enumerate(bound)]
         return prog.value(fname, fn.build, *values)
+
+
+# What people coming from NumPy type, and what they mean (a spelling alike would mislead:
+# max is not softmax).
+INSTEAD = {
+    "max": " (for max(Z, 0), write relu(Z))", "maximum": " (for maximum(Z, 0), write relu(Z))",
+    "dot": " (write a.T @ b, or A @ B)", "matmul": " (write A @ B)",
+}
 
 
 _GRAMMAR = GrammarFile("text.lark", lambda: {"transformer": _Actions(),
