@@ -526,7 +526,7 @@ def sum_of_identity(node: Expr) -> Expr | None:
 
 
 @rule("sum")
-def sum_of_products_is_inner_product(node: Expr):
+def sum_of_products_is_inner_product(node: Expr) -> Expr | None:
     """Σᵢ aᵢbᵢ = aᵀb for columns a, b (and abᵀ for rows summed along axis 1)."""
     (e,) = node.args
     if not _is(e, "mul") or e.args[0].shape != e.args[1].shape or e.args[0].is_scalar:
@@ -541,7 +541,7 @@ def sum_of_products_is_inner_product(node: Expr):
 
 
 @rule("sum")
-def sum_of_diagonal_is_trace(node: Expr):
+def sum_of_diagonal_is_trace(node: Expr) -> Expr | None:
     """Σ (I ⊙ E) = tr(E)."""
     (e,) = node.args
     if node.get("axis") is not None or not _is(e, "mul"):
@@ -557,7 +557,7 @@ def sum_of_diagonal_is_trace(node: Expr):
 
 
 @rule("matmul")
-def product_of_ones(node: Expr):
+def product_of_ones(node: Expr) -> Expr | None:
     """𝟏ₘₓₖ 𝟏ₖₓₙ = k 𝟏ₘₓₙ: a product of ones is ones (times the inner size)."""
     a, b = node.args
     if not (_is(a, "ones") and _is(b, "ones")):
@@ -569,14 +569,14 @@ def product_of_ones(node: Expr):
 
 
 @rule("inv")
-def inverse_of_inverse(node: Expr):
+def inverse_of_inverse(node: Expr) -> Expr | None:
     """(A⁻¹)⁻¹ = A."""
     (a,) = node.args
     return a.args[0] if _is(a, "inv") else None
 
 
 @rule("matmul")
-def kron_mixed_product(node: Expr):
+def kron_mixed_product(node: Expr) -> Expr | None:
     """(A ⊗ B)(C ⊗ D) = AC ⊗ BD when the factors fit (Magnus & Neudecker)."""
     prefix, x, y = _last_pair(node)
     if not (_is(x, "kron") and _is(y, "kron")):

@@ -52,6 +52,10 @@ def q(x: Q) -> Q:
     return x.numerator if isinstance(x, Fraction) and x.denominator == 1 else x
 
 
+def qabs(x: Q) -> Q:
+    return -x if x < 0 else x
+
+
 def qdiv(a: Q, b: Q) -> Q:
     """a / b exactly."""
     return q(Fraction(a) / b)
@@ -262,7 +266,7 @@ def write_monomial(c: Q, m: Mono, atoms: Atoms,
     first rewrite the term (a mean times its count is a sum)."""
     if fold is not None:
         c, m = fold(c, m)
-    negative, c = c < 0, abs(c)
+    negative, c = c < 0, qabs(c)
     num = [_factor_expr(atoms, i, e) for i, e in m if e > 0]
     den = [_factor_expr(atoms, i, -e) for i, e in m if e < 0]
     if c.denominator != 1:
@@ -319,7 +323,7 @@ def _common_factor(p: Poly) -> tuple[Q, Mono]:
         exps = dict(m)
         shared = {i: _closer_to_zero(e, exps[i]) for i, e in shared.items()
                   if i in exps and (e > 0) == (exps[i] > 0)}
-    coefs = [abs(c) for c in p.terms.values()]
+    coefs = [qabs(c) for c in p.terms.values()]
     if all(c == coefs[0] for c in coefs):
         common = coefs[0]
     elif all(c.denominator == 1 for c in coefs):
@@ -355,7 +359,7 @@ def factored(p: Poly, atoms: Atoms, shape: Shape,
         return None
     inner = Poly({mono_mul(mono, m, -1): qdiv(coef, c) for mono, coef in p.terms.items()})
     body = write(inner, atoms, _inner_shape(inner, atoms), fold)
-    negative, c = c < 0, abs(c)
+    negative, c = c < 0, qabs(c)
     num_mono = tuple((i, e) for i, e in m if e > 0)
     num, _ = write_monomial(c.numerator, num_mono, atoms, fold)
     den = [_factor_expr(atoms, i, -e) for i, e in m if e < 0]

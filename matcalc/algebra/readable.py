@@ -44,6 +44,7 @@ from .poly import (
     Reader,
     candidates,
     mono_mul,
+    qabs,
     qdiv,
     write_monomial,
 )
@@ -56,6 +57,7 @@ REDUCTIONS = ("sum", "mean")
 
 
 def _text_template(n: Expr) -> list[object]:
+    assert n.op.text is not None  # every record has one once declared
     return n.op.text(n)
 
 
@@ -218,7 +220,7 @@ class Algebra:
         for m, c in p.terms.items():
             for mono, coef, name in table:
                 exps = dict(m)
-                if all(i in exps and (exps[i] > 0) == (e > 0) and abs(exps[i]) >= abs(e)
+                if all(i in exps and (exps[i] > 0) == (e > 0) and qabs(exps[i]) >= qabs(e)
                        for i, e in mono):
                     m = mono_mul(mono_mul(m, mono, -1), ((name, ONE_F),))
                     c = qdiv(c, coef)
@@ -347,10 +349,11 @@ def normalize(roots: list[Expr], defs: dict[Expr, Expr], polish: Polish,
         name = rebuilt.op.name
         if (name in REDUCTIONS or (name in ARITH and name != "const")) and (
                 node in top or node not in inside):
-            out = done.get(rebuilt)
-            if out is None:
-                out = algebra.best(rebuilt)
-                done[rebuilt] = done[out] = out
+            known = done.get(rebuilt)
+            if known is None:
+                known = done[rebuilt] = algebra.best(rebuilt)
+                done[known] = known
+            out = known
             if out is not rebuilt:
                 report("normal_form", rebuilt, out)
         memo[node] = out
