@@ -13,7 +13,7 @@ from typing import Any
 
 from .cli_args import parse_int_bindings, parse_number_bindings, parse_shape_options, parse_values
 from .dims import shape_str
-from .errors import InputError, MatcalcError
+from .errors import InputError, InternalError, MatcalcError
 
 __all__ = ["COMMANDS", "build_parser", "main", "parse_int_bindings", "parse_number_bindings",
            "parse_shape_options", "parse_values"]
@@ -272,6 +272,9 @@ def _version() -> str:
     return f"matcalc {__version__}"
 
 
+INTERNAL_ERROR = 3  # the exit code of a bug in matcalc (2 is a mistake in the input)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit code."""
     parser = build_parser()
@@ -283,6 +286,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
+    except InternalError as exc:  # matcalc broke its own invariant: a bug, not the user's input
+        print(f"internal error: {exc}\nThis is a bug in matcalc, not in your input; please "
+              f"report it with the command that caused it ({_version()}).", file=sys.stderr)
+        return INTERNAL_ERROR
     except MatcalcError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -39,7 +39,7 @@ import numpy as np
 
 from .diff import Variable, Variables, grad, resolve_wrt
 from .dims import Dim, Shape, shape_str
-from .errors import MatcalcError, ShapeError
+from .errors import CheckError, ShapeError
 from .evaluate import EvaluationError, bind, evaluate_many, resolve_dims, symbols_of
 from .expr import Expr, toposort
 from .ops import Matrix
@@ -59,10 +59,6 @@ _SQUARE = ("invertible", "spd")
 _DomainItem = tuple[str, str, bool, Expr, frozenset[str]]
 # An argument near the edge of its domain: (worth a redraw?, message, deps, variable).
 _Finding = tuple[bool, str, frozenset[str], str]
-
-
-class CheckError(MatcalcError):
-    """Arguments that ``check`` cannot work with (unknown variable, non-scalar loss, bad dims)."""
 
 
 @dataclass(frozen=True)
