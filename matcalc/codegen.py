@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from .algebra.fast import fast_form
 from .binding import bind_shapes, declared_spec
 from .dims import Dim
 from .errors import (
@@ -313,7 +314,7 @@ def source(outputs: Any, backend: str = "numpy", dims: Mapping[str, int] | None 
     symbols = dict(sorted(symbols_of(items).items()))
     prog = _Program(backend, symbols, fixed)
     prog.taken.add(name)
-    results = prog.build(lower(items))
+    results = prog.build(lower(fast_form(items, fixed)))  # the cheapest order, if sizes are known
     return _module(BACKENDS[backend], prog, results, name)
 
 
@@ -346,16 +347,49 @@ _counter = itertools.count()
 
 
 class CompiledFunction:
-    """The generated function: call it with the inputs by name; ``.source`` is its code."""
+    """The generated function: call it with the inputs by name; ``.source`` is its code.
 
-    def __init__(self, fn: Callable[..., Any], text: str, backend: str, inputs: list[str],
-                 single: bool):
-        self._fn, self.source, self.backend, self.inputs = fn, text, backend, inputs
-        self._single = single
+    Matrix products are computed in the cheapest order for the actual sizes: with ``dims`` that
+    fix every size at compile time, in the one function compiled then; otherwise the function is
+    specialised on the first call with each new combination of input shapes (and cached), and
+    ``.sources`` holds the code of each specialisation.
+    """
+
+    CACHE = 64  # specialisations kept per function
+
+    def __init__(self, items: list[Expr], backend: str, dims: dict[str, int], single: bool):
+        self.backend, self.inputs = backend, sorted(symbols_of(items))
+        self._items, self._dims, self._single = items, dims, single
+        self._declared = {n: (declared_spec(s.rows), declared_spec(s.cols))
+                          for n, s in symbols_of(items).items()}
+        self.source = source(items, backend=backend, dims=dims)
+        self._fn = _load(self.source, backend)
+        self._specialised: dict[tuple[Any, ...], Callable[..., Any]] = {}
+        self.sources: dict[tuple[Any, ...], str] = {}
+
+    def _for(self, inputs: dict[str, Any]) -> Callable[..., Any]:
+        """The function specialised for these inputs' shapes (the generic one if they do not
+        bind every size: its own checks then report what is wrong)."""
+        key = tuple(getattr(inputs.get(n), "shape", None) for n in self.inputs)
+        fn = self._specialised.get(key)
+        if fn is not None:
+            return fn
+        try:
+            shapes = {n: _shape2(inputs[n], self._declared[n]) for n in self.inputs}
+            sizes = bind_shapes(self._declared, shapes, self._dims)
+        except (DimensionBindingError, KeyError, TypeError):
+            return self._fn
+        text = source(self._items, backend=self.backend, dims=sizes)
+        fn = self._fn if text == self.source else _load(text, self.backend)
+        if len(self._specialised) >= self.CACHE:
+            self._specialised.clear()
+            self.sources.clear()
+        self._specialised[key], self.sources[key] = fn, text
+        return fn
 
     def __call__(self, **inputs: Any) -> Any:
         try:
-            out = self._fn(**inputs)
+            out = self._for(inputs)(**inputs)
         except TypeError:
             missing = sorted(set(self.inputs) - set(inputs))
             if missing:
@@ -374,16 +408,16 @@ class CompiledFunction:
         return f"<matcalc compiled function ({self.backend}) of {', '.join(self.inputs)}>"
 
 
-def compile(outputs: Any, backend: str = "numpy",  # shadows the builtin: the name users expect
-            dims: Mapping[str, int] | None = None) -> CompiledFunction:
-    """A function of the inputs (keyword arrays) returning the outputs' values in one pass.
+def _shape2(value: Any, declared: tuple[Any, Any]) -> tuple[int, ...]:
+    """An input's shape as the generated code will see it (a number for a 1×1 is 1×1)."""
+    shape = tuple(getattr(value, "shape", None) or np.shape(value))
+    if shape == () and declared == (1, 1):
+        return (1, 1)
+    return shape
 
-    ``outputs`` is an expression (the function returns one array) or a list of them (it returns
-    a list). backend is "numpy", "jax" (enable jax_enable_x64 for float64) or "torch"
-    (float64 tensors).
-    """
-    items, single = _outputs(outputs)
-    text = source(items, backend=backend, dims=dims)
+
+def _load(text: str, backend: str) -> Callable[..., Any]:
+    """The function a generated module defines."""
     filename = f"<matcalc-{backend}-{next(_counter)}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace: dict[str, Any] = {"__name__": "matcalc_generated"}
@@ -392,7 +426,22 @@ def compile(outputs: Any, backend: str = "numpy",  # shadows the builtin: the na
     except ImportError as exc:
         raise CodegenError(f"the {backend} backend needs {BACKENDS[backend].module} installed "
                            f"({exc})") from None
-    return CompiledFunction(namespace["f"], text, backend, sorted(symbols_of(items)), single)
+    fn: Callable[..., Any] = namespace["f"]
+    return fn
+
+
+def compile(outputs: Any, backend: str = "numpy",  # shadows the builtin: the name users expect
+            dims: Mapping[str, int] | None = None) -> CompiledFunction:
+    """A function of the inputs (keyword arrays) returning the outputs' values in one pass.
+
+    ``outputs`` is an expression (the function returns one array) or a list of them (it returns
+    a list). backend is "numpy", "jax" (enable jax_enable_x64 for float64) or "torch"
+    (float64 tensors). Products are ordered for the actual sizes (see CompiledFunction).
+    """
+    items, single = _outputs(outputs)
+    if backend not in BACKENDS:
+        raise CodegenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    return CompiledFunction(items, backend, _check_dims(dims), single)
 
 
 def numpy_source(outputs: Any, dims: Mapping[str, int] | None = None, name: str = "f") -> str:

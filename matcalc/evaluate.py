@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .algebra.fast import fast_form
 from .binding import bind_shapes, declared_spec
 from .dims import dim, shape_str
 from .errors import DimensionBindingError, EvaluationError, InputError, InternalError
@@ -163,7 +164,7 @@ def evaluate_many(exprs: list[Expr], values: Mapping[str, Any],
             raise InputError(f"evaluate expects a matcalc expression, got {type(e).__name__}")
     arrays, bindings = bind(symbols_of(list(exprs)), values, dims)
     ctx = Context(arrays, bindings)
-    roots = lower(exprs)
+    roots = lower(fast_form(exprs, bindings))  # the product order for these sizes
     memo: dict[int, np.ndarray] = {}
     with np.errstate(all="ignore"):
         for node in toposort(roots):

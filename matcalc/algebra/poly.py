@@ -162,8 +162,11 @@ class Reader:
     node that is not arithmetic (an atom, or what the caller makes of it: a sum is a count times
     a mean, a named definition is its name); ``whole`` atoms stop the walk."""
 
-    def __init__(self, atoms: Atoms, atom: Callable[[Expr], Poly]):
+    def __init__(self, atoms: Atoms, atom: Callable[[Expr], Poly], keep_spread: bool = False):
         self.atoms, self.atom_poly = atoms, atom
+        # inside a reduction, m ⊙ (X − x̄) stays whole: distributed, its mean would split into
+        # mean(m ⊙ X) − x̄ mean(m), a difference that cancels
+        self.keep_spread = keep_spread
 
     def atom(self, node: Expr) -> Poly:
         return Poly.atom(self.atoms.of(node))
@@ -216,8 +219,26 @@ class Reader:
         return self.atom(node) if p is None else self.power(node.args[0], args[0], p)
 
     def product(self, a: Poly, b: Poly, node: Expr) -> Poly:
-        """a · b, or the product kept whole when expanding it would make too many terms."""
+        """a · b when one side is a single term; a product of two sums is kept whole: expanding
+        it, (x − y)(x − y) = x² − 2xy + y², would trade an exact difference for cancellation."""
+        if len(a) > 1 and len(b) > 1:
+            return self.atom(node)
+        if self.keep_spread and (self.spread(a) or self.spread(b)):
+            return self.atom(node)
         return a * b if len(a) * len(b) <= MAX_TERMS else self.atom(node)
+
+    def spread(self, p: Poly) -> bool:
+        """Whether a sum has terms of different shapes (one broadcast against another)."""
+        if len(p) < 2:
+            return False
+        shapes = set()
+        for m in p.terms:
+            rows, cols = False, False
+            for i, _ in m:
+                r, c = self.atoms.nodes[i].shape
+                rows, cols = rows or not r.is_one, cols or not c.is_one
+            shapes.add((rows, cols))
+        return len(shapes) > 1
 
     def inverse(self, node: Expr, p: Poly) -> Poly:
         mono = p.monomial()
@@ -231,11 +252,6 @@ class Reader:
         if mono is not None and (k.denominator == 1 or mono[0] == 1):
             c, m = mono
             return Poly({mono_pow(m, k): q(Fraction(c) ** int(k)) if k.denominator == 1 else ONE_F})
-        if k.denominator == 1 and 0 < k <= 3 and len(p) ** int(k) <= MAX_TERMS:  # (a + b)² …
-            out = Poly.number(ONE_F)
-            for _ in range(int(k)):
-                out = out * p
-            return out
         return Poly.atom(self.atoms.of(write(p, self.atoms, base.shape)), k)
 
 

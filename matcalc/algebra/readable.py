@@ -135,6 +135,7 @@ class Algebra:
         self.atoms = Atoms()
         self.defs, self.polish, self.report = defs, polish, report
         self.reader = Reader(self.atoms, self.atom)
+        self.inside = Reader(self.atoms, self.atom, keep_spread=True)  # reads what is reduced
         self._centred: dict[tuple[Expr, int | None], bool] = {}
         self._named_monos: list[tuple[Mono, Q, int]] | None = None
         self.solved: dict[Expr, Poly] = {}  # atoms read as something else (x as u ‖x‖)
@@ -156,7 +157,7 @@ class Algebra:
         if node.op.name in REDUCTIONS:
             axis = node.get("axis")
             arg = node.args[0]
-            p = self.reduce(self.reader.read(arg), arg.shape, axis)
+            p = self.reduce(self.inside.read(arg), arg.shape, axis)
             if node.op.name == "sum":
                 n = _count(arg.shape, axis)
                 if n.is_int:

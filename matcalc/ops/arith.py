@@ -305,12 +305,15 @@ def _is_diagonal_matrix(x: Expr) -> bool:
 
 
 def _matmul_lower(n: Expr) -> Expr | None:
-    """A diagonal factor is a broadcast: diag(v) B = v ⊙ B and A diag(v) = A ⊙ vᵀ."""
+    """Products that are broadcasts: diag(v) B = v ⊙ B, A diag(v) = A ⊙ vᵀ, and an outer product
+    u vᵀ = u ⊙ vᵀ (a multiply per entry, not a matrix product with inner size 1)."""
     a, b = n.args
     if _is_diagonal_matrix(a) and not b.rows.is_one:
         return a.args[0] * b
     if _is_diagonal_matrix(b) and not a.cols.is_one:
         return a * b.args[0].T
+    if a.cols.is_one and not (a.rows.is_one and b.cols.is_one):
+        return a * b
     return None
 
 
