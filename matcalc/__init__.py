@@ -20,6 +20,8 @@ from .verify import CheckReport, check, substitute
 from .interop import InteropError, from_sympy, to_sympy
 from .explain import explain
 from .codegen import compile, numpy_source  # noqa: A004 - compile(outputs) builds a function
+from .export import export
+from .objective import objective
 
 __version__ = "0.1.0"
 
@@ -47,4 +49,5 @@ __all__ = [
     "to_text", "toposort", "trace", "transpose", "vec", "zeros",
     "latex", "latex_gradients", "parse", "parse_program", "parse_latex", "to_sympy",
     "from_sympy", "InteropError", "explain", "compile", "numpy_source", "CheckReport", "check", "substitute", "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
+    "export", "objective",
 ]
