@@ -121,9 +121,8 @@ class Derivation:
             return Plan(fwd, None, len(self.outputs), (), (), ())
         cut = split([self.grads[i] for i in wanted], self.cotangents, self.inputs)
         fwd = load(self.outputs + list(cut.residuals), backend, self.dims, self)
-        known = list(cut.symbols) + self.cotangents
         carriers: list[Expr] = []
-        for d in unbound_dims(cut.exprs, known):
+        for d in unbound_dims(cut.exprs):
             if d in self.dims or d in bound_dims(carriers):
                 continue
             carrier = next((s for s in self.inputs if d in bound_dims([s])), None)

@@ -25,6 +25,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from .codegen import CompiledFunction
 from .codegen import compile as compile_outputs
 from .diff import grad, jacobian, resolve_wrt
 from .dims import shape_str
@@ -65,7 +66,7 @@ class Objective:
         self.size = sum(r * c for r, c in self.shapes.values())
         self._dims, self._loss = bindings, L
         self.grads = grad(L, list(self.variables))
-        self._value_and_grad = compile_outputs([L] + self.grads, dims=bindings)._fn
+        self._value_and_grad = compile_outputs([L] + self.grads, dims=bindings)
         self._last: tuple[np.ndarray, float, np.ndarray] | None = None
         self._build_hvp()
         self._hess: Callable[[np.ndarray], np.ndarray] | None | bool = False  # False: not yet
@@ -118,7 +119,7 @@ class Objective:
         if last is not None and np.array_equal(last[0], x):
             return last[1], last[2].copy()
         views = self._views(x)
-        out = self._value_and_grad(**self.data, **views)
+        out = _run(self._value_and_grad, self.data, views)
         value = float(out[0][0, 0])
         gradient = np.concatenate([g.ravel(order="F") for g in out[1:]]) if out[1:] \
             else np.zeros(0)
@@ -151,7 +152,7 @@ class Objective:
         products = grad(pairing, list(self.variables)) if pairing is not None else []
         inputs = list(self.variables) + list(symbols_of(self._loss).values())
         cut = split(products, directions, inputs)
-        self._hv_once = compile_outputs(list(cut.residuals), dims=self._dims)._fn \
+        self._hv_once = compile_outputs(list(cut.residuals), dims=self._dims) \
             if cut.residuals else None
         self._hv_residuals = [s.name or "" for s in cut.symbols]
         self._hv_apply = compile_outputs(list(cut.exprs), dims=self._dims) if cut.exprs else None
@@ -164,12 +165,12 @@ class Objective:
         last = self._hv_last
         if last is None or not np.array_equal(last[0], x):
             views = self._views(x)
-            kept = self._hv_once(**self.data, **views) if self._hv_once is not None else []
+            kept = _run(self._hv_once, self.data, views) if self._hv_once is not None else []
             last = self._hv_last = (np.array(x, dtype=np.float64).reshape(-1),
                                     dict(zip(self._hv_residuals, kept)))
         feed = dict(last[1])
         feed.update({d: v for d, v in zip(self._directions, self._views(p).values())})
-        out = self._hv_apply(**{k: feed[k] for k in self._hv_apply.inputs})
+        out = _run(self._hv_apply, feed)
         return np.concatenate([o.ravel(order="F") for o in out])
 
     @property
@@ -189,10 +190,10 @@ class Objective:
         except DifferentiationError:  # an op without a Kronecker-form Jacobian rule
             return None
         keys = list(blocks)
-        run = compile_outputs([blocks[key] for key in keys], dims=self._dims)._fn
+        run = compile_outputs([blocks[key] for key in keys], dims=self._dims)
 
         def hess(x: Any) -> np.ndarray:
-            got = dict(zip(keys, run(**self.data, **self._views(x))))
+            got = dict(zip(keys, _run(run, self.data, self._views(x))))
             rows = [[got[(i, j)] if i <= j else got[(j, i)].T for j in range(k)]
                     for i in range(k)]
             return np.block(rows) if rows else np.zeros((0, 0))
@@ -223,6 +224,13 @@ class Objective:
     def __repr__(self) -> str:
         shapes = ", ".join(f"{n} {r}×{c}" for n, (r, c) in self.shapes.items())
         return f"<matcalc objective over {shapes}: {self.size} entries>"
+
+
+def _run(program: CompiledFunction, *sources: Mapping[str, Any]) -> list[np.ndarray]:
+    """The program's outputs (always a list), given the values it reads from the sources."""
+    values = {k: v for source in sources for k, v in source.items()}
+    out: list[np.ndarray] = program._fn(**{k: values[k] for k in program.inputs})
+    return out
 
 
 def _variables(L: Expr, wrt: Any) -> list[Expr]:

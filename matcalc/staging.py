@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .dims import Dim
+from .evaluate import symbols_of
 from .expr import Expr, toposort
 from .ops import Matrix
 from .verify import substitute
@@ -80,12 +81,13 @@ def bound_dims(symbols: Iterable[Expr]) -> set[str]:
     return out
 
 
-def unbound_dims(exprs: Sequence[Expr], symbols: Iterable[Expr]) -> list[str]:
-    """Dimensions that exprs use (in a shape or a parameter) but no symbol's shape binds."""
+def unbound_dims(exprs: Sequence[Expr]) -> list[str]:
+    """Dimensions that exprs use (in a shape or a parameter) but the shape of no symbol they read
+    binds: code generated for exprs alone would have no value for them."""
     used: dict[str, None] = {}
     for node in toposort(exprs):
         dims = list(node.shape) + [v for _, v in node.params if isinstance(v, Dim)]
         for d in dims:
             used.update(dict.fromkeys(d.names))
-    bound = bound_dims(symbols)
+    bound = bound_dims(symbols_of(list(exprs)).values())
     return [d for d in used if d not in bound]
