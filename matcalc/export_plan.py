@@ -65,6 +65,7 @@ def load(outputs: list[Expr], backend: str, dims: Mapping[str, int], owner: obje
         raise CodegenError(f"the {backend} backend needs {backend} installed ({exc})") from None
     sys.modules[name] = module
     weakref.finalize(owner, sys.modules.pop, name, None)
+    weakref.finalize(owner, linecache.cache.pop, filename, None)
     return Program(module.f, tuple(sorted(symbols_of(outputs))), text)
 
 
@@ -119,7 +120,8 @@ class Derivation:
         if not wanted:  # nothing to differentiate: the outputs alone
             fwd = load(self.outputs, backend, self.dims, self)
             return Plan(fwd, None, len(self.outputs), (), (), ())
-        cut = split([self.grads[i] for i in wanted], self.cotangents, self.inputs)
+        cut = split([self.grads[i] for i in wanted], self.cotangents, self.inputs,
+                    reserved=self.names)  # a carrier keeps its input's name
         fwd = load(self.outputs + list(cut.residuals), backend, self.dims, self)
         carriers: list[Expr] = []
         for d in unbound_dims(cut.exprs):

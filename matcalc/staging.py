@@ -46,8 +46,9 @@ def _fresh(stem: str, taken: set[str]) -> str:
 
 
 def split(exprs: Sequence[Expr], linear: Iterable[Expr], inputs: Iterable[Expr],
-          stem: str = "r") -> Split:
-    """Cut exprs where the linear symbols enter; residuals are named stem0, stem1, …"""
+          stem: str = "r", reserved: Iterable[str] = ()) -> Split:
+    """Cut exprs where the linear symbols enter; residuals are named stem0, stem1, … (skipping
+    the names in exprs and in reserved)."""
     order = toposort(exprs)
     reads_linear = {id(s) for s in linear}
     reads_input = {id(s) for s in inputs} - reads_linear
@@ -65,7 +66,7 @@ def split(exprs: Sequence[Expr], linear: Iterable[Expr], inputs: Iterable[Expr],
         if id(node) in reads_linear:
             wanted.update(id(a) for a in node.args if kept(a))
     residuals = tuple(n for n in order if id(n) in wanted)
-    taken = {n.name for n in order if n.name is not None}
+    taken = {n.name for n in order if n.name is not None} | set(reserved)
     symbols = tuple(Matrix(_fresh(stem, taken), r.rows, r.cols) for r in residuals)
     rebuilt = substitute(list(exprs), dict(zip(residuals, symbols))) if residuals else list(exprs)
     return Split(residuals, symbols, tuple(rebuilt))

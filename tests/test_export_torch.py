@@ -214,3 +214,13 @@ def test_errors_name_what_is_wrong(torch):
         Fn.apply(torch.ones(3, 4), torch.ones(5, 2), torch.ones(3, 1))
     with pytest.raises(mc.InputError, match="name must be an identifier"):
         mc.export(Y, names, backend="torch", name="my layer")
+
+
+def test_an_input_named_like_a_residual_keeps_its_name(torch):
+    # the backward of s * sum(r0) by r0 is G s ones(n, m): s is a residual, and the input r0
+    # is handed over only for its shape (n, m); the residual must not take the name r0
+    r0, s = mc.Matrix("r0", "n", "m"), mc.Scalar("s")
+    Fn = mc.export(s * mc.sum(r0), ["r0", "s"], backend="torch")
+    x = torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+    Fn.apply(x, torch.tensor(2.5, dtype=torch.float64)).backward()
+    close(x.grad, np.full((2, 3), 2.5))
