@@ -160,8 +160,8 @@ class Objective:
 
     def hessp(self, x: Any, p: Any) -> np.ndarray:
         """∇²L(x) · p as a flat vector, without forming the Hessian."""
-        if self._hv_apply is None:
-            return np.zeros(0)
+        if self._hv_apply is None:  # no variables: nothing to multiply
+            return np.zeros(self.size)
         last = self._hv_last
         if last is None or not np.array_equal(last[0], x):
             views = self._views(x)
