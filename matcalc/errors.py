@@ -13,9 +13,8 @@ from __future__ import annotations
 
 __all__ = [
     "CheckError", "CodegenError", "DifferentiationError", "DimensionBindingError",
-    "EvaluationError", "FigureError", "InputError", "InteropError", "InternalError",
-    "MatcalcError", "NoCodeTemplateError", "ParseError", "ShapeError", "UnknownNameError",
-    "caret",
+    "EvaluationError", "FigureError", "InputError", "InternalError", "InteropError", "MatcalcError",
+    "NoCodeTemplateError", "ParseError", "ShapeError", "UnknownNameError", "caret",
 ]
 
 _WINDOW = 120  # a long source line is cut to this many characters around the caret

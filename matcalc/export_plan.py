@@ -31,12 +31,13 @@ from .diff import vjp
 from .dims import shape_str
 from .errors import CodegenError, DimensionBindingError, InputError
 from .evaluate import symbols_of
-from .expr import Expr
+from .expr import Expr, toposort
+from .lowering import lower
 from .ops import cotangent
 from .staging import bound_dims, split, unbound_dims
 
-__all__ = ["Derivation", "Plan", "Program", "as_matrix", "check_outputs", "final", "load",
-           "positional", "resolve_inputs"]
+__all__ = ["Derivation", "Plan", "Program", "as_matrix", "check_outputs", "computed_nodes", "final",
+           "load", "positional", "resolve_inputs"]
 
 
 _counter = itertools.count()
@@ -102,10 +103,27 @@ class Derivation:
         taken = set(symbols_of(outputs)) | set(self.names)
         self.cotangents = [_cotangent_for(y, k, len(outputs), taken)
                            for k, y in enumerate(outputs)]
-        per_output = [vjp(y, list(inputs), g) for y, g in zip(outputs, self.cotangents)]
-        self.grads: list[Expr] = [functools.reduce(lambda a, b: a + b, column)
-                                  for column in zip(*per_output)] if inputs else []
+        self.grads: list[Expr] = min((self._gradients(simplify) for simplify in (True, False)),
+                                     key=self._cost)
         self._plans: dict[tuple[str, tuple[bool, ...]], Plan] = {}
+
+    def _gradients(self, simplify: bool) -> list[Expr]:
+        """Every input's gradient, summed over the outputs."""
+        per_output = [vjp(y, list(self.inputs), g, simplify=simplify)
+                      for y, g in zip(self.outputs, self.cotangents)]
+        return [functools.reduce(lambda a, b: a + b, column)
+                for column in zip(*per_output)] if self.inputs else []
+
+    def _cost(self, grads: list[Expr]) -> int:
+        """Nodes the forward and backward programs compute, when every input needs a gradient.
+
+        The simplified gradients read best, but they may compute a value the forward has in
+        another form (mean(X²) − mean(X)² for a variance the forward takes as mean((X − μ)²)):
+        then the chain rule as the sweep wrote it, which reuses the forward's own nodes, is
+        cheaper, and as stable as the forward. The cheaper one is generated (ties: simplified).
+        """
+        cut = split(grads, self.cotangents, self.inputs)
+        return computed_nodes(self.outputs + list(cut.residuals)) + computed_nodes(cut.exprs)
 
     def plan(self, backend: str, mask: Sequence[bool]) -> Plan:
         """The programs for the inputs that mask marks as needing a gradient (built once)."""
@@ -138,6 +156,11 @@ class Derivation:
         """The forward and backward programs when every input needs a gradient."""
         p = self.plan(backend, [True] * len(self.inputs))
         return {"forward": p.forward.text, "backward": p.backward.text if p.backward else ""}
+
+
+def computed_nodes(roots: Sequence[Expr]) -> int:
+    """How many nodes generated code computes for roots: those with arguments, after lowering."""
+    return sum(1 for node in toposort(lower(list(roots))) if node.args)
 
 
 def _cotangent_for(y: Expr, k: int, count: int, taken: set[str]) -> Expr:

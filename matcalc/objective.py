@@ -21,7 +21,7 @@ part that reads p, which is what Newton-CG and trust-ncg call many times per x.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -31,17 +31,13 @@ from .diff import grad, jacobian, resolve_wrt
 from .dims import shape_str
 from .errors import DifferentiationError, DimensionBindingError, InputError
 from .evaluate import bind, symbols_of
+from .export_plan import computed_nodes
 from .expr import Expr, toposort
-from .ops import Matrix
-from .ops import sum as sum_op
-from .ops import vec as vec_op
+from .ops import Matrix, vec
+from .ops import sum as sum_
 from .staging import split
 
 __all__ = ["HESSP_METHODS", "HESS_METHODS", "Objective", "objective"]
-
-# the builders, typed (an op record's build field is optional)
-sum_ = cast("Callable[..., Expr]", sum_op)
-vec = cast("Callable[..., Expr]", vec_op)
 
 HESSP_METHODS = ("newton-cg", "trust-ncg", "trust-krylov", "trust-constr")
 HESS_METHODS = ("dogleg", "trust-exact")  # these need the Hessian itself
@@ -65,7 +61,9 @@ class Objective:
         self.shapes = {v.name or "": _concrete(v, bindings) for v in self.variables}
         self.size = sum(r * c for r, c in self.shapes.values())
         self._dims, self._loss = bindings, L
-        self.grads = grad(L, list(self.variables))
+        # the cheaper of the simplified gradients and the sweep's own (see export_plan.Derivation)
+        self.grads = min((grad(L, list(self.variables), simplify=s) for s in (True, False)),
+                         key=lambda gs: computed_nodes([L] + gs))
         self._value_and_grad = compile_outputs([L] + self.grads, dims=bindings)
         self._last: tuple[np.ndarray, float, np.ndarray] | None = None
         self._build_hvp()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import matcalc
 from matcalc import MatcalcError, ParseError, ShapeError, UnknownNameError, evaluate, to_latex
 from matcalc import ops
-from matcalc.latex_parse import parse_latex
+from matcalc.parsing.latex import parse_latex
 
 # m, n, k are dimensions; B is a symbol here, so dimensions never share its name
 SHAPES = {

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import matcalc
 from matcalc import Expr, MatcalcError, ShapeError, evaluate, to_text, toposort
-from matcalc.textparse import FUNCTIONS, parse, parse_program
+from matcalc.parsing.text import FUNCTIONS, parse, parse_program
 
 SHAPES = {
     "W": ("m", "n"), "V": ("m", "n"), "X": ("n", "B"), "Z": ("m", "B"), "b": ("m", 1),
