@@ -3,6 +3,7 @@
 from typing import Any
 
 from .codegen import compile, numpy_source  # compile shadows the builtin: it builds a function
+from .compare import Comparison, compare
 from .diff import grad, hessian, hvp, jacobian, vjp
 from .dims import Dim, dim
 from .errors import (
@@ -62,7 +63,6 @@ from .ops import (
 from .printing import latex, latex_gradients, program_text, to_latex, to_text
 from .simplify import simplify
 from .verify import CheckReport, check, substitute
-from .compare import Comparison, compare
 
 __version__ = "0.1.0"
 
@@ -82,9 +82,11 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "OPS", "CheckReport", "Comparison", "DifferentiationError", "Dim", "DimensionBindingError", "EvaluationError",
+    "OPS", "CheckReport", "Comparison", "DifferentiationError", "Dim", "DimensionBindingError",
+    "EvaluationError",
     "Expr", "InputError", "InteropError", "MatcalcError", "Matrix", "Op", "ParseError", "Scalar",
-    "ShapeError", "UnknownNameError", "Vector", "abs", "check", "compare", "compile", "const", "cotangent",
+    "ShapeError", "UnknownNameError", "Vector", "abs", "check", "compare", "compile", "const",
+    "cotangent",
     "count_nodes", "det", "diag", "dim", "elementwise", "evaluate", "evaluate_many", "exp",
     "explain", "export", "eye", "from_sympy", "grad", "hadamard", "hessian", "hvp", "inv",
     "jacobian", "kron",
