@@ -17,8 +17,10 @@ from .errors import (
 )
 from .evaluate import EvaluationError, evaluate, evaluate_many
 from .explain import explain
+from .export import export
 from .expr import OPS, Expr, Op, count_nodes, toposort
 from .interop import InteropError, from_sympy, to_sympy
+from .objective import objective
 from .ops import (
     Matrix,
     Scalar,
@@ -113,6 +115,7 @@ __all__ = [
     "evaluate_many",
     "exp",
     "explain",
+    "export",
     "eye",
     "from_sympy",
     "grad",
@@ -133,6 +136,7 @@ __all__ = [
     "named",
     "norm",
     "numpy_source",
+    "objective",
     "ones",
     "parse",
     "parse_latex",
