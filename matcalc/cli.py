@@ -187,6 +187,23 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from .errors import WebError
+
+    try:
+        from .web.server import serve
+        from .web.workers import Limits
+    except ImportError as exc:
+        raise WebError(f"matcalc serve needs the web extra ({exc.name} is missing): "
+                       f"pip install 'matcalc-symbolic[web]'") from None
+    if args.time_limit <= 0 or args.workers < 1 or args.memory_limit < 0:
+        raise InputError("serve: --time-limit and --workers must be positive, --memory-limit "
+                         "at least 0")
+    limits = Limits(time_limit=args.time_limit, workers=args.workers,
+                    memory_limit=args.memory_limit)
+    return serve(args.host, args.port, args.open, limits)
+
+
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
@@ -249,6 +266,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figure", metavar="FILE", help="also draw the computational graph (.svg/.png)")
     p.add_argument("--output", metavar="FILE", help="write the document here (default: stdout)")
     p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("serve", help="start the playground: a local web page (needs the web extra)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
+    p.add_argument("--open", action="store_true", help="open the page in a web browser")
+    p.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS",
+                   help="stop a computation after this long (default 10)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="worker processes computing requests (default 2)")
+    p.add_argument("--memory-limit", type=int, default=2048, metavar="MIB",
+                   help="address space per worker in MiB (default 2048; 0: no limit)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="run the built-in example")
     p.set_defaults(func=cmd_demo)
