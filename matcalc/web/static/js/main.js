@@ -72,11 +72,16 @@ function workedFields() {
   }
 }
 
-/** Ask for everything the inputs changed: gradients and code, and the open tab's content. */
+let deriveNeeded = false;
+
+/** Ask for what the changes need: gradients and code, and the open tab's content. */
 function refresh() {
-  deriver.ask(programFields());
-  dirty.steps = true;
-  dirty.graph = true;
+  if (deriveNeeded) {
+    deriveNeeded = false;
+    deriver.ask(programFields());
+    dirty.steps = true;
+    dirty.graph = true;
+  }
   refreshTab();
 }
 
@@ -288,6 +293,16 @@ async function copyText(text, button) {
 
 let timer = null;
 
+/** Refresh once the typing pauses (a quarter second); body[data-pending] says one is waiting. */
+function schedule() {
+  clearTimeout(timer);
+  document.body.dataset.pending = "1";
+  timer = setTimeout(() => {
+    delete document.body.dataset.pending;
+    refresh();
+  }, 250);
+}
+
 /** The inputs changed: record the state, drop a check made for other inputs, derive again. */
 function changed({ resetCheck = false, rederive = true } = {}) {
   if (resetCheck && state.check) {
@@ -296,8 +311,8 @@ function changed({ resetCheck = false, rederive = true } = {}) {
   }
   writeState(state);
   if (!rederive) return;
-  clearTimeout(timer);
-  timer = setTimeout(refresh, 250);
+  deriveNeeded = true;
+  schedule();
 }
 
 /** Only the derivation and the figure depend on the language and the worked numbers. */
@@ -305,8 +320,7 @@ function documentChanged() {
   writeState(state);
   dirty.steps = true;
   dirty.graph = true;
-  clearTimeout(timer);
-  timer = setTimeout(refreshTab, 250);
+  schedule();
 }
 
 function fillInputs() {
@@ -429,6 +443,7 @@ function bindInputs() {
 function showState() {
   fillInputs();
   render.clearCheck();
+  deriveNeeded = true;
   refresh();
   if (state.check) runCheck();
 }

@@ -121,13 +121,17 @@ export function renderFigure(section) {
   if (figureURL) URL.revokeObjectURL(figureURL);
   figureURL = null;
   renderNote($("#figure-note"), section.error);
+  const link = $("#figure-download");
   if (section.error) {
     img.hidden = true;
+    link.hidden = true;
     return;
   }
   figureURL = URL.createObjectURL(new Blob([section.svg], { type: "image/svg+xml" }));
   img.src = figureURL;
+  link.href = figureURL;
   img.hidden = false;
+  link.hidden = false;
 }
 
 function formatNumber(x, digits) {
