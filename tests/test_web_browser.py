@@ -214,7 +214,7 @@ def test_copy_code_runs_and_agrees_with_the_evaluator(tab):
     assert copied == page.page.locator("#code").text_content()
     assert page.text("#copy-code") == "Copied"
     namespace: dict = {}
-    exec(compile(copied, "<copied>", "exec"), namespace)  # the generated code, as a user runs it
+    exec(compile(copied, "<copied>", "exec"), namespace)  # noqa: S102 - as a user runs it
     rng = np.random.default_rng(0)
     values = {"W": rng.normal(size=(3, 4)), "X": rng.normal(size=(4, 5)),
               "b": rng.normal(size=(3, 1))}

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import tomllib
 from fnmatch import fnmatch
-from pathlib import Path
 
 import pytest
 from web_harness import ROOT, missing, require_web_stack
@@ -137,7 +136,7 @@ def _node(script: str) -> object:
     if node is None:
         missing("Node.js is not installed")
     out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True,
-                         text=True, cwd=STATIC / "js", timeout=60)
+                         text=True, cwd=STATIC / "js", timeout=60, check=False)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -198,7 +197,7 @@ def test_the_page_loads_only_local_assets():
     html = (STATIC / "index.html").read_text()
     assert "http://" not in html and "https://" not in html and "//cdn" not in html
     css = (STATIC / "katex" / "katex.min.css").read_text()
-    for font in sorted(set(part.split(")")[0] for part in css.split("url(")[1:])):
+    for font in sorted({part.split(")")[0] for part in css.split("url(")[1:]}):
         if font.endswith(".woff2"):
             assert (STATIC / "katex" / font).is_file(), font
 
@@ -215,3 +214,59 @@ def test_vendored_katex_is_the_pinned_npm_release():
     for font in (ours / "fonts").iterdir():
         assert font.read_bytes() == (release / "dist" / "fonts" / font.name).read_bytes()
     assert (ours / "LICENSE").read_bytes() == (release / "LICENSE").read_bytes()
+
+
+# --- the worker pool ------------------------------------------------------------------------------
+
+DEEP = "\n".join(["h0 = x"] + [f"h{i} = tanh(W @ h{i - 1} + b)" for i in range(1, 41)]
+                 + ["L = sum(h40)"])
+
+
+def _request(endpoint: str, program: str, shapes: str) -> dict:
+    from matcalc.web.schema import parse_request
+
+    return parse_request(json.dumps({"program": program, "shapes": shapes}).encode(), endpoint)
+
+
+def test_the_pool_queues_then_refuses_and_survives_a_dead_worker():
+    import asyncio
+    import os
+    import signal
+
+    from matcalc.errors import TimeLimitError, WorkerError
+    from matcalc.web.workers import Limits, WorkerPool
+
+    slow = _request("figure", DEEP, "W: n, n\nx: n\nb: n")
+    quick = _request("derive", "L = sum(relu(W @ x))", "W: m, n\nx: n")
+    pool = WorkerPool(Limits(time_limit=2.0, workers=1, max_waiting=1, memory_limit=0))
+
+    async def scenario() -> list:
+        await pool.open()
+        outcomes: list = []
+        first = asyncio.create_task(pool.run("figure", slow))
+        await asyncio.sleep(0)  # it takes the only worker
+        second = asyncio.create_task(pool.run("derive", quick))
+        await asyncio.sleep(0)  # it waits for the worker
+        with pytest.raises(RequestError) as busy:
+            await pool.run("derive", quick)
+        outcomes.append(busy.value.status)
+        with pytest.raises(TimeLimitError):
+            await first
+        status, body = await second
+        outcomes.append((status, [g["name"] for g in body["gradients"]]))
+        # a worker that dies mid-request is replaced, and the request is answered
+        dying = asyncio.create_task(pool.run("figure", slow))
+        await asyncio.sleep(0)
+        victim = pool.workers[0].pid
+        os.kill(victim, signal.SIGKILL)
+        with pytest.raises(WorkerError):
+            await dying
+        outcomes.append(pool.workers[0].pid != victim)
+        outcomes.append((await pool.run("derive", quick))[0])
+        outcomes.append(pool.status()["restarts"])
+        return outcomes
+
+    try:
+        assert asyncio.run(scenario()) == [503, (200, ["W", "x"]), True, 200, 2]
+    finally:
+        pool.close()

@@ -56,11 +56,13 @@ class Server:
     """`python -m matcalc serve --port 0 …` in a subprocess, stopped by :meth:`stop`."""
 
     def __init__(self, *options: str, env: dict[str, str] | None = None):
-        self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
+        fd, log = tempfile.mkstemp(suffix=".log", prefix="matcalc-serve-")
+        self.log = Path(log)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "matcalc", "serve", "--port", "0", *options],
-            stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT,
+            stdout=subprocess.PIPE, stderr=fd, text=True, cwd=ROOT,
             env={**os.environ, **(env or {})})
+        os.close(fd)
         line = self._first_line(timeout=180)
         if "http://" not in line:
             self.stop()
@@ -78,8 +80,7 @@ class Server:
         return self.proc.stdout.readline()
 
     def errors(self) -> str:
-        self.log.flush()
-        return Path(self.log.name).read_text()
+        return self.log.read_text()
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None, chunked: bool = False,
@@ -118,8 +119,7 @@ class Server:
                 self.proc.wait()
         if self.proc.stdout is not None:
             self.proc.stdout.close()
-        self.log.close()
-        os.unlink(self.log.name)
+        self.log.unlink(missing_ok=True)
 
 
 def process_alive(pid: int) -> bool:
