@@ -277,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2,
                    help="worker processes computing requests (default 2)")
     p.add_argument("--memory-limit", type=int, default=2048, metavar="MIB",
-                   help="address space per worker in MiB (default 2048; 0: no limit)")
+                   help="memory a worker may take, in MiB (default 2048; 0: no limit)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="run the built-in example")

@@ -30,7 +30,7 @@ TIME_LIMIT = 2.0
 @pytest.fixture(scope="module")
 def server():
     require_web_stack()
-    s = Server("--time-limit", str(TIME_LIMIT), "--workers", "1")
+    s = Server("--time-limit", str(TIME_LIMIT), "--workers", "1", "--memory-limit", "400")
     yield s
     s.stop()
 
@@ -209,6 +209,7 @@ def test_malformed_json_is_a_400_with_its_position(server):
     status, body = server.post("/api/derive", b'{"program": "L = sum(x)",\n "shapes": }')
     error = assert_clean_error(status, body, 400, "malformed JSON")
     assert (error["line"], error["column"]) == (2, 12)
+    assert error["excerpt"] == '   "shapes": }\n             ^'
     assert_serving(server)
 
 
@@ -285,8 +286,10 @@ def test_foreign_host_header_is_refused(server):
 
 
 def test_running_out_of_memory_is_a_clean_error(server):
-    status, body = server.post("/api/check", {"program": "L = sum(kron(kron(W, W), W))",
-                                              "shapes": "W: n, n", "dims": {"n": 64}})
+    # an 8192×8192 Kronecker product: 537 MB, past the worker's 400 MiB
+    status, body = server.post("/api/check", {"program": "L = sum(kron(kron(W, V), U))",
+                                              "shapes": "W: n, n\nV: n, n\nU: k, k",
+                                              "dims": {"n": 16, "k": 32}})
     assert_clean_error(status, body, 422, "ran out of memory")
     assert_serving(server)
 

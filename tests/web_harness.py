@@ -1,8 +1,9 @@
 """For the playground's tests: a real `matcalc serve` in a subprocess, HTTP calls to it, and
 Debian's Chromium driven by Playwright.
 
-Without the web extra or the browser, these tests skip — except in CI (``CI=true``), where a
-missing piece is a failure: `.ci/run` installs Chromium and the test extra brings the rest.
+Without the web extra or the browser, these tests skip — except in CI (``CI`` set, as `.ci/run`
+sets it), where a missing piece is a failure: `.ci/run` installs Chromium and the test extra
+brings the rest.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 def missing(problem: str) -> None:
     """Skip, or in CI fail: the tests that need this must run there."""
-    if os.environ.get("CI") == "true":
+    if os.environ.get("CI"):
         pytest.fail(f"required in CI: {problem}")
     pytest.skip(problem)
 

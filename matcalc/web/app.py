@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from matcalc.errors import MatcalcError, RequestError, TimeLimitError, WorkerError
+from matcalc.errors import MatcalcError, RequestError, TimeLimitError, WorkerError, caret
 
 from .examples import EXAMPLES
 from .schema import ENDPOINTS, parse_request
@@ -138,9 +138,13 @@ def api_endpoint(name: str, pool: WorkerPool, settings: Settings
 
 
 def _position(exc: MatcalcError) -> dict[str, Any]:
+    """Line, column and the line with a caret, for an error in the request's text."""
     if exc.line is None or exc.column is None:
         return {}
-    return {"line": exc.line, "column": exc.column}
+    out: dict[str, Any] = {"line": exc.line, "column": exc.column}
+    if exc.source is not None:
+        out["excerpt"] = caret(exc.source, exc.line, exc.column).lstrip("\n")
+    return out
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

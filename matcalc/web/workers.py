@@ -43,7 +43,7 @@ class Limits:
     """How long one computation may run, how much memory a worker may take, how many wait."""
 
     time_limit: float = 10.0  # seconds per request, in the worker
-    memory_limit: int = 2048  # MiB of address space per worker (0: no limit)
+    memory_limit: int = 2048  # MiB of address space a worker may add to its start (0: no limit)
     workers: int = 2
     max_waiting: int = 32  # requests waiting for a free worker; more are answered 503
 
@@ -77,7 +77,11 @@ def _worker_main(conn: Connection, memory_limit_mib: int) -> None:
     """A worker's loop: answer requests from the pipe until it closes."""
     os.setsid()  # its own process group: stopping it stops the programs it runs (Graphviz's dot)
     if memory_limit_mib:
-        limit = memory_limit_mib * 1024 * 1024
+        # on top of what the worker has already mapped (NumPy's BLAS threads reserve much
+        # address space on a machine with many cores)
+        with open("/proc/self/statm") as statm:
+            mapped = int(statm.read().split()[0]) * resource.getpagesize()
+        limit = mapped + memory_limit_mib * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     import matcalc as mc
 
