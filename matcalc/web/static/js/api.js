@@ -48,7 +48,8 @@ async function readJSON(response) {
 }
 
 function networkError(err) {
-  const message = `the playground's server cannot be reached (${err.message}); is matcalc serve running?`;
+  const message = `the playground's server cannot be reached (${err.message}); `
+    + "is matcalc serve running?";
   return { ok: false, status: 0, data: { error: { type: "NetworkError", message } } };
 }
 

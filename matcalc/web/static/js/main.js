@@ -12,7 +12,6 @@ let state = readState(window.location.hash);
 let lastAnswer = null; // the latest successful derivation
 let examples = [];
 let inFlight = 0;
-let derivations = 0;
 
 const ERROR_BOXES = {
   program: "#program-error", shapes: "#shapes-error", wrt: "#wrt-error",
@@ -98,8 +97,9 @@ function refreshTab() {
 
 // --- answers ------------------------------------------------------------------------------------
 
-function showRequestError(error) {
-  const box = $(ERROR_BOXES[error.field] || "#program-error");
+/** An error under the input it is about (by its field), else in the given box. */
+function showRequestError(error, fallback = "#program-error") {
+  const box = $(ERROR_BOXES[error.field] || fallback);
   render.renderError(box, error);
   if (error.field === "program" && error.line) linkToPosition(box, error);
 }
@@ -125,8 +125,6 @@ function clearRequestErrors() {
 }
 
 function showDerivation(answer) {
-  derivations += 1;
-  document.body.dataset.derivations = String(derivations);
   clearRequestErrors();
   if (!answer.ok) {
     showRequestError(answer.data.error);
@@ -153,13 +151,11 @@ function showSteps(answer) {
   render.renderDerivation(answer.data);
   const worked = answer.ok && answer.data.worked;
   render.renderNote($("#worked-note"), worked && worked.error ? worked.error : null);
-  document.body.dataset.steps = String(Number(document.body.dataset.steps || 0) + 1);
 }
 
 function showFigure(answer) {
   if (aboutInputs(answer)) return;
   render.renderFigure(answer.data);
-  document.body.dataset.figures = String(Number(document.body.dataset.figures || 0) + 1);
 }
 
 function showProgram(program) {
@@ -221,6 +217,8 @@ function showCode() {
 
 // --- the numeric check and the post -------------------------------------------------------------
 
+let checkRound = 0; // a report made for inputs that have changed since is not shown
+
 async function runCheck() {
   render.clearError($("#numbers-error"));
   let numbers;
@@ -232,14 +230,16 @@ async function runCheck() {
   }
   state.check = true;
   writeState(state);
+  checkRound += 1;
+  const round = checkRound;
   const answer = await tracked(postJSON("/api/check", { ...programFields(), ...numbers }));
+  if (round !== checkRound) return;
   if (!answer.ok) {
     render.clearCheck();
-    showRequestError(answer.data.error);
+    showRequestError(answer.data.error, "#numbers-error");
     return;
   }
   render.renderCheck(answer.data);
-  document.body.dataset.checks = String(Number(document.body.dataset.checks || 0) + 1);
 }
 
 async function downloadPost() {
@@ -305,7 +305,8 @@ function schedule() {
 
 /** The inputs changed: record the state, drop a check made for other inputs, derive again. */
 function changed({ resetCheck = false, rederive = true } = {}) {
-  if (resetCheck && state.check) {
+  if (resetCheck) {
+    checkRound += 1;
     state.check = false;
     render.clearCheck();
   }
@@ -335,13 +336,16 @@ function fillInputs() {
   pressToggles();
 }
 
+/** Mark the buttons of every toggle (data-view, data-lang, data-backend, data-tab). */
 function pressToggles() {
-  for (const b of $$("[data-view]")) b.setAttribute("aria-pressed", String(b.dataset.view === state.view));
-  for (const b of $$("[data-lang]")) b.setAttribute("aria-pressed", String(b.dataset.lang === state.lang));
-  for (const b of $$("[data-backend]")) {
-    b.setAttribute("aria-pressed", String(b.dataset.backend === state.backend));
+  for (const field of ["view", "lang", "backend"]) {
+    for (const b of $$(`[data-${field}]`)) {
+      b.setAttribute("aria-pressed", String(b.dataset[field] === state[field]));
+    }
   }
-  for (const b of $$("[data-tab]")) b.setAttribute("aria-selected", String(b.dataset.tab === state.tab));
+  for (const b of $$("[data-tab]")) {
+    b.setAttribute("aria-selected", String(b.dataset.tab === state.tab));
+  }
   for (const panel of $$("[data-panel]")) panel.hidden = panel.dataset.panel !== state.tab;
   $("#gradients").hidden = state.view !== "typeset";
   $("#latex-source").hidden = state.view !== "latex";
@@ -358,10 +362,18 @@ function bindText(selector, field, options) {
 
 function bindToggles() {
   for (const b of $$("[data-view]")) {
-    b.addEventListener("click", () => { state.view = b.dataset.view; pressToggles(); changed({ rederive: false }); });
+    b.addEventListener("click", () => {
+      state.view = b.dataset.view;
+      pressToggles();
+      changed({ rederive: false });
+    });
   }
   for (const b of $$("[data-lang]")) {
-    b.addEventListener("click", () => { state.lang = b.dataset.lang; pressToggles(); documentChanged(); });
+    b.addEventListener("click", () => {
+      state.lang = b.dataset.lang;
+      pressToggles();
+      documentChanged();
+    });
   }
   for (const b of $$("[data-tab]")) {
     b.addEventListener("click", () => {
@@ -434,7 +446,9 @@ function bindInputs() {
   $("#run-check").addEventListener("click", runCheck);
   $("#download-post").addEventListener("click", downloadPost);
   $("#copy-code").addEventListener("click", (e) => copyText($("#code").textContent, e.target));
-  $("#copy-latex").addEventListener("click", (e) => copyText($("#latex-source").textContent, e.target));
+  $("#copy-latex").addEventListener("click", (e) => {
+    copyText($("#latex-source").textContent, e.target);
+  });
   $("#share").addEventListener("click", (e) => copyText(window.location.href, e.target));
   bindToggles();
 }

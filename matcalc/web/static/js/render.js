@@ -34,7 +34,9 @@ export function renderShapes(program) {
     cell(row, what);
     body.appendChild(row);
   };
-  for (const input of program.inputs) add(input.name, input.shape, input.used ? "input" : "unused input");
+  for (const input of program.inputs) {
+    add(input.name, input.shape, input.used ? "input" : "unused input");
+  }
   const result = program.result;
   for (const named of program.named) {
     add(named.name, named.shape, named.name === result.name ? "result" : "intermediate");
