@@ -17,7 +17,6 @@ import time
 
 import numpy as np
 
-
 # --- matcalc --------------------------------------------------------------------------------------
 
 def matcalc_mlp(depth: int):
@@ -169,7 +168,7 @@ def sympy_child(depth: int, repeats: int = 3) -> dict:
         for p in params:
             try:
                 grads.append(loss.diff(p))
-            except Exception as exc:  # report what SymPy raises and where
+            except Exception as exc:  # noqa: BLE001 - the benchmark reports whatever SymPy raises
                 return {"error": f"{type(exc).__name__} at ∂/∂{p}: {str(exc)[:60]}"}
         times.append(time.perf_counter() - start)
         if not size:  # expression-tree nodes, counted outside the timing

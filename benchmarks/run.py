@@ -40,10 +40,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import models  # noqa: E402
+import models
 
-import matcalc as mc  # noqa: E402
-from matcalc.printing import short  # noqa: E402
+import matcalc as mc
+from matcalc.printing import short
 
 START = time.perf_counter()
 ROWS: list[dict] = []
@@ -56,7 +56,7 @@ def progress(message: str) -> None:
 def optional(name: str):
     try:
         return __import__(name)
-    except Exception:  # not installed, or broken on this machine
+    except Exception:  # noqa: BLE001 - a broken install may raise anything: count it as absent
         return None
 
 
@@ -71,9 +71,9 @@ def fmt_time(t: float | None) -> str:
 
 
 def row(task, size, ours, other="", theirs="", ratio=None, target="", status=""):
-    ROWS.append(dict(task=task, size=size, ours=ours, other=other, theirs=theirs,
-                     ratio="" if ratio is None else f"{ratio:.2f}×", target=target,
-                     status=status))
+    ROWS.append({"task": task, "size": size, "ours": ours, "other": other, "theirs": theirs,
+                 "ratio": "" if ratio is None else f"{ratio:.2f}×", "target": target,
+                 "status": status})
 
 
 def verdict(ok: bool | None) -> str:
@@ -153,7 +153,7 @@ def on_deep_stack(fn):
         sys.setrecursionlimit(200_000)
         try:
             result["value"] = fn()
-        except BaseException as exc:  # handed to the caller
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, who re-raises it
             result["error"] = exc
         finally:
             sys.setrecursionlimit(old)
@@ -204,7 +204,7 @@ def recursion_probe(depth: int) -> str:
 def derive_sympy(depth: int, timeout: float) -> dict:
     cmd = [sys.executable, str(HERE / "models.py"), "sympy", str(depth)]
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return {"error": f"no result within {timeout:.0f} s"}
     try:
@@ -341,10 +341,11 @@ def section_evaluation(quick: bool) -> None:
     if "pytensor" in med:  # compared with the faster of its two modes
         fast = min(("pytensor", "pytensor-numba"), key=med.get)
         med["pytensor-best"] = med[fast]
-        label = "PyTensor compiled gradient, " + (
+        pytensor_label = "PyTensor compiled gradient, " + (
             "default mode (C; pip build links no BLAS)" if fast == "pytensor" else "mode=NUMBA")
     for key, label, target in (("torch", "PyTorch CPU autograd", "faster than PyTorch"),
-                               ("pytensor-best", label if "pytensor" in med else "PyTensor",
+                               ("pytensor-best",
+                                pytensor_label if "pytensor" in med else "PyTensor",
                                 "faster than PyTensor")):
         if key in med:
             r = med[key] / med["matcalc"]
@@ -386,21 +387,21 @@ def section_hessians(quick: bool) -> None:
         f = mc.compile(H)
         args = {k: vals[k] for k in names}
         want = f(**args)
-        contestants = {"matcalc": timed_calls(lambda: f(**args), 1, warm=False)}
+        contestants = {"matcalc": timed_calls(lambda f=f, args=args: f(**args), 1, warm=False)}
         if torch is not None:
             tv = {k: torch.from_numpy(v[:, 0] if k in ("x", "w", "y") else v)
                   for k, v in args.items()}
             th = torch.func.hessian(torch_fn(tv))
             np.testing.assert_allclose(th(tv[var]).numpy(), want, rtol=1e-8, atol=1e-8)
-            contestants["torch"] = timed_calls(lambda: th(tv[var]), 1, warm=False)
+            contestants["torch"] = timed_calls(lambda th=th, x=tv[var]: th(x), 1, warm=False)
         if jax is not None:
             import jax.numpy as jnp
 
             jv = {k: jnp.asarray(v[:, 0] if k in ("x", "w", "y") else v) for k, v in args.items()}
             jh = jax.jit(jax.hessian(jax_fn(jv)))
             np.testing.assert_allclose(np.asarray(jh(jv[var])), want, rtol=1e-8, atol=1e-8)
-            contestants["jax"] = timed_calls(lambda: jax.block_until_ready(jh(jv[var])), 1,
-                                            warm=False)
+            contestants["jax"] = timed_calls(
+                lambda jh=jh, x=jv[var]: jax.block_until_ready(jh(x)), 1, warm=False)
         progress(f"c. Hessian of {title}: timing {', '.join(contestants)}")
         med = take_turns(contestants, 3 if quick or title != "xᵀAx" else 5)
         size = f"n = {n}" + (f", m = {m} samples" if "X" in names else "")

@@ -1,34 +1,75 @@
 """matcalc: symbolic matrix calculus with shape checking, closed-form gradients and verification."""
 
+from typing import Any
+
+from .codegen import compile, numpy_source  # compile shadows the builtin: it builds a function
+from .compare import Comparison, compare
+from .diff import grad, hessian, hvp, jacobian, vjp
 from .dims import Dim, dim
 from .errors import (
-    DifferentiationError, DimensionBindingError, InputError, MatcalcError, ParseError, ShapeError,
+    DifferentiationError,
+    DimensionBindingError,
+    InputError,
+    MatcalcError,
+    ParseError,
+    ShapeError,
     UnknownNameError,
 )
 from .evaluate import EvaluationError, evaluate, evaluate_many
+from .explain import explain
 from .expr import OPS, Expr, Op, count_nodes, toposort
+from .interop import InteropError, from_sympy, to_sympy
 from .ops import (
-    Matrix, Scalar, Vector, abs, const, det, diag, exp, eye, hadamard, inv, kron, log,
-    log_softmax, logdet, logsumexp, matmul, mean, named, norm, ones, power, relu, sigmoid,
-    softmax, softplus, sqrt, step, sign, sum, tanh, trace, transpose, vec, zeros,
+    Matrix,
+    Scalar,
+    Vector,
+    abs,
+    const,
+    cotangent,
+    det,
+    diag,
+    elementwise,
+    exp,
+    eye,
+    hadamard,
+    inv,
+    kron,
+    log,
+    log_softmax,
+    logdet,
+    logsumexp,
+    matmul,
+    mean,
+    named,
+    norm,
+    ones,
+    power,
+    relu,
+    sigmoid,
+    sign,
+    softmax,
+    softplus,
+    sqrt,
+    step,
+    sum,
+    tanh,
+    trace,
+    transpose,
+    vec,
+    zeros,
 )
 from .printing import latex, latex_gradients, program_text, to_latex, to_text
-from .diff import grad, hessian, hvp, jacobian, vjp
-from .ops import cotangent, elementwise
 from .simplify import simplify
 from .verify import CheckReport, check, substitute
-from .interop import InteropError, from_sympy, to_sympy
-from .explain import explain
-from .codegen import compile, numpy_source  # noqa: A004 - compile(outputs) builds a function
 
 __version__ = "0.1.0"
 
 # The parsers are loaded on first use: building, differentiating, checking and printing
 # expressions need only NumPy and SymPy, and the grammars (Lark) load when text is parsed.
-_PARSERS = {"parse": "textparse", "parse_program": "textparse", "parse_latex": "latex_parse"}
+_PARSERS = {"parse": "parsing", "parse_program": "parsing", "parse_latex": "parsing"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _PARSERS:
         import importlib
 
@@ -37,14 +78,85 @@ def __getattr__(name: str):
         return value
     raise AttributeError(f"module 'matcalc' has no attribute {name!r}")
 
+
 __all__ = [
-    "Dim", "DifferentiationError", "DimensionBindingError", "EvaluationError", "Expr",
-    "InputError", "MatcalcError", "Matrix", "OPS", "Op", "ParseError", "Scalar", "ShapeError",
-    "UnknownNameError", "Vector", "abs", "const", "count_nodes", "det", "diag", "dim", "evaluate",
-    "evaluate_many", "exp", "eye", "hadamard", "inv", "kron", "log", "log_softmax", "logdet",
-    "logsumexp", "matmul", "mean", "named", "norm", "ones", "power", "program_text", "relu",
-    "sigmoid", "sign", "softmax", "softplus", "sqrt", "step", "sum", "tanh", "to_latex",
-    "to_text", "toposort", "trace", "transpose", "vec", "zeros",
-    "latex", "latex_gradients", "parse", "parse_program", "parse_latex", "to_sympy",
-    "from_sympy", "InteropError", "explain", "compile", "numpy_source", "CheckReport", "check", "substitute", "grad", "hessian", "hvp", "jacobian", "vjp", "cotangent", "elementwise", "simplify",
+    "OPS",
+    "CheckReport",
+    "Comparison",
+    "DifferentiationError",
+    "Dim",
+    "DimensionBindingError",
+    "EvaluationError",
+    "Expr",
+    "InputError",
+    "InteropError",
+    "MatcalcError",
+    "Matrix",
+    "Op",
+    "ParseError",
+    "Scalar",
+    "ShapeError",
+    "UnknownNameError",
+    "Vector",
+    "abs",
+    "check",
+    "compare",
+    "compile",
+    "const",
+    "cotangent",
+    "count_nodes",
+    "det",
+    "diag",
+    "dim",
+    "elementwise",
+    "evaluate",
+    "evaluate_many",
+    "exp",
+    "explain",
+    "eye",
+    "from_sympy",
+    "grad",
+    "hadamard",
+    "hessian",
+    "hvp",
+    "inv",
+    "jacobian",
+    "kron",
+    "latex",
+    "latex_gradients",
+    "log",
+    "log_softmax",
+    "logdet",
+    "logsumexp",
+    "matmul",
+    "mean",
+    "named",
+    "norm",
+    "numpy_source",
+    "ones",
+    "parse",
+    "parse_latex",
+    "parse_program",
+    "power",
+    "program_text",
+    "relu",
+    "sigmoid",
+    "sign",
+    "simplify",
+    "softmax",
+    "softplus",
+    "sqrt",
+    "step",
+    "substitute",
+    "sum",
+    "tanh",
+    "to_latex",
+    "to_sympy",
+    "to_text",
+    "toposort",
+    "trace",
+    "transpose",
+    "vec",
+    "vjp",
+    "zeros",
 ]

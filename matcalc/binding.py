@@ -2,13 +2,17 @@
 
 :func:`bind_shapes` is written once and used twice: by :func:`matcalc.evaluate`, and, as source
 copied into every compiled module, by the code the generator writes (which therefore reports a
-mismatch in the same words). It uses nothing but builtins and ``DimensionBindingError``.
+mismatch in the same words). It uses nothing but builtins and ``DimensionBindingError``; its
+annotations are strings, never evaluated, since the generated module does not define their names.
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING
 
 from .dims import Dim
 from .errors import DimensionBindingError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["bind_shapes", "declared_spec"]
 
@@ -18,7 +22,9 @@ def declared_spec(d: Dim) -> int | str:
     return d.coef if d.is_int else d.text
 
 
-def bind_shapes(declared, shapes, fixed=None):
+def bind_shapes(declared: "Mapping[str, tuple[int | str, ...]]",
+                shapes: "Mapping[str, tuple[int, ...]]",
+                fixed: "Mapping[str, int] | None" = None) -> "dict[str, int]":
     """The dimensions' values from the arrays' shapes, checked against the declarations.
 
     declared: {name: (rows, cols)}, each an int, a dimension name or a product such as "m*n";
@@ -26,7 +32,7 @@ def bind_shapes(declared, shapes, fixed=None):
     Raises DimensionBindingError naming the first input whose shape contradicts the rest.
     """
     bound = {k: (v, "dims") for k, v in (fixed or {}).items()}
-    products = []
+    products: list[tuple[str, str, str, int, str]] = []
     for name, spec in declared.items():
         shape = tuple(shapes[name])
         spelled = "×".join(str(d) if "*" not in str(d) else "(" + str(d).replace("*", "·") + ")"

@@ -43,9 +43,9 @@ def catalogue_markdown() -> str:
     table = samples()
     lines = ["# Op catalogue", "",
              "Generated from the op registry by `python -m matcalc.catalogue`; do not edit.",
-             "Shapes, VJPs and LaTeX below are computed on a sample of each op by the very rules "
-             "matcalc uses. In a VJP, ∂L/∂Y is the upstream gradient (the cotangent of the "
-             "op's output).", ""]
+             ("Shapes, VJPs and LaTeX below are computed on a sample of each op by the very rules "
+              "matcalc uses. In a VJP, ∂L/∂Y is the upstream gradient (the cotangent of the "
+              "op's output)."), ""]
     for name in sorted(OPS):
         op = OPS[name]
         if op.extra.get("user"):
@@ -63,7 +63,8 @@ def catalogue_markdown() -> str:
         lines.append(f"- LaTeX: `{to_latex(e)}`")
         domain = op.domain_of(node)
         if domain:
-            lines.append("- domain: " + ", ".join(f"argument {i + 1} {k}" for i, k in domain.items()))
+            lines.append("- domain: "
+                         + ", ".join(f"argument {i + 1} {k}" for i, k in domain.items()))
         for a in node.args:
             if a.op.name == "symbol" and not a.get("tex"):
                 g = vjp(node, a, upstream=None)

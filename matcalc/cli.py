@@ -1,49 +1,111 @@
-"""The ``matcalc`` command line. Bad input prints ``error: …`` and exits 2, never a traceback."""
+"""The ``matcalc`` command line. Bad input prints ``error: …`` and exits 2, never a traceback.
+
+Each subcommand is one entry of ``COMMANDS``: a function that declares its arguments and a
+function that runs it; adding a command is adding an entry.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
+from .cli_args import parse_int_bindings, parse_number_bindings, parse_shape_options, parse_values
 from .dims import shape_str
-from .errors import InputError, MatcalcError
+from .errors import InputError, InternalError, MatcalcError
+
+__all__ = ["COMMANDS", "build_parser", "main", "parse_int_bindings", "parse_number_bindings",
+           "parse_shape_options", "parse_values"]
+
+DIMS_HELP = "sizes for the dimension names, e.g. m=3,n=4,B=5 (default m=3, n=4, B=5)"
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse's own errors: same form and exit code as ours
+    def error(self, message: str) -> Any:  # argparse's own errors: same form and exit code
         self.print_usage(sys.stderr)
         print(f"error: {message}", file=sys.stderr)
         raise SystemExit(2)
 
 
-def parse_shape_options(items: list[str] | None) -> dict[str, tuple[str, str]]:
-    """``["W=m,n", "b=m,1"]`` → ``{"W": ("m", "n"), "b": ("m", "1")}``."""
-    shapes: dict[str, tuple[str, str]] = {}
-    for item in items or []:
-        name, eq, dims = item.partition("=")
-        parts = [p.strip() for p in dims.split(",")]
-        if not eq or not name.strip() or len(parts) not in (1, 2) or not all(parts):
-            raise InputError(f"--shape {item!r}: expected NAME=ROWS,COLS (e.g. W=m,n) or NAME=N "
-                             f"for an N×1 column")
-        shapes[name.strip()] = (parts[0], parts[1] if len(parts) == 2 else "1")
-    return shapes
+# --- shared pieces -------------------------------------------------------------------------------
+
+def _program(args: argparse.Namespace, defaults: dict[str, Any] | None = None) -> Any:
+    """The program's result, from its text or from --latex-input."""
+    shapes = {**(defaults or {}), **parse_shape_options(args.shape)}
+    latex_source = getattr(args, "latex_input", None)
+    if latex_source is not None:
+        if args.program is not None:
+            raise InputError("give the program as text or with --latex-input, not both")
+        from . import parse_latex
+
+        return parse_latex(latex_source, shapes)
+    if args.program is None:
+        raise InputError("give a program, e.g. 'L = sum(relu(W @ X))', or --latex-input")
+    from . import parse
+
+    return parse(args.program, shapes)
 
 
-def parse_int_bindings(text: str | None, option: str) -> dict[str, int]:
-    """``"m=3,n=4"`` → ``{"m": 3, "n": 4}``."""
-    out: dict[str, int] = {}
-    if not text:
-        return out
-    for item in text.split(","):
-        key, eq, value = item.partition("=")
-        if not eq or not key.strip() or not value.strip().isdigit() or int(value) <= 0:
-            raise InputError(f"{option} {text!r}: expected NAME=POSITIVE_INT pairs like m=3,n=4")
-        out[key.strip()] = int(value)
-    return out
+def _wrt(args: argparse.Namespace, result: Any) -> list[str]:
+    if args.wrt:
+        return list(args.wrt)
+    from .evaluate import symbols_of
+
+    return sorted(symbols_of(result))
 
 
-def cmd_shapes(args) -> int:
-    from .textparse import parse_program
+def _result_name(result: Any) -> str:
+    return result.get("name") if result.op.name == "named" else "the result"
+
+
+def _needs_scalar(result: Any, command: str) -> None:
+    """A CLI-worded error for a command that needs a scalar loss."""
+    if not result.is_scalar:
+        raise InputError(
+            f"{command} needs a scalar loss, but {_result_name(result)} is "
+            f"{shape_str(result.shape)}: end the program with a scalar such as "
+            f"L = sum(...), or run 'matcalc explain' on it to see the downstream gradients "
+            f"given its upstream gradient ∂L/∂{_result_name(result)}")
+
+
+def _dims(args: argparse.Namespace, exprs: list[Any]) -> dict[str, int] | None:
+    """The sizes from --dims (or its aliases), checked against the dimensions the program uses."""
+    from .expr import toposort
+    from .verify import DEFAULT_DIMS
+
+    text = getattr(args, "dims", None)
+    given = parse_int_bindings(text, "--dims") if text else None
+    sizes = given if given is not None else DEFAULT_DIMS
+    from .dims import Dim
+
+    used: dict[str, None] = {}
+    for node in toposort(exprs):
+        for d in [*node.shape, *(v for _, v in node.params if isinstance(v, Dim))]:
+            used.update(dict.fromkeys(d.names))
+    missing = [k for k in used if k not in sizes]
+    if missing:
+        known = ",".join(f"{k}={v}" for k, v in sizes.items())
+        example = ",".join([known] * bool(known) + [f"{k}=…" for k in missing])
+        raise InputError(f"the dimension{'s' * (len(missing) > 1)} {', '.join(missing)} "
+                         f"{'have' if len(missing) > 1 else 'has'} no size: give "
+                         f"{'them' if len(missing) > 1 else 'it'} with --dims {example}")
+    return given
+
+
+def _add_program(p: argparse.ArgumentParser, latex: bool = True, example: str = "") -> None:
+    p.add_argument("program", nargs="?" if latex else None, help=f"e.g. {example!r}")
+    if latex:
+        p.add_argument("--latex-input", metavar="LATEX",
+                       help=r"the program as LaTeX instead, e.g. '\frac{1}{2}\|W X - Y\|_F^2'")
+    p.add_argument("--shape", action="append", metavar="NAME=ROWS,COLS",
+                   help="declare an input, e.g. --shape W=m,n (repeatable)")
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+def cmd_shapes(args: argparse.Namespace) -> int:
+    from . import parse_program
 
     result, named = parse_program(args.program, parse_shape_options(args.shape))
     width = max([len(n) for n in named] + [6])
@@ -54,36 +116,13 @@ def cmd_shapes(args) -> int:
     return 0
 
 
-def _program(args, defaults: dict | None = None):
-    from .textparse import parse_program
-
-    shapes = {**(defaults or {}), **parse_shape_options(args.shape)}
-    latex_source = getattr(args, "latex_input", None)
-    if latex_source is not None:
-        if args.program is not None:
-            raise InputError("give the program as text or with --latex-input, not both")
-        from .latex_parse import parse_latex
-
-        return parse_latex(latex_source, shapes), {}
-    if args.program is None:
-        raise InputError("give a program, e.g. 'L = sum(relu(W @ X))', or --latex-input")
-    result, named = parse_program(args.program, shapes)
-    return result, named
-
-
-def _wrt(args, result) -> list[str]:
-    if args.wrt:
-        return args.wrt
-    from .evaluate import symbols_of
-
-    return sorted(symbols_of(result))
-
-
-def cmd_grad(args) -> int:
+def cmd_grad(args: argparse.Namespace) -> int:
     from .diff import grad
 
-    result, _ = _program(args)
+    result = _program(args)
+    _needs_scalar(result, "grad")
     names = _wrt(args, result)
+    sizes = _dims(args, [result]) if args.check is not None or args.dims else None
     grads = grad(result, names)
     loss = result.get("name") if result.op.name == "named" else "L"
     width = max(len(n) for n in names)
@@ -95,99 +134,47 @@ def cmd_grad(args) -> int:
     else:
         for name, g in zip(names, grads):
             print(f"d{loss}/d{name:<{width}} = {g}    ({shape_str(g.shape)})")
-    if args.check:
-        return _run_check(result, names, args.check, args.seed)
+    if args.check is not None or args.dims:
+        return _run_check(result, names, sizes, args.seed)
     return 0
 
 
-def _run_check(result, names, dims_text, seed) -> int:
+def _run_check(result: Any, names: list[str], sizes: dict[str, int] | None, seed: int) -> int:
     from .verify import check
 
-    report = check(result, names, dims=parse_int_bindings(dims_text, "--check") or None, seed=seed)
+    if seed < 0:
+        raise InputError(f"--seed must be a non-negative integer, got {seed}")
+    report = check(result, names, dims=sizes, seed=seed)
     print()
     print(report)
     return 1 if report.passed is False else 0
 
 
-def cmd_check(args) -> int:
-    result, _ = _program(args)
-    return _run_check(result, _wrt(args, result), args.dims or "", args.seed)
+def cmd_check(args: argparse.Namespace) -> int:
+    result = _program(args)
+    _needs_scalar(result, "check")
+    return _run_check(result, _wrt(args, result), _dims(args, [result]), args.seed)
 
 
-def parse_values(scalars: str | None, arrays: list[str] | None) -> dict | None:
-    """``--values x=-2,y=5`` and ``--value W=[[1,2],[3,4]]`` (JSON) → arrays by name."""
-    import json
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare
 
-    out: dict = {}
-    for key, value in parse_number_bindings(scalars).items():
-        out[key] = value
-    for item in arrays or []:
-        key, eq, text = item.partition("=")
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"--value {item!r}: the value must be a number or a JSON array "
-                             f"({exc.msg} at column {exc.colno})") from None
-        if not eq or not key.strip():
-            raise InputError(f"--value {item!r}: expected NAME=JSON, e.g. W=[[1,2],[3,4]]")
-        out[key.strip()] = value
-    return out or None
+    result = _program(args)
+    if args.seed < 0:
+        raise InputError(f"--seed must be a non-negative integer, got {args.seed}")
+    report = compare(args.candidate, result, args.wrt, language=args.language,
+                     dims=_dims(args, [result]), seed=args.seed)
+    print(report.to_json(indent=2) if args.json else report)
+    return 0 if report.equal else 1
 
 
-def parse_number_bindings(text: str | None) -> dict[str, float]:
-    """``"x=-2,y=5"`` → ``{"x": -2.0, "y": 5.0}``."""
-    out: dict[str, float] = {}
-    for item in (text or "").split(","):
-        if not item.strip():
-            continue
-        key, eq, value = item.partition("=")
-        try:
-            number = float(value)
-        except ValueError:
-            number = None
-        if not eq or not key.strip() or number is None:
-            raise InputError(f"--values {text!r}: expected NAME=NUMBER pairs like x=-2,y=5")
-        out[key.strip()] = number
-    return out
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .explain_cli import run_explain
+
+    return run_explain(args, _program)
 
 
-def cmd_explain(args) -> int:
-    from pathlib import Path
-
-    from .explain import derive, render
-    from .figure import FigureError, graph_dot, render as draw
-
-    values = parse_values(args.values, args.value)
-    scalars = {k: (1, 1) for k, v in (values or {}).items() if isinstance(v, float)}
-    result, _ = _program(args, scalars)  # a name given a number is a scalar unless declared
-    d = derive(result, args.wrt, values, node=args.node)
-    figure_ref = None
-    problem = None
-    if args.figure:
-        fig = Path(args.figure)
-        try:
-            draw(graph_dot(result, values if result.is_scalar else None), fig)
-        except FigureError as exc:
-            problem = exc
-        base = Path(args.output).parent if args.output else Path(".")
-        try:
-            figure_ref = str(fig.resolve().relative_to(base.resolve()))
-        except ValueError:
-            figure_ref = str(fig)
-    front = {"title": args.title} if args.title else {}
-    text = render(d, lang=args.lang, fmt=args.format,
-                  front_matter=(front or True) if args.front_matter else False,
-                  title=args.title, figure=figure_ref if problem is None else None)
-    if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    if problem is not None:
-        raise problem
-    return 0
-
-
-def cmd_serve(args) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from .errors import WebError
 
     try:
@@ -204,70 +191,57 @@ def cmd_serve(args) -> int:
     return serve(args.host, args.port, args.open, limits)
 
 
-def cmd_demo(args) -> int:
+def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(sys.stdout)
+    return run_demo(sys.stdout, lang=args.lang, output=args.output, target=args.target)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="matcalc", description=(
-        "Symbolic matrix calculus: shape-checked expressions over symbolic dimensions, "
-        "closed-form gradients, numeric verification."))
-    parser.add_argument("--version", action="version", version=_version())
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    p = sub.add_parser("shapes", help="print every named intermediate of a program with its shape")
-    p.add_argument("program", help="e.g. 'Y = W @ X + b; L = sum(relu(Y))'")
-    p.add_argument("--shape", action="append", metavar="NAME=ROWS,COLS",
-                   help="declare an input, e.g. --shape W=m,n (repeatable)")
-    p.set_defaults(func=cmd_shapes)
-
-    p = sub.add_parser("grad", help="derive closed-form gradients of a scalar program")
-    p.add_argument("program", nargs="?", help="e.g. 'Y = W @ X; L = sum(relu(Y))'")
-    p.add_argument("--latex-input", metavar="LATEX",
-                   help=r"the loss in LaTeX instead, e.g. 'rac{1}{2}\|W X - Y\|_F^2'")
-    p.add_argument("--shape", action="append", metavar="NAME=ROWS,COLS",
-                   help="declare an input, e.g. --shape W=m,n (repeatable)")
+def _args_grad(p: argparse.ArgumentParser) -> None:
+    _add_program(p, example="Y = W @ X; L = sum(relu(Y))")
     p.add_argument("--wrt", action="append", metavar="NAME",
                    help="variable to differentiate by (repeatable; default: every input)")
-    p.add_argument("--check", metavar="m=3,n=4,...",
-                   help="also verify numerically at these sizes (exit 1 if a check fails)")
-    p.add_argument("--seed", type=int, default=0, help="random seed for --check (default 0)")
+    p.add_argument("--check", nargs="?", const="", metavar="SIZES", dest="check",
+                   help="also verify numerically (exit 1 if a check fails); sizes by --dims "
+                        "(--check m=3,n=4 is still read as the sizes)")
+    p.add_argument("--dims", metavar="m=3,n=4,...", help=DIMS_HELP + "; implies --check")
+    p.add_argument("--seed", type=int, default=0, help="random seed for the check (default 0)")
     p.add_argument("--latex", action="store_true",
                    help="print the gradients as LaTeX equations (an aligned block for several)")
-    p.set_defaults(func=cmd_grad)
 
-    p = sub.add_parser("check", help="verify a program's gradients numerically")
-    p.add_argument("program")
-    p.add_argument("--shape", action="append", metavar="NAME=ROWS,COLS")
-    p.add_argument("--wrt", action="append", metavar="NAME")
-    p.add_argument("--dims", metavar="m=3,n=4,...", help="sizes for the dimension names")
-    p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("explain", help="write a step-by-step derivation (Markdown or LaTeX)")
-    p.add_argument("program", help="e.g. 'q = x + y; f = q * z'")
-    p.add_argument("--shape", action="append", metavar="NAME=ROWS,COLS",
-                   help="declare an input, e.g. --shape W=m,n (repeatable)")
-    p.add_argument("--wrt", action="append", metavar="NAME", help="variables (default: all inputs)")
+def _args_check(p: argparse.ArgumentParser) -> None:
+    _add_program(p, example="L = logdet(S)")
+    p.add_argument("--wrt", action="append", metavar="NAME",
+                   help="variable to check (repeatable; default: every input)")
+    p.add_argument("--dims", metavar="m=3,n=4,...", help=DIMS_HELP)
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def _args_compare(p: argparse.ArgumentParser) -> None:
+    _add_program(p, example="Y = W @ X + b; L = sum(relu(Y))")
+    p.add_argument("--wrt", required=True, metavar="NAME", help="the variable of the gradient")
+    p.add_argument("--candidate", required=True, metavar="GRADIENT",
+                   help=r"your gradient, in LaTeX ('\mathbb{I}[Y > 0] X^\top') or matcalc's "
+                        r"text ('step(Y) @ X.T'); ∂L/∂Y is '\frac{\partial L}{\partial Y}' "
+                        "or dL_dY")
+    p.add_argument("--language", choices=["latex", "text"],
+                   help="how the candidate is written (default: guessed)")
+    p.add_argument("--dims", metavar="m=3,n=4,...", help=DIMS_HELP + " for the numeric check")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _args_demo(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lang", choices=["en", "ko"], default="en")
-    p.add_argument("--format", choices=["markdown", "latex"], default="markdown")
-    p.add_argument("--front-matter", action="store_true",
-                   help="begin with Jekyll/Hugo front matter (title, date, tags, math: true)")
-    p.add_argument("--title", help="the document's title")
-    p.add_argument("--values", metavar="x=-2,y=5",
-                   help="numbers for a worked example (scalar inputs)")
-    p.add_argument("--value", action="append", metavar="NAME=JSON",
-                   help="an array for a worked example, e.g. W=[[1,2],[3,4]] (repeatable)")
-    p.add_argument("--node", action="store_true",
-                   help="treat the result as one node of a larger network: its upstream "
-                        "gradient dL/dY is a symbol (automatic for a non-scalar result)")
-    p.add_argument("--figure", metavar="FILE", help="also draw the computational graph (.svg/.png)")
-    p.add_argument("--output", metavar="FILE", help="write the document here (default: stdout)")
-    p.set_defaults(func=cmd_explain)
+    p.add_argument("--output", metavar="DIR", default="matcalc-demo",
+                   help="folder for the posts and figures (default: matcalc-demo); '-' prints "
+                        "the posts' Markdown instead")
+    p.add_argument("--target", choices=["jekyll", "hugo", "plain"], default="plain",
+                   help="where the posts will be read (default: plain Markdown)")
 
-    p = sub.add_parser("serve", help="start the playground: a local web page (needs the web extra)")
+
+def _args_serve(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
@@ -278,10 +252,49 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worker processes computing requests (default 2)")
     p.add_argument("--memory-limit", type=int, default=2048, metavar="MIB",
                    help="memory a worker may take, in MiB (default 2048; 0: no limit)")
-    p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("demo", help="run the built-in example")
-    p.set_defaults(func=cmd_demo)
+
+def _args_shapes(p: argparse.ArgumentParser) -> None:
+    _add_program(p, latex=False, example="Y = W @ X + b; L = sum(relu(Y))")
+
+
+Command = tuple[str, str, Callable[[argparse.ArgumentParser], None],
+                Callable[[argparse.Namespace], int]]
+
+
+def _args_explain(p: argparse.ArgumentParser) -> None:
+    from .explain_cli import add_arguments
+
+    _add_program(p, example="q = x + y; f = q * z")
+    add_arguments(p)
+
+
+COMMANDS: list[Command] = [
+    ("shapes", "print every named intermediate of a program with its shape", _args_shapes,
+     cmd_shapes),
+    ("grad", "derive closed-form gradients of a scalar program", _args_grad, cmd_grad),
+    ("check", "verify a program's gradients numerically", _args_check, cmd_check),
+    ("compare", "check a hand-derived gradient against matcalc's", _args_compare, cmd_compare),
+    ("explain", "write a step-by-step derivation (Markdown or LaTeX)", _args_explain,
+     cmd_explain),
+    ("demo", "run the built-in example: derive, verify and write posts with figures", _args_demo,
+     cmd_demo),
+    ("serve", "start the playground: a local web page (needs the web extra)", _args_serve,
+     cmd_serve),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, one subparser per entry of COMMANDS."""
+    parser = _Parser(prog="matcalc", description=(
+        "Symbolic matrix calculus: shape-checked expressions over symbolic dimensions, "
+        "closed-form gradients, numeric verification."))
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, help_text, add_args, run in COMMANDS:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        add_args(p)
+        p.set_defaults(func=run)
     return parser
 
 
@@ -291,14 +304,24 @@ def _version() -> str:
     return f"matcalc {__version__}"
 
 
+INTERNAL_ERROR = 3  # the exit code of a bug in matcalc (2 is a mistake in the input)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "command", None) == "grad" and args.check and args.dims is None:
+        args.dims = args.check  # --check m=3,n=4: the sizes, as the option used to take them
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
-        return args.func(args)
+        return int(args.func(args))
+    except InternalError as exc:  # matcalc broke its own invariant: a bug, not the user's input
+        print(f"internal error: {exc}\nThis is a bug in matcalc, not in your input; please "
+              f"report it with the command that caused it ({_version()}).", file=sys.stderr)
+        return INTERNAL_ERROR
     except MatcalcError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -35,7 +35,11 @@ import numpy as np
 from .binding import bind_shapes, declared_spec
 from .dims import Dim
 from .errors import (
-    CodegenError, DimensionBindingError, EvaluationError, InputError, NoCodeTemplateError,
+    CodegenError,
+    DimensionBindingError,
+    EvaluationError,
+    InputError,
+    NoCodeTemplateError,
 )
 from .evaluate import symbols_of
 from .expr import Expr, toposort
@@ -59,7 +63,8 @@ class Backend:
 BACKENDS = {
     "numpy": Backend("numpy", "import numpy as np", "np.asarray({x}, dtype=np.float64)",
                      "{x}.copy()", "numpy"),
-    "jax": Backend("jax", "import jax.numpy as np  # the NumPy templates run unchanged on jax.numpy",
+    "jax": Backend("jax",
+                   "import jax.numpy as np  # the NumPy templates run unchanged on jax.numpy",
                    "np.asarray({x})", "{x}", "jax"),
     "torch": Backend("torch", "import torch", "torch.as_tensor({x}, dtype=torch.float64)",
                      "{x}.clone()", "torch"),
@@ -234,16 +239,16 @@ def _prologue(be: Backend, prog: _Program) -> list[str]:
             body += [f"    if {n}.ndim == 0:", f"        {n} = {n}.reshape(1, 1)"]
     fail = ("bind_shapes(_SHAPES, {k: tuple(v.shape) for k, v in locals().items() "
             "if k in _SHAPES}" + (f", {fixed!r})" if fixed else ")"))
-    fail_lines = [f"        {fail}", "        raise DimensionBindingError(\"the inputs' shapes do "
-                  "not match their declarations\")"]
+    fail_lines = [f"        {fail}", ("        raise DimensionBindingError(\"the inputs' shapes do "
+                                      "not match their declarations\")")]
     if symbols:
         body += _wrap_or("    if ", [f"{n}.ndim != 2" for n in symbols], ":", "    ")
         body += fail_lines
     bound: set[str] = set()
-    for d in list(prog.dim_var):
-        if d in fixed:
-            body.append(f"    {prog.dim_var[d]} = {fixed[d]}")
-            bound.add(d)
+    for name in list(prog.dim_var):
+        if name in fixed:
+            body.append(f"    {prog.dim_var[name]} = {fixed[name]}")
+            bound.add(name)
     for n, s in symbols.items():
         for axis, d in enumerate(s.shape):
             if len(d.names) == 1 and d.coef == 1 and d.names[0] not in bound:
@@ -369,7 +374,7 @@ class CompiledFunction:
         return f"<matcalc compiled function ({self.backend}) of {', '.join(self.inputs)}>"
 
 
-def compile(outputs: Any, backend: str = "numpy",  # noqa: A001 - the name users expect
+def compile(outputs: Any, backend: str = "numpy",  # shadows the builtin: the name users expect
             dims: Mapping[str, int] | None = None) -> CompiledFunction:
     """A function of the inputs (keyword arrays) returning the outputs' values in one pass.
 

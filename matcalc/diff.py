@@ -8,11 +8,18 @@ accumulates. It never names an op.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import overload
 
 from .dims import shape_str
 from .errors import DifferentiationError, InputError, InternalError
 from .expr import Expr, toposort
 from .ops import const, cotangent, eye, zeros
+
+__all__ = ["Variable", "Variables", "backward", "grad", "hessian", "hvp", "jacobian",
+           "resolve_wrt", "vjp"]
+
+Variable = str | Expr  # a variable to differentiate by: its name, or its node
+Variables = list[str] | list[Expr] | list[Variable] | tuple[Variable, ...]  # several: a list back
 
 
 def _variables(nodes: list[Expr]) -> tuple[dict[str, Expr], dict[str, Expr]]:
@@ -27,12 +34,12 @@ def _variables(nodes: list[Expr]) -> tuple[dict[str, Expr], dict[str, Expr]]:
     return out, clashes
 
 
-def resolve_wrt(nodes: list[Expr], wrt) -> list[Expr]:
+def resolve_wrt(nodes: list[Expr], wrt: Variable | Variables) -> list[Expr]:
     """Turn names and symbols into the DAG nodes to differentiate by."""
     items = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
     if not items:
         raise InputError("wrt: give at least one variable")
-    table = clashes = None
+    variables: tuple[dict[str, Expr], dict[str, Expr]] | None = None  # built on first use
     out = []
     for item in items:
         if isinstance(item, Expr):
@@ -41,8 +48,9 @@ def resolve_wrt(nodes: list[Expr], wrt) -> list[Expr]:
                                  f"not by the expression {item}")
             out.append(item)
         elif isinstance(item, str):
-            if table is None:
-                table, clashes = _variables(nodes)
+            if variables is None:
+                variables = _variables(nodes)
+            table, clashes = variables
             if item in clashes:
                 raise DifferentiationError(
                     f"the name {item!r} stands for two different things in this expression "
@@ -96,17 +104,25 @@ def backward(root: Expr, seed: Expr, targets: Sequence[Expr]) -> list[Expr | Non
     return [grads.get(id(t)) for t in targets]
 
 
-def _finish_all(targets: Sequence[Expr], gs: Sequence[Expr | None], simplify: bool) -> list[Expr]:
-    """Zeros for independent variables; all results simplified together (shared work once)."""
+def _finish_all(targets: Sequence[Expr], gs: Sequence[Expr | None], simplify: bool,
+                context: Expr | None = None) -> list[Expr]:
+    """Zeros for independent variables; all results simplified together (shared work once), in
+    their readable form, written with the named intermediates of ``context``."""
     out = [zeros(t.rows, t.cols) if g is None else g for t, g in zip(targets, gs)]
     if simplify:
         from .simplify import simplify_many
 
-        out = simplify_many(out)
+        out = simplify_many(out, context=[context] if context is not None else None)
     return out
 
 
-def grad(L: Expr, wrt, simplify: bool = True):
+@overload
+def grad(L: Expr, wrt: Variable, simplify: bool = True) -> Expr: ...
+@overload
+def grad(L: Expr, wrt: Variables, simplify: bool = True) -> list[Expr]: ...
+
+
+def grad(L: Expr, wrt: Variable | Variables, simplify: bool = True) -> Expr | list[Expr]:
     """∂L/∂x for a 1×1 L, with x's shape; a list of variables gives a list from one sweep."""
     if not isinstance(L, Expr):
         raise InputError(f"grad expects a matcalc expression, got {type(L).__name__}")
@@ -116,11 +132,24 @@ def grad(L: Expr, wrt, simplify: bool = True):
             f"use vjp(Y, wrt) for the downstream gradient of a matrix output, or jacobian(y, x)")
     targets = resolve_wrt(toposort([L]), wrt)
     gs = backward(L, const(1), targets)
-    out = _finish_all(targets, gs, simplify)
-    return out if isinstance(wrt, (list, tuple)) else out[0]
+    out = _finish_all(targets, gs, simplify, L)
+    if not isinstance(wrt, (list, tuple)):
+        return out[0]
+    from .printing import GradientList
+
+    loss = L.get("name") if L.op.name == "named" else "L"
+    return GradientList(out, [t.get("name") for t in targets], loss)
 
 
-def vjp(Y: Expr, wrt, upstream: Expr | None = None, simplify: bool = True):
+@overload
+def vjp(Y: Expr, wrt: Variable, upstream: Expr | None = None, simplify: bool = True) -> Expr: ...
+@overload
+def vjp(Y: Expr, wrt: Variables, upstream: Expr | None = None,
+        simplify: bool = True) -> list[Expr]: ...
+
+
+def vjp(Y: Expr, wrt: Variable | Variables, upstream: Expr | None = None,
+        simplify: bool = True) -> Expr | list[Expr]:
     """The downstream gradient of ``wrt`` given the upstream gradient ∂L/∂Y (default: a symbol)."""
     if not isinstance(Y, Expr):
         raise InputError(f"vjp expects a matcalc expression, got {type(Y).__name__}")
@@ -128,11 +157,15 @@ def vjp(Y: Expr, wrt, upstream: Expr | None = None, simplify: bool = True):
         upstream = cotangent(Y.get("name") if Y.op.name == "named" else "Y", Y.rows, Y.cols)
     targets = resolve_wrt(toposort([Y]), wrt)
     gs = backward(Y, upstream, targets)
-    out = _finish_all(targets, gs, simplify)
-    return out if isinstance(wrt, (list, tuple)) else out[0]
+    out = _finish_all(targets, gs, simplify, Y)
+    if not isinstance(wrt, (list, tuple)):
+        return out[0]
+    from .printing import GradientList
+
+    return GradientList(out, [t.get("name") for t in targets], "L")
 
 
-def hvp(L: Expr, x, v: Expr, simplify: bool = True) -> Expr:
+def hvp(L: Expr, x: Variable, v: Expr, simplify: bool = True) -> Expr:
     """The Hessian-vector product ∇²L · v, as the gradient of ⟨∇L, v⟩ (reverse over reverse)."""
     from .ops import sum as sum_
 
@@ -142,10 +175,10 @@ def hvp(L: Expr, x, v: Expr, simplify: bool = True) -> Expr:
                                    f"got {shape_str(v.shape)}")
     target = resolve_wrt(toposort([L]), x)[0]
     (h,) = backward(sum_(g * v), const(1), [target])
-    return _finish_all([target], [h], simplify)[0]
+    return _finish_all([target], [h], simplify, L)[0]
 
 
-def jacobian(y: Expr, x, simplify: bool = True) -> Expr:
+def jacobian(y: Expr, x: Variable, simplify: bool = True) -> Expr:
     """∂vec(y)/∂vec(x) in numerator layout: m×n for columns y (m×1), x (n×1), Kronecker form else.
 
     A forward sweep in topological order asks each op record for its Jacobian rule.
@@ -181,11 +214,11 @@ def jacobian(y: Expr, x, simplify: bool = True) -> Expr:
     if simplify:
         from .simplify import simplify as simp
 
-        return simp(out)
+        return simp(out, context=[y])
     return out
 
 
-def hessian(L: Expr, x, simplify: bool = True) -> Expr:
+def hessian(L: Expr, x: Variable, simplify: bool = True) -> Expr:
     """∂²L/∂x∂xᵀ for a 1×1 L and a column x (n×n): the Jacobian of the gradient."""
     g = grad(L, x, simplify=simplify)
     if not g.cols.is_one:

@@ -42,7 +42,7 @@ class Dim:
     def is_int(self) -> bool:
         return not self.names
 
-    def __mul__(self, other: "Dim") -> "Dim":
+    def __mul__(self, other: Dim) -> Dim:
         return Dim(self.coef * other.coef, tuple(sorted(self.names + other.names, key=_order)))
 
     def value(self, bindings: dict[str, int]) -> int:
@@ -58,7 +58,7 @@ class Dim:
         return str(self)
 
 
-def _order(name: str):
+def _order(name: str) -> tuple[bool, str]:
     # lower-case names first, so products read m·B and m·n as in the Matrix Cookbook
     return (name[:1].isupper(), name)
 
@@ -66,7 +66,7 @@ def _order(name: str):
 ONE = Dim(1)
 
 
-def dim(x: "int | str | Dim") -> Dim:
+def dim(x: int | str | Dim) -> Dim:
     """Normalise a user's dimension: a positive int, a name like ``"m"``, or ``"m*n"``."""
     if isinstance(x, Dim):
         return x
@@ -76,7 +76,8 @@ def dim(x: "int | str | Dim") -> Dim:
         try:
             n = int(x.__index__()) if not isinstance(x, int) else x
         except (TypeError, ValueError):
-            raise InputError(f"a dimension must be a positive integer or a name, not {x!r}") from None
+            raise InputError(
+                f"a dimension must be a positive integer or a name, not {x!r}") from None
         if n <= 0:
             raise InputError(f"a dimension must be a positive integer or a name, not {n}")
         return Dim(n)
@@ -92,7 +93,8 @@ def dim(x: "int | str | Dim") -> Dim:
             elif _NAME.fullmatch(p) and not keyword.iskeyword(p):
                 out = out * Dim(1, (p,))
             else:
-                raise InputError(f"invalid dimension {x!r}: use a positive integer or a name like 'm'")
+                raise InputError(
+                    f"invalid dimension {x!r}: use a positive integer or a name like 'm'")
         return out
     raise InputError(f"a dimension must be a positive integer or a name, not {x!r}")
 

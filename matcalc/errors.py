@@ -13,9 +13,9 @@ from __future__ import annotations
 
 __all__ = [
     "CheckError", "CodegenError", "DifferentiationError", "DimensionBindingError",
-    "EvaluationError", "FigureError", "InputError", "InternalError", "InteropError",
-    "MatcalcError", "NoCodeTemplateError", "ParseError", "RequestError", "ShapeError",
-    "TimeLimitError", "UnknownNameError", "WebError", "WorkerError", "caret",
+    "EvaluationError", "FigureError", "InputError", "InternalError", "InteropError", "MatcalcError",
+    "NoCodeTemplateError", "ParseError", "RequestError", "ShapeError", "TimeLimitError",
+    "UnknownNameError", "WebError", "WorkerError", "caret",
 ]
 
 _WINDOW = 120  # a long source line is cut to this many characters around the caret

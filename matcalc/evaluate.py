@@ -25,7 +25,7 @@ __all__ = ["EvaluationError", "bind", "evaluate", "evaluate_many", "resolve_dims
 
 
 def _as_array(name: str, value: Any, declared: Any) -> np.ndarray:
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
+    if isinstance(value, (bool, np.bool_, str)):
         raise DimensionBindingError(f"value of {name} must be numeric, got {type(value).__name__}")
     if isinstance(value, numbers.Real):
         try:
@@ -58,13 +58,13 @@ class Context:
         return self.arrays[name]
 
     def dim(self, d: Any) -> int:
-        d = dim(d)
-        missing = [n for n in d.names if n not in self.bindings]
+        size = dim(d)
+        missing = [n for n in size.names if n not in self.bindings]
         if missing:
             raise DimensionBindingError(
                 f"dimension {missing[0]} is not bound by any input array; "
                 f"pass dims={{'{missing[0]}': …}}")
-        return d.value(self.bindings)
+        return size.value(self.bindings)
 
     def run_template(self, node: Expr, arrays: tuple[np.ndarray, ...]) -> np.ndarray:
         """The node's value by its op's NumPy code template (compiled once per distinct text)."""
@@ -114,7 +114,8 @@ def bind(symbols: dict[str, Expr], values: Mapping[str, Any], dims: Mapping[str,
          ) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     """Check the arrays against the declarations; return (arrays, dimension bindings)."""
     if not isinstance(values, Mapping):
-        raise InputError(f"values must be a mapping from names to arrays, got {type(values).__name__}")
+        raise InputError(
+            f"values must be a mapping from names to arrays, got {type(values).__name__}")
     fixed = _check_dims(dims)
     arrays: dict[str, np.ndarray] = {}
     for name, sym in symbols.items():
@@ -143,7 +144,7 @@ def _compiled(text: str, nargs: int, dims: tuple[str, ...], helpers: tuple[Any, 
         namespace[h.name] = h.function if h.function is not None else \
             helper_function(h.name, h.source)
     params = ", ".join([f"__a{i}" for i in range(nargs)] + [_dim_param(d) for d in dims])
-    fn: Callable[..., np.ndarray] = eval(  # noqa: S307 - our own templates, never user text
+    fn: Callable[..., np.ndarray] = eval(  # our own templates, never user text
         compile(f"lambda {params}: {text}", "<matcalc template>", "eval"), namespace)
     return fn
 
@@ -169,10 +170,14 @@ def evaluate_many(exprs: list[Expr], values: Mapping[str, Any],
             if node.op.name == "symbol":
                 memo[id(node)] = arrays[node.get("name")]
                 continue
+            args = tuple(memo[id(a)] for a in node.args)
+            rule = node.op.numpy  # None: the op's NumPy code template is its value
             try:
-                memo[id(node)] = node.op.numpy(ctx, node, *(memo[id(a)] for a in node.args))
+                memo[id(node)] = (rule(ctx, node, *args) if rule is not None
+                                  else ctx.run_template(node, args))
             except np.linalg.LinAlgError as exc:
-                raise EvaluationError(f"{node.op.name} failed on {short(node, 60)}: {exc}") from None
+                raise EvaluationError(
+                    f"{node.op.name} failed on {short(node, 60)}: {exc}") from None
             if memo[id(node)].ndim != 2:
                 raise InternalError(f"{node.op.name} gave a {memo[id(node)].ndim}-D value")
     return [memo[id(e)] for e in roots]

@@ -18,7 +18,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from .dims import Dim, Shape, shape_str
 from .errors import InputError, InternalError
@@ -32,7 +32,8 @@ __all__ = [
 
 # Precedence levels shared by the text and LaTeX printers (higher binds tighter).
 PREC_ADD = 10  # + and -
-PREC_HAD = 15  # the Hadamard product in LaTeX: looser than juxtaposition, so A (B ⊙ C) keeps parentheses
+# the Hadamard product in LaTeX: looser than juxtaposition, so A (B ⊙ C) keeps parentheses
+PREC_HAD = 15
 PREC_MUL = 20  # @, * and /
 PREC_NEG = 30  # unary minus
 PREC_POW = 40  # **
@@ -94,7 +95,8 @@ class Op:
     # Where the op is defined and smooth, per argument index, for samplers and checks:
     # "positive" (log, sqrt), "nonzero" (a divisor), "kink" (keep away from 0: relu, abs, step),
     # "invertible" (well-conditioned square: inv, det), "spd" (symmetric positive definite: logdet).
-    domain: Any = field(default_factory=dict)  # a dict, or a function of the node giving one
+    # a dict, or a function of the node giving one
+    domain: dict[int, str] | Callable[[Expr], dict[int, str]] = field(default_factory=dict)
     # How a domain carries through the op to its arguments, for samplers: "all" (the value is a
     # rearrangement of the argument: transpose, named), "positive" (positive arguments give a
     # positive value: products, sums, relu, sqrt, …), or "" (nothing is known).
@@ -220,16 +222,18 @@ _LOCK = threading.Lock()  # hash-consing: one node per key, whatever the threads
 class Expr:
     """A node of the expression DAG: an op applied to argument nodes, with hashable params."""
 
-    __slots__ = ("op", "args", "params", "shape", "_hash", "__weakref__")
-    _table: weakref.WeakValueDictionary[tuple[Any, ...], Expr] = weakref.WeakValueDictionary()
+    __slots__ = ("__weakref__", "_hash", "args", "op", "params", "shape")
+    _table: ClassVar[weakref.WeakValueDictionary[tuple[Any, ...], Expr]] = \
+        weakref.WeakValueDictionary()
     __array_ufunc__ = None  # NumPy defers to our reflected operators
 
     op: Op
     args: tuple[Expr, ...]
     params: tuple[tuple[str, Any], ...]
     shape: Shape
+    _hash: int
 
-    def __new__(cls, *a: Any, **k: Any) -> Expr:  # pragma: no cover - use Expr.make
+    def __new__(cls, *a: Any, **k: Any) -> Self:  # pragma: no cover - use Expr.make
         raise TypeError("build expressions with matcalc's functions, not Expr(...)")
 
     @staticmethod
@@ -355,8 +359,14 @@ class Expr:
         return f"<{short(self, 60)} : {shape_str(self.shape)}>"
 
     def _repr_latex_(self) -> str:
-        """Jupyter shows expressions typeset."""
-        return "$" + to_latex(self) + "$"
+        """Jupyter shows expressions typeset; a program, every statement of it."""
+        named = [n for n in toposort([self]) if n.op.name == "named"]
+        if not named:
+            return "$" + to_latex(self) + "$"
+        rows = [to_latex(n) + " &= " + to_latex(n.args[0]) for n in named]
+        if self.op.name != "named":
+            rows.append("&= " + to_latex(self))
+        return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
 
 
 def toposort(roots: Iterable[Expr]) -> list[Expr]:

@@ -32,7 +32,8 @@ formula (x ↦ the matrix), since matcalc's arithmetic is elementwise. No text i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import sympy
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
@@ -41,7 +42,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
 from . import ops
 from .dims import Dim, dim
 from .errors import InputError, InteropError, ShapeError
-from .expr import OPS, Expr, toposort
+from .expr import OPS, Expr, Op, toposort
 from .ops._sympy import is_mat as _is_mat
 
 __all__ = ["InteropError", "from_sympy", "to_sympy"]
@@ -49,8 +50,10 @@ __all__ = ["InteropError", "from_sympy", "to_sympy"]
 
 _X = sympy.Symbol("x", real=True)  # the variable of every elementwise op's scalar formula
 
+# SymPy ships no type information: its expressions are typed Any here.
 
-def _elementwise_fn(op, arg):
+
+def _elementwise_fn(op: Op, arg: Any) -> Any:
     formula = op.scalar
     if formula is None:
         raise InteropError(f"to_sympy: {op.name} has no scalar formula")
@@ -70,7 +73,7 @@ def _elementwise_fn(op, arg):
         return sympy.Basic.__new__(ElementwiseApplyFunction, fn, arg)
 
 
-def _convert_node(node: Expr, a: list):
+def _convert_node(node: Expr, a: list[Any]) -> Any:
     """One node's SymPy counterpart, from its op record (elementwise ops: their scalar formula)."""
     op = node.op
     if op.sympy is not None:
@@ -80,7 +83,7 @@ def _convert_node(node: Expr, a: list):
     raise InteropError(f"to_sympy: SymPy has no matrix expression for {op.name} (in {node})")
 
 
-def to_sympy(expr: Expr):
+def to_sympy(expr: Expr) -> Any:
     """The SymPy matrix expression (or scalar, for 1×1 values) of a matcalc expression."""
     if not isinstance(expr, Expr):
         raise InputError(f"to_sympy expects a matcalc expression, got {type(expr).__name__}")
@@ -92,7 +95,7 @@ def to_sympy(expr: Expr):
 
 # --- SymPy → matcalc ----------------------------------------------------------------------------
 
-def _dim_of(d, where: str):
+def _dim_of(d: Any, where: str) -> Dim:
     """A SymPy dimension (integer, symbol, or product of them) as a matcalc Dim."""
     d = sympy.sympify(d)
     if d.is_Integer:
@@ -117,17 +120,17 @@ def _dim_of(d, where: str):
 
 
 class _Reader:
-    def __init__(self, root, shapes: Mapping | None):
+    def __init__(self, root: Any, shapes: Mapping[str, Any] | None) -> None:
         self.shapes = dict(shapes or {})
-        self.memo: dict = {}
-        self.dims: set = set()  # the SymPy symbols used in shapes (with their assumptions)
+        self.memo: dict[Any, Expr] = {}
+        self.dims: set[Any] = set()  # the SymPy symbols used in shapes (with their assumptions)
         for node in sympy.preorder_traversal(root):
             if _is_mat(node):
                 for d in node.shape:
                     self.dims |= sympy.sympify(d).free_symbols
-        self.env: dict = {}
+        self.env: dict[Any, Expr] = {}  # a formula's variable -> the matrix it stands for
 
-    def declared(self, name: str, rows, cols) -> Expr:
+    def declared(self, name: str, rows: Any, cols: Any) -> Expr:
         if name in self.shapes:
             shape = self.shapes[name]
             if isinstance(shape, str):
@@ -137,7 +140,7 @@ class _Reader:
             return ops.Matrix(name, shape[0], shape[1])
         return ops.Matrix(name, rows, cols)
 
-    def read(self, s) -> Expr:
+    def read(self, s: Any) -> Expr:
         key = s
         if key in self.env:
             return self.env[key]
@@ -147,13 +150,13 @@ class _Reader:
             self.memo[key] = hit
         return hit
 
-    def fold(self, fn, items):
+    def fold(self, fn: Callable[[Expr, Expr], Expr], items: list[Expr]) -> Expr:
         out = items[0]
         for x in items[1:]:
             out = fn(out, x)
         return out
 
-    def _read(self, s) -> Expr:
+    def _read(self, s: Any) -> Expr:
         # --- leaves ---
         if isinstance(s, sympy.MatrixSymbol):
             name = s.name
@@ -243,7 +246,7 @@ class _Reader:
                 return Expr.make(op, (self.read(s.args[0]),))
         raise InteropError(f"from_sympy: cannot convert {type(s).__name__} {s}")
 
-    def number(self, p, where) -> int | float:
+    def number(self, p: Any, where: Any) -> int | float:
         p = sympy.sympify(p)
         if p.is_Integer:
             return int(p)
@@ -251,7 +254,7 @@ class _Reader:
             return float(p)
         raise InteropError(f"from_sympy: the exponent of {where} must be a number")
 
-    def negated(self, term):
+    def negated(self, term: Any) -> Any:
         """The term without a leading −1 coefficient, or None when it has none."""
         if isinstance(term, (sympy.Mul, sympy.MatMul)) and term.args and term.args[0] == -1:
             rest = term.args[1:]
@@ -262,7 +265,7 @@ class _Reader:
             return type(term)(*rest)
         return None
 
-    def unspread(self, t):
+    def unspread(self, t: Any) -> Any:
         """t without its spelled-out broadcast (b 1ᵀ → b, 1 r → r, c 1 1ᵀ → c), or None."""
         if isinstance(t, sympy.OneMatrix):
             return sympy.Integer(1)
@@ -284,7 +287,7 @@ class _Reader:
             return None
         return sympy.MatMul(*scalars, core) if scalars else core
 
-    def compact(self, build, items, s):
+    def compact(self, build: Callable[[list[Any]], Expr], items: Sequence[Any], s: Any) -> Expr:
         """build(items) with broadcasts left to matcalc, when that keeps s's shape."""
         short = [self.unspread(t) for t in items]
         if any(x is not None for x in short):
@@ -297,10 +300,10 @@ class _Reader:
                 return out
         return build(list(items))
 
-    def sum_of(self, terms, s) -> Expr:
+    def sum_of(self, terms: Sequence[Any], s: Any) -> Expr:
         if s is not None:
             return self.compact(lambda items: self.sum_of(items, None), terms, s)
-        out = None
+        out: Expr | None = None
         for t in terms:
             neg = self.negated(t)
             x = self.read(neg if neg is not None else t)
@@ -308,12 +311,15 @@ class _Reader:
                 out = ops.neg(x) if neg is not None else x
             else:
                 out = ops.sub(out, x) if neg is not None else ops.add(out, x)
+        if out is None:
+            raise InteropError("from_sympy: a sum without terms")
         return out
 
-    def product(self, factors) -> Expr:
+    def product(self, factors: Sequence[Any]) -> Expr:
         """A scalar (or elementwise) product: −1 becomes negation, x^-1 a divisor."""
         sign = 1
-        nums, dens = [], []
+        nums: list[Expr] = []
+        dens: list[Expr] = []
         for f in factors:
             if f == -1:
                 sign = -sign
@@ -325,7 +331,7 @@ class _Reader:
         out = ops.div(num, self.fold(ops.mul, dens)) if dens else num
         return ops.neg(out) if sign < 0 else out
 
-    def matmul(self, s) -> Expr:
+    def matmul(self, s: Any) -> Expr:
         scalars = [a for a in s.args if not _is_mat(a)]
         mats = [a for a in s.args if _is_mat(a)]
         axis_left = axis_right = False
@@ -350,20 +356,20 @@ class _Reader:
             m = ops.mul(c, m)
         return m
 
-    def hadamard(self, factors) -> Expr:
-        nums, dens = [], []
+    def hadamard(self, factors: Sequence[Any]) -> Expr:
+        nums: list[Expr] = []
+        dens: list[Expr] = []
         for f in factors:
             if isinstance(f, sympy.HadamardPower) and f.exp == -1:
                 dens.append(self.read(f.base))
             else:
                 nums.append(self.read(f))
-        num = self.fold(ops.mul, nums) if nums else None
         if not dens:
-            return num
-        den = self.fold(ops.mul, dens)
-        return ops.div(num if num is not None else ops.const(1), den)
+            return self.fold(ops.mul, nums)
+        num = self.fold(ops.mul, nums) if nums else ops.const(1)
+        return ops.div(num, self.fold(ops.mul, dens))
 
-    def power(self, s) -> Expr:
+    def power(self, s: Any) -> Expr:
         base, p = s.base, s.exp
         if base == sympy.E:
             return ops.exp(self.read(p))
@@ -377,7 +383,7 @@ class _Reader:
             return ops.div(ops.const(1), self.read(base))
         return ops.power(self.read(base), self.number(p, s))
 
-    def match_function(self, body):
+    def match_function(self, body: Any) -> Op | None:
         """The matcalc elementwise op whose scalar formula is body (a function of x), if any."""
         for op in OPS.values():
             if op.kind == "elementwise" and op.arity == 1 and op.scalar is not None:
@@ -387,7 +393,7 @@ class _Reader:
                     return op
         return None
 
-    def applyfunc(self, s) -> Expr:
+    def applyfunc(self, s: Any) -> Expr:
         arg = self.read(s.expr)
         f = s.function
         if isinstance(f, sympy.Lambda) and len(f.variables) == 1:
@@ -415,7 +421,7 @@ class _Reader:
         return out
 
 
-def from_sympy(e, shapes: Mapping | None = None) -> Expr:
+def from_sympy(e: Any, shapes: Mapping[str, Any] | None = None) -> Expr:
     """The matcalc expression of a SymPy matrix expression or scalar (see the module docstring)."""
     if isinstance(e, str):
         raise InputError("from_sympy expects a SymPy expression, not text")

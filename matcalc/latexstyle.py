@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 TRANSPOSES = {"top": r"^\top", "T": "^T", "mathsf": r"^\mathsf{T}"}
 
@@ -17,6 +20,9 @@ class LatexStyle:
     bold_vectors: write column-vector symbols in bold (\\mathbf{x}).
     inverse_transpose: write (X⁻¹)ᵀ as X^{-\\top}.
     loss: the loss's name in gradient symbols (\\frac{\\partial L}{\\partial W}).
+    indicator: the indicator in \\mathbb{I}[Z > 0] (the step, relu's derivative). The default
+        renders as a double-struck I in KaTeX and MathJax alike, distinct from the ones vector
+        \\mathbf{1}; KaTeX draws \\mathbb{1} as a plain 1.
     """
 
     transpose: str = "top"
@@ -24,6 +30,7 @@ class LatexStyle:
     bold_vectors: bool = False
     inverse_transpose: bool = True
     loss: str = "L"
+    indicator: str = r"\mathbb{I}"
 
     @property
     def sup_t(self) -> str:
@@ -37,7 +44,8 @@ class LatexStyle:
 
 
 DEFAULT = LatexStyle()
-_current: contextvars.ContextVar[LatexStyle] = contextvars.ContextVar("latex_style", default=DEFAULT)
+_current: contextvars.ContextVar[LatexStyle] = contextvars.ContextVar("latex_style",
+                                                                     default=DEFAULT)
 
 
 def style() -> LatexStyle:
@@ -45,7 +53,7 @@ def style() -> LatexStyle:
     return _current.get()
 
 
-def make_style(base: LatexStyle | None = None, **options) -> LatexStyle:
+def make_style(base: LatexStyle | None = None, **options: Any) -> LatexStyle:
     """A style from keyword options; unknown options or values are errors."""
     from .errors import InputError
 
@@ -53,23 +61,20 @@ def make_style(base: LatexStyle | None = None, **options) -> LatexStyle:
     fields = set(LatexStyle.__dataclass_fields__)
     bad = sorted(set(options) - fields)
     if bad:
-        raise InputError(f"latex: unknown style option {bad[0]!r}; options are {', '.join(sorted(fields))}")
+        raise InputError(f"latex: unknown style option {bad[0]!r}; "
+                         f"options are {', '.join(sorted(fields))}")
     out = replace(base, **options)
     if out.transpose not in TRANSPOSES:
-        raise InputError(f"latex: transpose must be one of {', '.join(TRANSPOSES)}, got {out.transpose!r}")
+        raise InputError(f"latex: transpose must be one of {', '.join(TRANSPOSES)}, "
+                         f"got {out.transpose!r}")
     return out
 
 
-def using(s: LatexStyle):
+@contextlib.contextmanager
+def using(s: LatexStyle) -> Iterator[LatexStyle]:
     """Context manager: write LaTeX in style s."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def ctx():
-        token = _current.set(s)
-        try:
-            yield s
-        finally:
-            _current.reset(token)
-
-    return ctx()
+    token = _current.set(s)
+    try:
+        yield s
+    finally:
+        _current.reset(token)

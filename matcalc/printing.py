@@ -14,8 +14,8 @@ from .latexnames import dim_latex, latex_name
 from .latexstyle import LatexStyle
 from .render import short, to_latex, to_text
 
-__all__ = ["gradient_symbol", "latex", "latex_gradients", "latex_space", "program_text", "short",
-           "to_latex", "to_text"]
+__all__ = ["GradientList", "gradient_symbol", "latex", "latex_gradients", "latex_space",
+           "program_text", "short", "to_latex", "to_text"]
 
 
 def program_text(expr: Expr) -> str:
@@ -65,3 +65,15 @@ def latex_gradients(grads: Mapping[str, Expr] | Iterable[tuple[str, Expr]], loss
         rhs = to_latex(g, style, **options) + (r" \in " + latex_space(g.shape) if space else "")
         lines.append(gradient_symbol(var, loss) + " &= " + rhs)
     return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+
+class GradientList(list[Expr]):
+    """The gradients ``grad(L, [...])`` returns: a list, shown in Jupyter as ∂L/∂W = … rows."""
+
+    def __init__(self, grads: Iterable[Expr], variables: Iterable[str], loss: str = "L"):
+        super().__init__(grads)
+        self.variables = list(variables)
+        self.loss = loss
+
+    def _repr_latex_(self) -> str:
+        return "$$" + latex_gradients(list(zip(self.variables, self)), loss=self.loss) + "$$"

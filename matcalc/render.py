@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .errors import InternalError
 from .latexnames import latex_name
 from .latexstyle import LatexStyle, make_style, style, using
 
@@ -66,7 +67,10 @@ def named_leaf(node: Expr) -> str | None:
 
 
 def _text_template(n: Expr) -> list[Any]:
-    return n.op.text(n)
+    template = n.op.text
+    if template is None:  # Op.__post_init__ gives every record one
+        raise InternalError(f"the op {n.op.name!r} has no text template")
+    return template(n)
 
 
 def _text_prec(n: Expr) -> int:
@@ -86,7 +90,7 @@ def short(expr: Expr, limit: int = 60) -> str:
 
 
 def _latex_template(n: Expr) -> list[Any]:
-    return n.op.latex(n) if n.op.latex is not None else n.op.text(n)
+    return n.op.latex(n) if n.op.latex is not None else _text_template(n)
 
 
 def _latex_prec(n: Expr) -> int:

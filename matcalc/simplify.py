@@ -8,22 +8,28 @@ before and after. Rules preserve value and shape; the engine checks the shape of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from collections.abc import Callable
+from typing import Literal, overload
 
-from .dims import shape_str
+from .dims import Shape, shape_str
 from .errors import InputError, InternalError
 from .expr import Expr
 from .ops import const, diag, ones, power, zeros
 
-RULES: dict[str, list[Callable[[Expr], Expr | None]]] = {}
+Rule = Callable[[Expr], Expr | None]  # a rewrite of a node, or None where it does not apply
+Coef = Fraction | float  # a numeric coefficient: exact while the constants are integers
+# a scaling chain: (numeric coefficient, {1×1 factor: exponent}, the non-scalar core or None)
+Factored = tuple[Coef, dict[Expr, Coef], Expr | None]
+
+RULES: dict[str, list[Rule]] = {}
 
 
-def rule(*heads: str):
+def rule(*heads: str) -> Callable[[Rule], Rule]:
     """Register a rewrite rule for nodes whose op is one of ``heads``."""
 
-    def register(fn):
+    def register(fn: Rule) -> Rule:
         for head in heads:
             RULES.setdefault(head, []).append(fn)
         return fn
@@ -35,16 +41,16 @@ def _is(node: Expr, *names: str) -> bool:
     return node.op.name in names
 
 
-def _is_const(node: Expr, value=None) -> bool:
+def _is_const(node: Expr, value: float | None = None) -> bool:
     return node.op.name == "const" and (value is None or node.get("value") == value)
 
 
 # --- scalar factors: coefficient × scalar powers × one non-scalar core ----------------------------
 
-def _factor(node: Expr):
+def _factor(node: Expr) -> Factored | None:
     """Split a scaling chain into (numeric coefficient, {scalar: exponent}, core or None)."""
-    coef: Fraction | float = Fraction(1)
-    powers: dict[Expr, Fraction | float] = {}
+    coef: Coef = Fraction(1)
+    powers: dict[Expr, Coef] = {}
     core = None
     stack: list[tuple[Expr, int]] = [(node, 1)]
     while stack:
@@ -60,14 +66,14 @@ def _factor(node: Expr):
             coef = -coef
             stack.append((e.args[0], sign))
         elif name == "const":
-            v = e.get("value")
-            v = Fraction(v) if isinstance(v, int) else v
+            value = e.get("value")
+            v: Coef = Fraction(value) if isinstance(value, int) else value
             if v == 0 and sign < 0:
                 return None  # division by zero: leave it for the evaluator to report
             coef = coef * v if sign > 0 else coef / v
         elif e.is_scalar:
-            base, p = (e.args[0], e.get("p")) if name == "pow" else (e, 1)
-            p = Fraction(p) if isinstance(p, int) else p
+            base, exponent = (e.args[0], e.get("p")) if name == "pow" else (e, 1)
+            p: Coef = Fraction(exponent) if isinstance(exponent, int) else exponent
             powers[base] = powers.get(base, 0) + sign * p
         else:
             if core is not None or sign < 0:
@@ -76,13 +82,11 @@ def _factor(node: Expr):
     return coef, powers, core
 
 
-def _number(v) -> Expr:
-    if isinstance(v, Fraction):
-        v = v.numerator if v.denominator == 1 else float(v)
-    return const(v)
+def _number(v: Coef) -> Expr:
+    return const(_exp(v))
 
 
-def _scaled(coef, powers: dict, core: Expr | None, shape) -> Expr:
+def _scaled(coef: Coef, powers: dict[Expr, Coef], core: Expr | None, shape: Shape) -> Expr:
     """Rebuild coefficient × scalars × core in canonical order."""
     if coef == 0:
         return zeros(*shape)
@@ -112,14 +116,15 @@ def _scaled(coef, powers: dict, core: Expr | None, shape) -> Expr:
     return -out if negative else out
 
 
-def _exp(p):
+def _exp(p: Coef) -> int | float:
+    """A coefficient as the number a constant holds (an int when it is integral)."""
     if isinstance(p, Fraction):
         return p.numerator if p.denominator == 1 else float(p)
     return p
 
 
 @rule("mul", "div", "neg")
-def collect_scalar_factors(node: Expr):
+def collect_scalar_factors(node: Expr) -> Expr | None:
     """c·s·A·(1/d) in canonical order: numbers folded, equal scalars' powers added, 1s dropped."""
     parts = _factor(node)
     if parts is None:
@@ -134,7 +139,7 @@ def collect_scalar_factors(node: Expr):
     return out if out.shape == node.shape else None
 
 
-def _scalars_out(node: Expr, combine) -> Expr | None:
+def _scalars_out(node: Expr, combine: Callable[[Expr, Expr], Expr]) -> Expr | None:
     """c·s·combine(A, B) from combine(cA, sB), for a product that commutes with scaling."""
     a, b = node.args
     fa, fb = _factor(a), _factor(b)
@@ -149,7 +154,7 @@ def _scalars_out(node: Expr, combine) -> Expr | None:
 
 
 @rule("mul")
-def scalar_out_of_hadamard(node: Expr):
+def scalar_out_of_hadamard(node: Expr) -> Expr | None:
     """(cA) ⊙ B = c(A ⊙ B): scalar factors move to the front of a Hadamard product."""
     a, b = node.args
     if a.is_scalar or b.is_scalar:
@@ -158,7 +163,7 @@ def scalar_out_of_hadamard(node: Expr):
 
 
 @rule("mul")
-def hadamard_with_ones(node: Expr):
+def hadamard_with_ones(node: Expr) -> Expr | None:
     """𝟏 ⊙ A = A (same shapes: nothing is broadcast)."""
     a, b = node.args
     if _is(a, "ones") and b.shape == node.shape:
@@ -169,7 +174,7 @@ def hadamard_with_ones(node: Expr):
 
 
 @rule("mul", "matmul")
-def product_with_zeros(node: Expr):
+def product_with_zeros(node: Expr) -> Expr | None:
     """0 ⊙ A = 0 and 0 A = A 0 = 0."""
     if any(_is(a, "zeros") or _is_const(a, 0) for a in node.args):
         return zeros(*node.shape)
@@ -178,9 +183,9 @@ def product_with_zeros(node: Expr):
 
 # --- sums: like terms collected, common factors pulled out ---------------------------------------
 
-def _terms(node: Expr) -> list[tuple[object, Expr]]:
+def _terms(node: Expr) -> list[tuple[int, Expr]]:
     """Flatten +, − and unary − into signed terms (broadcast operands stay whole)."""
-    out: list[tuple[object, Expr]] = []
+    out: list[tuple[int, Expr]] = []
     stack: list[tuple[Expr, int]] = [(node, 1)]
     while stack:
         e, sign = stack.pop()
@@ -194,7 +199,7 @@ def _terms(node: Expr) -> list[tuple[object, Expr]]:
     return out
 
 
-def _split_coef(e: Expr):
+def _split_coef(e: Expr) -> tuple[Coef, Expr | None]:
     """(numeric coefficient, the rest with coefficient 1)."""
     parts = _factor(e)
     if parts is None or (parts[2] is None and not parts[1]):
@@ -208,7 +213,7 @@ def _split_coef(e: Expr):
     return coef, _scaled(Fraction(1), powers, core, e.shape)
 
 
-def _combine(terms: list[tuple[object, Expr | None]], shape) -> Expr:
+def _combine(terms: list[tuple[Coef, Expr | None]], shape: Shape) -> Expr:
     """Rebuild Σ cᵢ·tᵢ, starting with a positive term when there is one."""
     terms = [(c, t) for c, t in terms if c != 0 and not (t is not None and _is(t, "zeros"))]
     if not terms:
@@ -216,7 +221,7 @@ def _combine(terms: list[tuple[object, Expr | None]], shape) -> Expr:
     first = next((i for i, (c, _) in enumerate(terms) if c > 0), 0)
     terms = [terms[first]] + terms[:first] + terms[first + 1:]
 
-    def term(c, t):
+    def term(c: Coef, t: Expr | None) -> Expr:
         if t is None:
             return _number(c)
         return t if c == 1 else _scaled(c, {}, t, t.shape) if not t.is_scalar else _number(c) * t
@@ -229,24 +234,20 @@ def _combine(terms: list[tuple[object, Expr | None]], shape) -> Expr:
 
 
 @rule("add", "sub")
-def collect_like_terms(node: Expr):
+def collect_like_terms(node: Expr) -> Expr | None:
     """A + A = 2A, A − A = 0, A + 0 = A, 2 + 3 = 5: equal terms merge, their coefficients add."""
-    merged: dict[object, list] = {}
+    merged: dict[Expr | None, Coef] = {}  # term (None: a number) -> its coefficient, in order
     for sign, e in _terms(node):
         coef, rest = _split_coef(e)
-        key = rest if rest is not None else "number"
-        if key in merged:
-            merged[key][0] += sign * coef
-        else:
-            merged[key] = [sign * coef, rest]
-    out = _combine([(c, r) for c, r in merged.values()], node.shape)
+        merged[rest] = merged.get(rest, 0) + sign * coef
+    out = _combine([(c, t) for t, c in merged.items()], node.shape)
     if out.shape != node.shape:
         return None
     return out if out is not node else None
 
 
 @rule("add", "sub")
-def factor_common_operand(node: Expr):
+def factor_common_operand(node: Expr) -> Expr | None:
     """P x + Q x = (P + Q) x and x P + x Q = x (P + Q) (Cookbook: ∂xᵀAx/∂x = (A + Aᵀ)x)."""
     terms = _terms(node)
     if len(terms) < 2:
@@ -275,7 +276,7 @@ def factor_common_operand(node: Expr):
 
 
 @rule("add", "sub")
-def sum_of_diagonals(node: Expr):
+def sum_of_diagonals(node: Expr) -> Expr | None:
     """diag(a) ± diag(b) = diag(a ± b) for columns a, b."""
     a, b = node.args
     if (_is(a, "diag") and _is(b, "diag") and a.args[0].cols.is_one and b.args[0].cols.is_one
@@ -287,7 +288,7 @@ def sum_of_diagonals(node: Expr):
 # --- matrix products ---------------------------------------------------------------------------
 
 @rule("matmul")
-def product_with_identity(node: Expr):
+def product_with_identity(node: Expr) -> Expr | None:
     """A I = I A = A."""
     a, b = node.args
     if _is(b, "eye"):
@@ -298,7 +299,7 @@ def product_with_identity(node: Expr):
 
 
 @rule("matmul")
-def product_with_scalar(node: Expr):
+def product_with_scalar(node: Expr) -> Expr | None:
     """A s = s A for a 1×1 s (an m×1 times a 1×1, or a 1×1 times a 1×n, is a scaling)."""
     a, b = node.args
     if b.is_scalar:
@@ -309,13 +310,13 @@ def product_with_scalar(node: Expr):
 
 
 @rule("matmul")
-def scalar_out_of_product(node: Expr):
+def scalar_out_of_product(node: Expr) -> Expr | None:
     """(cA)B = A(cB) = c(AB): scalar factors and signs move to the front."""
     return _scalars_out(node, lambda p, q: p @ q)
 
 
 @rule("matmul")
-def left_associate(node: Expr):
+def left_associate(node: Expr) -> Expr | None:
     """A(BC) = (AB)C: products read left to right without parentheses (a chain in one step)."""
     out = _left_chain(node)
     return None if out is node else out
@@ -338,7 +339,7 @@ def _is_diagonal_of_column(x: Expr) -> bool:
 
 
 @rule("matmul")
-def diagonal_times_ones(node: Expr):
+def diagonal_times_ones(node: Expr) -> Expr | None:
     """diag(v) 𝟏 = v and 𝟏ᵀ diag(v) = vᵀ (also at the end of a longer product)."""
     prefix, a, b = _last_pair(node)
     if _is_diagonal_of_column(a) and _is(b, "ones") and b.cols.is_one:
@@ -349,7 +350,7 @@ def diagonal_times_ones(node: Expr):
 
 
 @rule("matmul")
-def product_of_diagonals(node: Expr):
+def product_of_diagonals(node: Expr) -> Expr | None:
     """diag(a) diag(b) = diag(a ⊙ b) (also at the end of a longer product)."""
     prefix, a, b = _last_pair(node)
     if _is_diagonal_of_column(a) and _is_diagonal_of_column(b):
@@ -360,14 +361,14 @@ def product_of_diagonals(node: Expr):
 # --- transposes ---------------------------------------------------------------------------------
 
 @rule("transpose")
-def transpose_of_transpose(node: Expr):
+def transpose_of_transpose(node: Expr) -> Expr | None:
     """(Aᵀ)ᵀ = A."""
     (a,) = node.args
     return a.args[0] if _is(a, "transpose") else None
 
 
 @rule("transpose")
-def transpose_of_product(node: Expr):
+def transpose_of_product(node: Expr) -> Expr | None:
     """(AB)ᵀ = BᵀAᵀ, and (A₁A₂…Aₙ)ᵀ = Aₙᵀ…A₁ᵀ for a whole chain in one step."""
     (a,) = node.args
     if not _is(a, "matmul"):
@@ -380,7 +381,7 @@ def transpose_of_product(node: Expr):
 
 
 @rule("transpose")
-def transpose_of_symmetric(node: Expr):
+def transpose_of_symmetric(node: Expr) -> Expr | None:
     """sᵀ = s for 1×1 s; Iᵀ = I; diag(v)ᵀ = diag(v); 𝟏ᵀ and 0ᵀ change shape only."""
     (a,) = node.args
     if a.is_scalar or _is(a, "eye") or (_is(a, "diag") and a.args[0].cols.is_one):
@@ -393,7 +394,7 @@ def transpose_of_symmetric(node: Expr):
 
 
 @rule("transpose")
-def scalar_out_of_transpose(node: Expr):
+def scalar_out_of_transpose(node: Expr) -> Expr | None:
     """(cA)ᵀ = c Aᵀ and (−A)ᵀ = −Aᵀ."""
     (a,) = node.args
     parts = _factor(a)
@@ -403,7 +404,7 @@ def scalar_out_of_transpose(node: Expr):
 
 
 @rule("transpose")
-def transpose_of_kron(node: Expr):
+def transpose_of_kron(node: Expr) -> Expr | None:
     """(A ⊗ B)ᵀ = Aᵀ ⊗ Bᵀ."""
     (a,) = node.args
     if _is(a, "kron"):
@@ -414,7 +415,7 @@ def transpose_of_kron(node: Expr):
 
 
 @rule("inv")
-def inverse_of_transpose(node: Expr):
+def inverse_of_transpose(node: Expr) -> Expr | None:
     """(Aᵀ)⁻¹ = (A⁻¹)ᵀ, written A⁻ᵀ."""
     (a,) = node.args
     if _is(a, "transpose"):
@@ -427,7 +428,7 @@ def inverse_of_transpose(node: Expr):
 # --- vec, kron, diag ------------------------------------------------------------------------------
 
 @rule("vec")
-def vec_of_column(node: Expr):
+def vec_of_column(node: Expr) -> Expr | None:
     """vec(v) = v for a column v; vec(unvec(v)) = v."""
     (a,) = node.args
     if a.cols.is_one:
@@ -438,14 +439,14 @@ def vec_of_column(node: Expr):
 
 
 @rule("unvec")
-def unvec_of_vec(node: Expr):
+def unvec_of_vec(node: Expr) -> Expr | None:
     """unvec(vec(A)) = A."""
     (a,) = node.args
     return a.args[0] if _is(a, "vec") and a.args[0].shape == node.shape else None
 
 
 @rule("kron")
-def kron_with_one(node: Expr):
+def kron_with_one(node: Expr) -> Expr | None:
     """I₁ ⊗ A = A ⊗ I₁ = A, and s ⊗ A = sA for a 1×1 s."""
     a, b = node.args
     if a.is_scalar:
@@ -456,7 +457,7 @@ def kron_with_one(node: Expr):
 
 
 @rule("diag")
-def diag_of_diag(node: Expr):
+def diag_of_diag(node: Expr) -> Expr | None:
     """diag(diag(v)) = v for a column v."""
     (a,) = node.args
     if _is(a, "diag") and a.args[0].cols.is_one and node.cols.is_one:
@@ -465,7 +466,7 @@ def diag_of_diag(node: Expr):
 
 
 @rule("eye", "ones", "zeros")
-def one_by_one_constant(node: Expr):
+def one_by_one_constant(node: Expr) -> Expr | None:
     """I₁ = 𝟏₁ₓ₁ = 1 and 0₁ₓ₁ = 0: a 1×1 constant is a number."""
     if node.is_scalar:
         return const(0 if node.op.name == "zeros" else 1)
@@ -473,7 +474,7 @@ def one_by_one_constant(node: Expr):
 
 
 @rule("sum", "mean")
-def scalar_out_of_sum(node: Expr):
+def scalar_out_of_sum(node: Expr) -> Expr | None:
     """Σ(cA) = c ΣA: numbers and 1×1 factors move out of a sum of entries."""
     (a,) = node.args
     parts = _factor(a)
@@ -484,14 +485,17 @@ def scalar_out_of_sum(node: Expr):
 
 
 @rule("add", "sub")
-def common_scalar_out_of_sum(node: Expr):
+def common_scalar_out_of_sum(node: Expr) -> Expr | None:
     """c A + c B = c (A + B) for a 1×1 factor c shared by every term (numbers stay inside)."""
     terms = _terms(node)
     if len(terms) < 2:
         return None
-    split = [_factor(e) for _, e in terms]
-    if any(p is None or p[2] is None for p in split):
-        return None
+    split: list[tuple[Coef, dict[Expr, Coef], Expr]] = []
+    for _, e in terms:
+        parts = _factor(e)
+        if parts is None or parts[2] is None:
+            return None
+        split.append((parts[0], parts[1], parts[2]))
     common = dict(split[0][1])
     for _, powers, _ in split[1:]:
         common = {b: p for b, p in common.items() if b in powers and (powers[b] > 0) == (p > 0)}
@@ -499,7 +503,7 @@ def common_scalar_out_of_sum(node: Expr):
     common = {b: p for b, p in common.items() if p != 0}
     if not common:
         return None
-    inner = None
+    inner: Expr | None = None
     for (sign, _), (coef, powers, core) in zip(terms, split):
         rest = {b: p - common.get(b, 0) for b, p in powers.items()}
         t = _scaled(coef, {b: p for b, p in rest.items() if p != 0}, core, core.shape)
@@ -508,7 +512,7 @@ def common_scalar_out_of_sum(node: Expr):
 
 
 @rule("sum")
-def sum_of_identity(node: Expr):
+def sum_of_identity(node: Expr) -> Expr | None:
     """𝟏ᵀI = 𝟏ᵀ, I𝟏 = 𝟏 and 𝟏ᵀI𝟏 = n: sums of an identity's entries."""
     (a,) = node.args
     if not _is(a, "eye"):
@@ -521,8 +525,73 @@ def sum_of_identity(node: Expr):
     return ones(1, a.cols) if axis == 0 else ones(a.rows, 1)
 
 
+@rule("sum")
+def sum_of_products_is_inner_product(node: Expr) -> Expr | None:
+    """Σᵢ aᵢbᵢ = aᵀb for columns a, b (and abᵀ for rows summed along axis 1)."""
+    (e,) = node.args
+    if not _is(e, "mul") or e.args[0].shape != e.args[1].shape or e.args[0].is_scalar:
+        return None
+    a, b = e.args
+    axis = node.get("axis")
+    if a.cols.is_one and axis in (None, 0):
+        return a.T @ b
+    if a.rows.is_one and axis in (None, 1):
+        return a @ b.T
+    return None
+
+
+@rule("sum")
+def sum_of_diagonal_is_trace(node: Expr) -> Expr | None:
+    """Σ (I ⊙ E) = tr(E)."""
+    (e,) = node.args
+    if node.get("axis") is not None or not _is(e, "mul"):
+        return None
+    a, b = e.args
+    from .ops import trace
+
+    if _is(a, "eye") and b.shape == a.shape:
+        return trace(b)
+    if _is(b, "eye") and a.shape == b.shape:
+        return trace(a)
+    return None
+
+
+@rule("matmul")
+def product_of_ones(node: Expr) -> Expr | None:
+    """𝟏ₘₓₖ 𝟏ₖₓₙ = k 𝟏ₘₓₙ: a product of ones is ones (times the inner size)."""
+    a, b = node.args
+    if not (_is(a, "ones") and _is(b, "ones")):
+        return None
+    from .ops import size
+
+    out = ones(a.rows, b.cols)
+    return out if a.cols.is_one else size(a.cols) * out
+
+
+@rule("inv")
+def inverse_of_inverse(node: Expr) -> Expr | None:
+    """(A⁻¹)⁻¹ = A."""
+    (a,) = node.args
+    return a.args[0] if _is(a, "inv") else None
+
+
+@rule("matmul")
+def kron_mixed_product(node: Expr) -> Expr | None:
+    """(A ⊗ B)(C ⊗ D) = AC ⊗ BD when the factors fit (Magnus & Neudecker)."""
+    prefix, x, y = _last_pair(node)
+    if not (_is(x, "kron") and _is(y, "kron")):
+        return None
+    a, b = x.args
+    c, d = y.args
+    if a.cols != c.rows or b.cols != d.rows:
+        return None
+    from .ops import kron
+
+    return _times(prefix, kron(a @ c, b @ d))
+
+
 @rule("pow")
-def power_zero(node: Expr):
+def power_zero(node: Expr) -> Expr | None:
     """A⁰ = 𝟏."""
     return ones(*node.shape) if node.get("p") == 0 else None
 
@@ -592,6 +661,11 @@ def _left_chain(node: Expr) -> Expr:
     return out
 
 
+# The engine's work items: a node to visit or rebuild, an alias, a whole sum with its terms.
+_WorkItem = (tuple[Literal["visit", "build"], Expr] | tuple[Literal["alias"], Expr, Expr]
+             | tuple[Literal["sum"], Expr, list[tuple[int, Expr]]])
+
+
 class _Engine:
     """Rewrites a DAG bottom-up from an explicit worklist (no recursion, whatever the depth).
 
@@ -602,7 +676,7 @@ class _Engine:
     chain of n links costs O(n), not O(n²).
     """
 
-    def __init__(self, trace: bool, max_steps: int):
+    def __init__(self, trace: bool, max_steps: int) -> None:
         self.memo: dict[Expr, Expr] = {}
         self.steps: list[Step] = []
         self.trace = trace
@@ -610,11 +684,11 @@ class _Engine:
 
     def run(self, root: Expr) -> Expr:
         memo = self.memo
-        work: list[tuple] = [("visit", root)]
+        work: list[_WorkItem] = [("visit", root)]
         while work:
             item = work.pop()
             kind, node = item[0], item[1]
-            if kind == "alias":
+            if item[0] == "alias":
                 result = memo[item[2]]
                 memo[node] = result
                 memo[result] = result
@@ -634,7 +708,7 @@ class _Engine:
                 work.append(("build", node))
                 work += [("visit", a) for a in reversed(node.args) if a not in memo]
                 continue
-            if kind == "sum":
+            if item[0] == "sum":
                 rebuilt = _signed_sum([(sign, memo[t]) for sign, t in item[2]], node)
             else:
                 args = tuple(memo[a] for a in node.args)
@@ -670,19 +744,63 @@ class _Engine:
         return None
 
 
-def simplify(expr: Expr, trace: bool = False, max_steps: int = 1_000_000):
-    """Apply the rewrite rules to a fixed point; with trace=True, also report each firing."""
+GOALS = ("readable", "fast")
+
+
+def _run(engine: _Engine, exprs: list[Expr], goal: str, context: list[Expr] | None) -> list[Expr]:
+    """The rules, then for the readable goal names and normal forms, to a fixed point."""
+    roots = [engine.run(e) for e in exprs]
+    if goal != "readable":
+        return roots
+    from .algebra.readable import definitions, normalize, substitute_names
+
+    def report(rule: str, before: Expr, after: Expr) -> None:
+        if engine.trace:
+            engine.steps.append(Step(rule, before, after))
+
+    defs = definitions(list(context or []) + list(exprs))
+    done: dict[Expr, Expr] = {}
+    for _ in range(4):
+        named = substitute_names(roots, defs, report)
+        again = [engine.run(e) for e in normalize(named, defs, engine.run, report, done)]
+        if all(a is b for a, b in zip(again, roots)):
+            break
+        roots = again
+    return roots
+
+
+@overload
+def simplify(expr: Expr, trace: Literal[False] = False, max_steps: int = ...,
+             goal: str = ..., context: list[Expr] | None = ...) -> Expr: ...
+@overload
+def simplify(expr: Expr, trace: Literal[True], max_steps: int = ...,
+             goal: str = ..., context: list[Expr] | None = ...) -> Simplified: ...
+@overload
+def simplify(expr: Expr, trace: bool, max_steps: int = ...,
+             goal: str = ..., context: list[Expr] | None = ...) -> Expr | Simplified: ...
+
+
+def simplify(expr: Expr, trace: bool = False, max_steps: int = 1_000_000, goal: str = "readable",
+             context: list[Expr] | None = None) -> Expr | Simplified:
+    """Simplify to the form the goal asks for, with the trace of rules that fired if asked.
+
+    goal="readable" (the default, and what grad, jacobian and hessian return): the shortest text,
+    written with the named intermediates of ``context`` (and of expr); goal="fast": the rules only
+    (compile orders products for the actual sizes on top of it).
+    """
     if not isinstance(expr, Expr):
         raise InputError(f"simplify expects a matcalc expression, got {type(expr).__name__}")
+    if goal not in GOALS:
+        raise InputError(f"simplify: goal must be one of {', '.join(GOALS)}, got {goal!r}")
     engine = _Engine(trace, max_steps)
-    out = engine.run(expr)
+    (out,) = _run(engine, [expr], goal, context)
     return Simplified(out, engine.steps) if trace else out
 
 
-def simplify_many(exprs: list[Expr]) -> list[Expr]:
+def simplify_many(exprs: list[Expr], goal: str = "readable", context: list[Expr] | None = None
+                  ) -> list[Expr]:
     """Simplify several expressions sharing one memo, so shared subgraphs are simplified once."""
-    engine = _Engine(False, 1_000_000)
-    return [engine.run(e) for e in exprs]
+    return _run(_Engine(False, 1_000_000), list(exprs), goal, context)
 
 
 def rule_names() -> list[str]:

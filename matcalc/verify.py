@@ -29,15 +29,17 @@ never a pass or a fail. User-supplied values are used as given; nearness to an e
 
 from __future__ import annotations
 
+import functools
 import numbers
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any, overload
 
 import numpy as np
 
-from .diff import grad, resolve_wrt
-from .dims import Dim, shape_str
-from .errors import MatcalcError, ShapeError
+from .diff import Variable, Variables, grad, resolve_wrt
+from .dims import Dim, Shape, shape_str
+from .errors import CheckError, ShapeError
 from .evaluate import EvaluationError, bind, evaluate_many, resolve_dims, symbols_of
 from .expr import Expr, toposort
 from .ops import Matrix
@@ -52,9 +54,11 @@ MARGIN, KINK_MARGIN, COND_MAX = 100.0, 10.0, 1e8
 EPS = float(np.finfo(np.float64).eps)
 _SQUARE = ("invertible", "spd")
 
-
-class CheckError(MatcalcError):
-    """Arguments that ``check`` cannot work with (unknown variable, non-scalar loss, bad dims)."""
+# One use of an op's domain: (op name, domain kind, whole-array?, the argument node, the input
+# names it depends on).
+_DomainItem = tuple[str, str, bool, Expr, frozenset[str]]
+# An argument near the edge of its domain: (worth a redraw?, message, deps, variable).
+_Finding = tuple[bool, str, frozenset[str], str]
 
 
 @dataclass(frozen=True)
@@ -95,13 +99,13 @@ class CheckReport:
     gradients: dict[str, np.ndarray] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[VariableCheck]:
         return iter(self.rows)
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int) -> VariableCheck:
         return self.rows[i]
 
     @property
@@ -110,6 +114,33 @@ class CheckReport:
         if any(r.passed is False for r in self.rows):
             return False
         return True if all(r.passed for r in self.rows) else None
+
+    def __repr__(self) -> str:
+        return f"<CheckReport of {len(self.rows)} rows: {self.summary()}>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows the report as a table (the arrays stay in .values and .gradients)."""
+        import html
+
+        from .printing import short
+
+        def num(x: float) -> str:
+            return "—" if np.isnan(x) else f"{x:.2e}"
+
+        head = ["variable", "shape", "method", "max abs err", "max rel err", "step", "evals",
+                "result"]
+        cells = [[r.variable, f"{r.shape[0]}×{r.shape[1]}", r.method, num(r.max_abs_error),
+                  num(r.max_rel_error), num(r.step), str(r.evaluations),
+                  r.status + (f" ({r.note})" if r.note else "")] for r in self.rows]
+        dims = ", ".join(f"{k}={v}" for k, v in sorted(self.dims.items())) or "none"
+        rows = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                       for row in cells)
+        notes = "".join(f"<p>note: {html.escape(n)}</p>" for n in self.notes)
+        return (f"<p>gradient check of <code>{html.escape(short(self.expr, 60))}</code> "
+                f"(seed {self.seed}; dims {html.escape(dims)}): "
+                f"<b>{html.escape(self.summary())}</b></p>"
+                "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head)
+                + f"</tr></thead><tbody>{rows}</tbody></table>{notes}")
 
     def summary(self) -> str:
         """One line: the verdict, the methods used and the worst relative error."""
@@ -150,7 +181,14 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def substitute(expr, mapping: dict):
+@overload
+def substitute(expr: Expr, mapping: Mapping[Expr, Expr]) -> Expr: ...
+@overload
+def substitute(expr: list[Expr] | tuple[Expr, ...], mapping: Mapping[Expr, Expr]) -> list[Expr]: ...
+
+
+def substitute(expr: Expr | list[Expr] | tuple[Expr, ...], mapping: Mapping[Expr, Expr]
+               ) -> Expr | list[Expr]:
     """Rebuild expr (or a list of them) with each node in mapping replaced by its image."""
     for old, new in mapping.items():
         if not isinstance(old, Expr) or not isinstance(new, Expr):
@@ -174,24 +212,24 @@ def substitute(expr, mapping: dict):
 class _Problem(Exception):
     """The sample point is unusable; deps names the inputs whose redraw may help (None: any)."""
 
-    def __init__(self, message: str, deps: frozenset | None = None):
+    def __init__(self, message: str, deps: frozenset[str] | None = None) -> None:
         super().__init__(message)
         self.deps = deps
 
 
-def _domain_items(expr: Expr, expand: dict[str, frozenset]) -> list[tuple]:
+def _domain_items(expr: Expr, expand: dict[str, frozenset[str]]) -> list[_DomainItem]:
     """(op name, kind, whole-array?, argument node, input names it depends on) per domain use."""
-    items = []
+    items: list[_DomainItem] = []
     for node in toposort([expr]):
         for i, kind in node.op.domain_of(node).items():
             arg = node.args[i]
-            deps = frozenset().union(*[expand.get(n, {n}) for n in symbols_of(arg)])
+            deps = frozenset[str]().union(*[expand.get(n, {n}) for n in symbols_of(arg)])
             whole = kind == "nonzero" and node.op.kind not in ("elementwise", "binary")
             items.append((node.op.name, kind, whole, arg, deps))
     return items
 
 
-def _edge_distance(kind: str, whole: bool, a: np.ndarray):
+def _edge_distance(kind: str, whole: bool, a: np.ndarray) -> float | np.ndarray:
     if kind in _SQUARE:
         return float(np.linalg.svd(a, compute_uv=False)[-1])
     if whole:
@@ -202,15 +240,17 @@ def _edge_distance(kind: str, whole: bool, a: np.ndarray):
 class _Guard:
     """Watches the domain arguments of one expression at a point and along its stencils."""
 
-    def __init__(self, items: list[tuple], base: list[np.ndarray]):
+    def __init__(self, items: list[_DomainItem], base: list[np.ndarray]) -> None:
         self.items, self.base = items, base
-        self.sign, self.dist, self.delta = [], [], []
+        self.sign: list[float] = []  # the sign of the determinant, for square arguments
+        self.dist: list[float | np.ndarray] = []  # distance to the domain's edge
+        self.delta: list[float | np.ndarray] = []  # the largest change along the stencils
         for (op, kind, whole, _, deps), a in zip(items, base):
             if not np.all(np.isfinite(a)):
                 raise _Problem(f"the argument of {op} is not finite", deps)
             s = 0.0
             if kind in _SQUARE:
-                s = np.linalg.slogdet(a)[0]
+                s = float(np.linalg.slogdet(a)[0])
                 cond = np.linalg.cond(a)
                 if s == 0 or not cond < COND_MAX:
                     raise _Problem(f"{op} needs a well-conditioned matrix "
@@ -247,24 +287,25 @@ class _Guard:
                 what = "a kink" if kind == "kink" else "the edge of its domain"
                 raise _Problem(f"the argument of {op} crosses {what} within the stencil", deps)
 
-    def near_edges(self) -> list[tuple[bool, str, frozenset]]:
+    def near_edges(self) -> list[tuple[bool, str, frozenset[str]]]:
         """(worth a redraw?, message, deps) for arguments nearer their edge than the margin."""
-        out = []
+        out: list[tuple[bool, str, frozenset[str]]] = []
         for (op, kind, whole, _, deps), dist, delta in zip(self.items, self.dist, self.delta):
             factor = KINK_MARGIN if kind == "kink" else MARGIN
             if np.any(dist < factor * delta):
                 what = "a kink" if kind == "kink" else "the edge of its domain"
-                out.append((kind != "kink", f"the argument of {op} is near {what} (distance "
-                            f"{np.min(dist):.1e}; the stencil moves it by {np.max(delta):.1e})",
-                            deps))
+                out.append((kind != "kink", (f"the argument of {op} is near {what} (distance "
+                                             f"{np.min(dist):.1e}; the stencil moves it by "
+                                             f"{np.max(delta):.1e})"), deps))
         return out
 
 
-def _bindings(expr: Expr, dims, values: dict, symbols: dict) -> tuple[dict, dict]:
+def _bindings(expr: Expr, dims: Mapping[str, int] | None, values: dict[str, Any],
+              symbols: dict[str, Expr]) -> tuple[dict[str, int], dict[str, np.ndarray]]:
     """Dimension bindings (dims, or the defaults, updated from the values) and the user arrays."""
     explicit = dims is not None
-    dims = dict(DEFAULT_DIMS if dims is None else dims)
-    for key, v in dims.items():
+    sizes = dict(DEFAULT_DIMS if dims is None else dims)
+    for key, v in sizes.items():
         if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
             raise CheckError(f"dimension {key} must be a positive integer, got {v!r}")
     unknown = sorted(set(values) - set(symbols))
@@ -273,8 +314,8 @@ def _bindings(expr: Expr, dims, values: dict, symbols: dict) -> tuple[dict, dict
                          f"{'is not an input' if len(unknown) == 1 else 'are not inputs'} of the "
                          f"expression (its inputs are {', '.join(sorted(symbols)) or 'none'})")
     given = {k: symbols[k] for k in values}
-    arrays, bound = bind(given, values, dims if explicit else None)
-    bindings = {**dims, **bound}
+    arrays, bound = bind(given, values, sizes if explicit else None)
+    bindings = {**sizes, **bound}
     needed: dict[str, None] = {}
     for node in toposort([expr]):
         for d in list(node.shape) + [v for _, v in node.params if isinstance(v, Dim)]:
@@ -304,7 +345,7 @@ def _sampling_kinds(expr: Expr, push: bool) -> dict[str, set[str]]:
     return kinds
 
 
-def _sample(rng, kinds: set[str], shape: tuple[int, int]) -> np.ndarray:
+def _sample(rng: np.random.Generator, kinds: set[str], shape: tuple[int, int]) -> np.ndarray:
     """Random values of the given shape that satisfy the given domain kinds."""
     r, c = shape
     elementwise = kinds & {"positive", "nonzero", "kink"}
@@ -315,7 +356,7 @@ def _sample(rng, kinds: set[str], shape: tuple[int, int]) -> np.ndarray:
         if "spd" in kinds:
             a = rng.standard_normal((r, r))
             return a @ a.T / r + np.eye(r)
-        return np.eye(r) + rng.standard_normal((r, r)) * (0.2 / np.sqrt(r))
+        return np.eye(r) + rng.standard_normal((r, r)) * (0.2 / float(np.sqrt(r)))
     if "positive" in kinds:
         return rng.uniform(0.5, 2.0, shape)
     if "nonzero" in kinds:
@@ -325,7 +366,8 @@ def _sample(rng, kinds: set[str], shape: tuple[int, int]) -> np.ndarray:
     return 0.5 * rng.standard_normal(shape)
 
 
-def _compare(sym: np.ndarray, num: np.ndarray, scale: float, floor: np.ndarray, rtol: float):
+def _compare(sym: np.ndarray, num: np.ndarray, scale: float, floor: np.ndarray, rtol: float
+             ) -> tuple[float, float, bool]:
     """(max abs error, max rel error, passed) for symbolic vs numeric values."""
     err = np.abs(sym - num)
     denom = np.maximum(np.maximum(np.abs(sym), np.abs(num)), scale)
@@ -342,7 +384,7 @@ class _Plan:
     label: str
     expr: Expr
     var: str
-    items: list
+    items: list[_DomainItem]
     shape: tuple[int, int]
 
 
@@ -360,11 +402,12 @@ class _Options:
 class _Probe:
     """f(x) for one plan: evaluates the plan's expression with its input set to x."""
 
-    def __init__(self, plan: _Plan, vals: dict, bindings: dict):
+    def __init__(self, plan: _Plan, vals: dict[str, np.ndarray], bindings: dict[str, int]
+                 ) -> None:
         self.plan, self.vals, self.bindings = plan, vals, bindings
         self.guard = _Guard(plan.items, self._evaluate(vals[plan.var])[1])
 
-    def _evaluate(self, x: np.ndarray):
+    def _evaluate(self, x: np.ndarray) -> tuple[float, list[np.ndarray]]:
         roots = [self.plan.expr] + [it[3] for it in self.plan.items]
         try:
             res = evaluate_many(roots, {**self.vals, self.plan.var: x}, self.bindings)
@@ -380,24 +423,55 @@ class _Probe:
         return value
 
 
-def _stencil(f: _Probe, x0: np.ndarray, direction: np.ndarray, h: float, atol: float):
+def _stencil(f: _Probe, x0: np.ndarray, direction: np.ndarray, h: float, atol: float
+             ) -> tuple[float, float]:
     """The 4-point central difference of f along direction, and its rounding floor."""
     fs = [f(x0 + k * h * direction) for k in (2, 1, -1, -2)]
     num = (-fs[0] + 8 * fs[1] - 8 * fs[2] + fs[3]) / (12 * h)
     return num, atol + NOISE * EPS * max(abs(v) for v in fs) / h
 
 
-def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray, rng, opt: _Options,
-                   grad_shape) -> list[VariableCheck]:
+# (symbolic values, numeric values, rounding floors, scale, evaluations) of one method's test
+_Differences = tuple[np.ndarray, np.ndarray, np.ndarray, float, int]
+
+
+def _directional(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, rng: np.random.Generator,
+                 opt: _Options) -> _Differences:
+    """⟨∇f, U⟩ against the stencil along a few random unit directions U."""
+    sym, num, floor = [], [], []
+    for _ in range(opt.directions):
+        u = rng.standard_normal(g.shape)
+        u /= np.linalg.norm(u)
+        n, fl = _stencil(f, x0, u, h, opt.atol)
+        sym.append(float(np.sum(g * u)))
+        num.append(n)
+        floor.append(fl)
+    return (np.asarray(sym), np.asarray(num), np.asarray(floor), float(np.linalg.norm(g)),
+            4 * opt.directions)
+
+
+def _full(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, opt: _Options) -> _Differences:
+    """∇f against the stencil along every coordinate, entry by entry."""
+    num, floor = np.zeros(g.shape), np.zeros(g.shape)
+    for idx in np.ndindex(*g.shape):
+        e = np.zeros(g.shape)
+        e[idx] = 1.0
+        num[idx], floor[idx] = _stencil(f, x0, e, h, opt.atol)
+    return g, num, floor, float(np.max(np.abs(g))), 4 * g.size
+
+
+def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray,
+                   rng: np.random.Generator, opt: _Options, grad_shape: Shape
+                   ) -> list[VariableCheck]:
     """The rows of one variable at one point (directional and/or full differences)."""
     h = opt.rel_step * max(1.0, float(np.max(np.abs(x0))))
-    base = dict(variable=plan.label, shape=plan.shape, step=h, seed=opt.seed,
-                tolerance=opt.rtol, atol=opt.atol)
+    row = functools.partial(VariableCheck, variable=plan.label, shape=plan.shape, step=h,
+                            seed=opt.seed, tolerance=opt.rtol, atol=opt.atol)
     if grad_shape != plan.target.shape or g.shape != plan.shape:
         note = (f"the symbolic gradient is {shape_str(grad_shape)} ({g.shape[0]}×{g.shape[1]}), "
                 f"the variable {shape_str(plan.target.shape)}")
-        return [VariableCheck(method=m, max_abs_error=np.nan, max_rel_error=np.nan, passed=False,
-                              evaluations=0, note=note, **base) for m in opt.methods]
+        return [row(method=m, max_abs_error=np.nan, max_rel_error=np.nan, passed=False,
+                    evaluations=0, note=note) for m in opt.methods]
     size = plan.shape[0] * plan.shape[1]
     todo, note = list(opt.methods), ""
     if "full" in todo and size > opt.full_limit:
@@ -407,31 +481,17 @@ def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray, rng, o
             note += "; a directional test was run instead"
     rows = []
     for m in todo:
-        if m == "directional":
-            sym, num, floor = [], [], []
-            for _ in range(opt.directions):
-                u = rng.standard_normal(plan.shape)
-                u /= np.linalg.norm(u)
-                n, fl = _stencil(f, x0, u, h, opt.atol)
-                sym.append(float(np.sum(g * u)))
-                num.append(n)
-                floor.append(fl)
-            scale, evals = float(np.linalg.norm(g)), 4 * opt.directions
-        else:
-            num, floor = np.zeros(plan.shape), np.zeros(plan.shape)
-            for idx in np.ndindex(*plan.shape):
-                e = np.zeros(plan.shape)
-                e[idx] = 1.0
-                num[idx], floor[idx] = _stencil(f, x0, e, h, opt.atol)
-            sym, scale, evals = g, float(np.max(np.abs(g))), 4 * size
-        err, rel, ok = _compare(np.asarray(sym), np.asarray(num), scale, np.asarray(floor),
-                                opt.rtol)
-        rows.append(VariableCheck(method=m, max_abs_error=err, max_rel_error=rel, passed=ok,
-                                  evaluations=evals, note=note, **base))
+        sym, num, floor, scale, evals = (_directional(f, g, x0, h, rng, opt) if m == "directional"
+                                         else _full(f, g, x0, h, opt))
+        err, rel, ok = _compare(sym, num, scale, floor, opt.rtol)
+        rows.append(row(method=m, max_abs_error=err, max_rel_error=rel, passed=ok,
+                        evaluations=evals, note=note))
     return rows
 
 
-def _at_point(expr, grads, items, plans, vals, bindings, rng, opt):
+def _at_point(expr: Expr, grads: list[Expr], items: list[_DomainItem], plans: list[_Plan],
+              vals: dict[str, np.ndarray], bindings: dict[str, int], rng: np.random.Generator,
+              opt: _Options) -> tuple[list[VariableCheck], list[_Finding], list[np.ndarray]]:
     """(rows, near-edge findings, gradient values) at one point; _Problem if it is unusable."""
     roots = [expr] + grads + [it[3] for it in items] + [p.target for p in plans]
     try:
@@ -446,7 +506,8 @@ def _at_point(expr, grads, items, plans, vals, bindings, rng, opt):
     for plan, g in zip(plans, gvals):
         if not np.all(np.isfinite(g)):
             raise _Problem(f"the gradient with respect to {plan.label} is not finite")
-    rows, soft = [], []
+    rows: list[VariableCheck] = []
+    soft: list[_Finding] = []
     for plan, g, x0, gexpr in zip(plans, gvals, xs, grads):
         f = _Probe(plan, {**vals, plan.var: x0}, bindings)
         rows += _test_variable(plan, f, g, x0, rng, opt, gexpr.shape)
@@ -454,9 +515,11 @@ def _at_point(expr, grads, items, plans, vals, bindings, rng, opt):
     return rows, soft, gvals
 
 
-def _plans(expr: Expr, targets: list[Expr], symbols: dict, bindings: dict) -> list[_Plan]:
+def _plans(expr: Expr, targets: list[Expr], symbols: dict[str, Expr], bindings: dict[str, int]
+           ) -> list[_Plan]:
     """Symbols are perturbed in place; a named intermediate becomes a fresh input first."""
-    plans, taken = [], set(symbols)
+    plans: list[_Plan] = []
+    taken = set(symbols)
     for t in targets:
         name, shape = t.get("name"), resolve_dims(t.shape, bindings)
         if t.op.name == "symbol":
@@ -472,8 +535,13 @@ def _plans(expr: Expr, targets: list[Expr], symbols: dict, bindings: dict) -> li
     return plans
 
 
-def check(expr: Expr, wrt, dims: dict | None = None, seed: int = 0, values: dict | None = None,
-          method: str = "both", *, directions: int = 3, full_limit: int = 400,
+# What a usable point gives: (rows, findings, gradient values, the point).
+_Outcome = tuple[list[VariableCheck], list[_Finding], list[np.ndarray], dict[str, np.ndarray]]
+
+
+def check(expr: Expr, wrt: Variable | Variables, dims: Mapping[str, int] | None = None,
+          seed: int = 0, values: Mapping[str, Any] | None = None, method: str = "both", *,
+          directions: int = 3, full_limit: int = 400,
           rel_step: float = REL_STEP, rtol: float = RTOL, atol: float = ATOL,
           tries: int = 50) -> CheckReport:
     """Verify grad(expr, wrt) against finite differences of evaluate(expr) at a random point."""
@@ -509,7 +577,9 @@ def check(expr: Expr, wrt, dims: dict | None = None, seed: int = 0, values: dict
                    full_limit, rel_step, rtol, atol, int(seed))
 
     rng = np.random.default_rng(seed)
-    found = fallback = problem = None
+    found: _Outcome | None = None
+    fallback: _Outcome | None = None  # the first point with soft findings, if no better one
+    problem: _Problem | None = None
     redraws: list[str] = []
     for k in range(max(1, tries)):
         vals = dict(user)

@@ -14,3 +14,14 @@ def katex():
     renderer = start_katex()
     yield renderer
     renderer.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium with MathJax, for posts rendered through kramdown (see publish_util)."""
+    from publish_util import Browser, require_tools
+
+    require_tools()
+    b = Browser()
+    yield b
+    b.close()

@@ -58,7 +58,7 @@ def start_katex() -> KaTeX:
     if node is None:
         problem = "Node.js is not installed"
     else:
-        probe = subprocess.run([node, "-e", "require('katex')"], capture_output=True,
+        probe = subprocess.run([node, "-e", "require('katex')"], capture_output=True, check=False,
                                env={**os.environ, **({"NODE_PATH": node_path} if node_path else {})})
         if probe.returncode != 0:
             problem = "the npm package katex is not installed (see .ci/run)"

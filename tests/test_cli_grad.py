@@ -65,6 +65,22 @@ def test_grad_with_check_prints_a_passing_table(capsys):
     assert out.strip().splitlines()[-1] == "overall: PASS"
 
 
+def test_one_flag_for_sizes_everywhere(capsys):
+    # grad: --dims (implies the check); the old --check SIZES still works; --check alone uses
+    # the default sizes
+    code, out, _ = run(capsys, "grad", RELU, *SHAPES, "--wrt", "W", "--dims", "m=2,n=3,B=4")
+    assert code == 0 and "B=4, m=2, n=3" in out and "overall: PASS" in out
+    code, out, _ = run(capsys, "grad", RELU, *SHAPES, "--wrt", "W", "--check", "m=2,n=3,B=4")
+    assert code == 0 and "B=4, m=2, n=3" in out
+    code, out, _ = run(capsys, "grad", RELU, *SHAPES, "--wrt", "W", "--check")
+    assert code == 0 and "B=5, m=3, n=4" in out
+    code, out, _ = run(capsys, "grad", RELU, *SHAPES, "--wrt", "W")
+    assert code == 0 and "overall" not in out  # no sizes, no check
+    code, out, _ = run(capsys, "compare", RELU, *SHAPES, "--wrt", "W", "--candidate",
+                       "step(W @ X) @ X.T", "--dims", "m=2,n=3,B=4")
+    assert code == 0
+
+
 def test_grad_check_with_a_seed(capsys):
     code, out, _ = run(capsys, "grad", "L = sum(tanh(W @ X))", *SHAPES, "--check", "m=2,n=3,B=4",
                        "--seed", "5")
@@ -101,15 +117,41 @@ def test_check_of_a_named_intermediate(capsys):
     assert "overall: PASS" in out
 
 
-# --- errors --------------------------------------------------------------------------------------
+# --- errors ---------------------------------------------------------------------------------------
 
-def test_grad_of_a_non_scalar_program_is_an_error_mentioning_vjp(capsys):
+def test_grad_of_a_non_scalar_program_is_a_cli_worded_error(capsys):
     code, out, err = run(capsys, "grad", "Y = W @ X", *SHAPES)
     assert code == 2
     assert out == ""
     assert err.startswith("error:")
-    assert "vjp" in err and "m×B" in err
-    assert "Traceback" not in err
+    assert "scalar loss" in err and "m×B" in err and "matcalc explain" in err
+    assert "vjp" not in err and "Traceback" not in err  # the CLI has no vjp() to call
+
+
+def test_missing_sizes_are_asked_for_with_the_cli_flag(capsys):
+    code, _, err = run(capsys, "check", "L = sum(W @ V)", "--shape", "W=m,k", "--shape", "V=k,B")
+    assert code == 2 and err.startswith("error:")
+    assert "--dims" in err and "k=" in err and "dims={" not in err
+    code, _, err = run(capsys, "grad", RELU, *SHAPES, "--dims", "m=3,n=4")
+    assert code == 2 and "--dims m=3,n=4,B=…" in err
+    code, _, err = run(capsys, "check", "L = sum(W) / size(k)", "--shape", "W=m,n")
+    assert code == 2 and "--dims m=3,n=4,B=5,k=…" in err  # a size used only as a value
+
+
+def test_max_of_zero_suggests_relu_not_softmax(capsys):
+    code, _, err = run(capsys, "grad", "L = sum(max(W @ X, 0))", *SHAPES)
+    assert code == 2 and "relu" in err and "softmax" not in err
+
+
+def test_help_has_no_control_characters(capsys):
+    for command in ("grad", "check", "compare", "explain", "demo", "shapes"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        out = capsys.readouterr().out
+        assert not [c for c in out if ord(c) < 32 and c not in "\n"], command
+    with pytest.raises(SystemExit):
+        cli.main(["grad", "--help"])
+    assert r"\frac{1}{2}" in capsys.readouterr().out
 
 
 def test_unknown_wrt_is_an_error_with_a_suggestion(capsys):
@@ -173,7 +215,9 @@ DL_DY = r"\frac{\partial L}{\partial Y}"
 DL_Dy = r"\frac{\partial L}{\partial y}"
 
 
-def test_demo_prints_the_five_cases(capsys):
+def test_demo_prints_the_five_cases_and_writes_posts_with_figures(capsys, tmp_path,
+                                                                    monkeypatch):
+    monkeypatch.chdir(tmp_path)
     code, out, err = run(capsys, "demo")
     assert code == 0, err
     for title in ("y = w * x", "y = w.T @ x", "y = W @ x", "Y = W @ X", "relu(Z)"):
@@ -181,18 +225,26 @@ def test_demo_prints_the_five_cases(capsys):
     for heading in ("Scalar to scalar", "Vector to scalar", "Vector to vector", "Batched matrices",
                     "ReLU"):
         assert heading in out, heading
-    # case 4: dL/dW = dL/dY Xᵀ and dL/dX = Wᵀ dL/dY
-    assert _spelled(out, "dL_dY @ X.T", DL_DY + r" X^\top")
-    assert _spelled(out, "W.T @ dL_dY", r"W^\top " + DL_DY)
-    # case 3, the vector version, and case 5, relu's mask
-    assert _spelled(out, "dL_dy @ x.T", DL_Dy + r" x^\top")
-    assert _spelled(out, "W.T @ dL_dy", r"W^\top " + DL_Dy)
-    assert _spelled(out, "dL_dY * step(Z)", DL_DY + r" \odot \mathbb{1}[Z > 0]")
-    # the local Jacobian of Y = W X by W, in Kronecker form
-    assert _spelled(out, "kron(X.T, eye(m))", r"X^\top \otimes I_{m}")
+    # case 4: dL/dW = dL/dY Xᵀ and dL/dX = Wᵀ dL/dY; case 3, the vector version; case 5, relu's mask
+    for line in ("dL/dW = dL_dY @ X.T", "dL/dX = W.T @ dL_dY", "dL/dW = dL_dy @ x.T",
+                 "dL/dx = W.T @ dL_dy", "dL/dZ = dL_dY * step(Z)"):
+        assert line in out, line
     assert out.count("PASS") == 5 and "FAIL" not in out
-    assert "differs from grad" not in out
     assert "all gradients verified" in out.lower()
+    assert len(out.splitlines()) < 40  # a summary, not hundreds of lines of Markdown
+    folder = tmp_path / "matcalc-demo"
+    posts = sorted(p.name for p in folder.glob("*.md"))
+    assert len(posts) == 6 and "index.en.md" in posts
+    batched = (folder / "batched_matrices.en.md").read_text()
+    assert r"X^\top \otimes I_{m}" in batched and "](batched_matrices.svg)" in batched
+    assert len(list(folder.glob("*.svg"))) == 5  # drawn with dot or pygraphviz
+
+
+def test_demo_in_korean_to_stdout(capsys):
+    code, out, _ = run(capsys, "demo", "--lang", "ko", "--output", "-")
+    assert code == 0
+    assert "역전파" in out and "배치 입력" in out and out.count("PASS") == 5
+    assert r"\frac{\partial L}{\partial Y} \odot \mathbb{I}[Z > 0]" in out
 
 
 # --- as a process ----------------------------------------------------------------------------------
@@ -200,7 +252,7 @@ def test_demo_prints_the_five_cases(capsys):
 def test_subprocess_bad_input_has_no_traceback():
     proc = subprocess.run(
         [sys.executable, "-m", "matcalc", "grad", "L = sum(W @ W)", "--shape", "W=m,n"],
-        capture_output=True, text=True, timeout=60)
+        capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.startswith("error:"), proc.stderr

@@ -12,15 +12,20 @@ import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import tanh_mlp
 
 import matcalc as mc
-from strategies import tanh_mlp
-from matcalc.codegen import CodegenError, NoCodeTemplateError, compile, numpy_source, source
-from matcalc.codegen import template_of
+from matcalc.codegen import (
+    CodegenError,
+    NoCodeTemplateError,
+    compile,
+    numpy_source,
+    source,
+    template_of,
+)
 from matcalc.evaluate import symbols_of
 from matcalc.expr import Expr, Op
-from matcalc.ops import kron_contract_left, kron_contract_right, size, unvec
-from matcalc.ops import commutation
+from matcalc.ops import commutation, kron_contract_left, kron_contract_right, size, unvec
 
 M, N = 2, 3
 DIMS = {"m": M, "n": N}

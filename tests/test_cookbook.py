@@ -11,8 +11,8 @@ Section numbers refer to The Matrix Cookbook (Petersen & Pedersen, version of 15
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pytest

@@ -106,7 +106,7 @@ def test_prints_text_that_reads_back(chain):
     text = str(chain)
     # Python's own parser would recurse on this depth; check a shorter chain by eval instead
     short = tanh_chain(200)
-    assert eval(str(short), {"__builtins__": {}, "tanh": mc.tanh, "W": W}) is short  # noqa: S307
+    assert eval(str(short), {"__builtins__": {}, "tanh": mc.tanh, "W": W}) is short
     assert len(text) > 10 * DEPTH // 2
 
 

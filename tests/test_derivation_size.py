@@ -3,10 +3,12 @@ linearly in L, up to L = 1,000. Sizes (DAG node counts) only: never times."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from strategies import tanh_mlp
 
 import matcalc as mc
-from strategies import tanh_mlp
 
 DEPTHS = (50, 100, 200, 400)
 
@@ -27,13 +29,13 @@ def sizes():
 
 
 def test_size_doubles_when_depth_doubles(sizes):
-    for small, big in zip(DEPTHS, DEPTHS[1:]):
+    for small, big in itertools.pairwise(DEPTHS):
         ratio = sizes[big] / sizes[small]
         assert 1.95 <= ratio <= 2.05, f"size({big}) / size({small}) = {ratio:.3f} ({sizes})"
 
 
 def test_each_layer_adds_the_same_number_of_nodes(sizes):
-    per_layer = {(sizes[b] - sizes[a]) / (b - a) for a, b in zip(DEPTHS, DEPTHS[1:])}
+    per_layer = {(sizes[b] - sizes[a]) / (b - a) for a, b in itertools.pairwise(DEPTHS)}
     assert len(per_layer) == 1, per_layer
 
 

@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 
 import matcalc as mc
 from matcalc import (
-    DimensionBindingError, EvaluationError, InputError, MatcalcError, evaluate, evaluate_many,
+    DimensionBindingError,
+    EvaluationError,
+    InputError,
+    MatcalcError,
+    evaluate,
+    evaluate_many,
 )
 from matcalc.ops import unvec
 

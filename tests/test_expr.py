@@ -103,7 +103,7 @@ def _build(recipe, names: dict[str, Expr]):
     if isinstance(recipe, str):
         return {"A": A, "B": B, "C": C}[recipe]
     op, *rest = recipe
-    go = lambda x: _build(x, names)  # noqa: E731
+    go = lambda x: _build(x, names)
     if op in ("+", "-", "*", "@", "/"):
         a, b = go(rest[0]), go(rest[1])
         return {"+": a + b, "-": a - b, "*": a * b, "@": a @ b, "/": a / b}[op]
@@ -171,15 +171,15 @@ def test_expr_cannot_be_constructed_directly():
 
 def test_equality_is_identity():
     assert W == mc.Matrix("W", "m", "n")
-    assert not (W != mc.Matrix("W", "m", "n"))
+    assert not (W != mc.Matrix("W", "m", "n"))  # noqa: SIM202 - this tests != itself
     assert W != mc.Matrix("U", "m", "n")
     assert (W + 1) == (W + 1)
     assert (W + 1) != (1 + W)
     assert (W == 3) is False
-    assert (W == None) is False  # noqa: E711
+    assert (W == None) is False
     assert W != "W"
     # == is not elementwise: it is a plain bool, so expressions work in `in` and sets
-    assert isinstance(W == W, bool)
+    assert isinstance(W == W, bool)  # noqa: PLR0124 - the type of == itself is under test
     assert W in [mc.Matrix("U", "m", "n"), mc.Matrix("W", "m", "n")]
 
 
@@ -229,7 +229,7 @@ def test_properties():
         (lambda: -(A @ B), "-(A @ B)"),
         (lambda: -A @ B, "-A @ B"),
         (lambda: A @ -B, "A @ -B"),
-        (lambda: -(-A), "--A"),
+        (lambda: -(-A), "--A"),  # noqa: B002 - a double negation, as printed
         (lambda: -A.T, "-A.T"),
         (lambda: (-A).T, "(-A).T"),
         (lambda: A.T.T, "A.T.T"),
@@ -260,7 +260,7 @@ def test_str_spelling(build, text):
     assert str(e) == text
     assert mc.to_text(e) == text
     # the spelling is also valid Python over matcalc's builders and means the same node
-    assert eval(text, _namespace({})) is e  # noqa: S307 - our own printer's output
+    assert eval(text, _namespace({})) is e  # our own printer's output
 
 
 def _namespace(named: dict[str, Expr]) -> dict:
@@ -280,7 +280,7 @@ def test_str_round_trips(recipe):
     names: dict[str, Expr] = {}
     e = _build(recipe, names)
     text = str(e)  # named intermediates, the root included, print by name
-    assert eval(text, _namespace(names)) is e  # noqa: S307 - our own printer's output
+    assert eval(text, _namespace(names)) is e  # our own printer's output
 
 
 def test_named_intermediates_print_by_name():

@@ -14,15 +14,19 @@ tests/test_second_order.py.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
 import matcalc as mc
 from matcalc.ops import (
-    kron_contract_left, kron_contract_right, named, size, unvec,
+    commutation,
+    kron_contract_left,
+    kron_contract_right,
+    named,
+    size,
+    unvec,
 )
-from matcalc.ops import commutation
 
 SIZES = [
     pytest.param({"m": 3, "n": 4, "B": 5}, id="m3-n4-B5"),
@@ -135,7 +139,7 @@ def test_no_stale_rows():
 
 @pytest.mark.parametrize("opname", sorted(ROWS))
 def test_row_exercises_its_op(opname):
-    L, wrt = ROWS[opname]()
+    L, _ = ROWS[opname]()
     assert L.is_scalar
     assert any(node.op.name == opname for node in mc.toposort([L])), \
         f"the row for {opname} does not use it"

@@ -3,11 +3,13 @@ and a chain of 2,000 nested elementwise functions. No timing assertions; sizes o
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from strategies import tanh_mlp
 
 import matcalc as mc
-from strategies import tanh_mlp
 
 DEPTHS = (25, 50, 100, 200)
 N, BATCH = 4, 3
@@ -27,17 +29,17 @@ def counts():
 
 
 def test_node_count_doubles_with_depth(counts):
-    for small, big in zip(DEPTHS, DEPTHS[1:]):
+    for small, big in itertools.pairwise(DEPTHS):
         ratio = counts[big] / counts[small]
         assert 1.8 <= ratio <= 2.2, f"count({big})/count({small}) = {ratio:.3f} ({counts})"
 
 
 def test_node_count_per_layer_is_constant(counts):
     per_layer = [(counts[big] - counts[small]) / (big - small)
-                 for small, big in zip(DEPTHS, DEPTHS[1:])]
+                 for small, big in itertools.pairwise(DEPTHS)]
     assert max(per_layer) == pytest.approx(min(per_layer), rel=0.02), per_layer
     # and the gradient graph is a small multiple of the forward graph
-    L, params = tanh_mlp(200)
+    L, _ = tanh_mlp(200)
     assert counts[200] <= 5 * mc.count_nodes(L)
 
 

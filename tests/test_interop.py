@@ -257,12 +257,12 @@ _UNARY = [ops.relu, ops.sigmoid, ops.tanh, ops.abs, ops.softplus, ops.step, ops.
           lambda e: ops.sqrt(1 + e * e), lambda e: ops.power(e, 2), lambda e: ops.power(e, 3)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _expr_of(key: str, depth: int):
     leaves = st.sampled_from(_LEAVES[key])
     if depth == 0:
         return leaves
-    sub = lambda k: _expr_of(k, depth - 1)  # noqa: E731
+    sub = lambda k: _expr_of(k, depth - 1)
     options = [
         leaves,
         st.tuples(st.sampled_from(_UNARY), sub(key)).map(lambda t: t[0](t[1])),

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matcalc as mc
-from matcalc.ops import cotangent, kron_contract_left, kron_contract_right, size, unvec
-from matcalc.ops import commutation
+from matcalc.ops import commutation, cotangent, kron_contract_left, kron_contract_right, size, unvec
 
 W = mc.Matrix("W", "m", "n")
 X = mc.Matrix("X", "n", "B")
@@ -52,7 +50,7 @@ GOLDEN_OPS = {
     "sqrt": (mc.sqrt(x), r"\sqrt{x}"),
     "abs": (mc.abs(x), r"\left|x\right|"),
     "softplus": (mc.softplus(x), r"\operatorname{softplus}\left(x\right)"),
-    "step": (mc.step(W @ X), r"\mathbb{1}[W X > 0]"),
+    "step": (mc.step(W @ X), r"\mathbb{I}[W X > 0]"),
     "sign": (mc.sign(x), r"\operatorname{sign}\left(x\right)"),
     "sum": (mc.sum(Z, axis=1), r"Z \mathbf{1}"),
     "mean": (mc.mean(Z, axis=0), r"\frac{1}{m} \mathbf{1}^\top Z"),
@@ -84,7 +82,7 @@ CLOSED_FORMS = [
     (mc.det(S), S, r"\det\left(S\right) S^{-\top}"),
     (a.T @ mc.inv(S) @ b, S, r"-S^{-\top} a b^\top S^{-\top}"),
     (mc.sum(G * (W @ X)), W, r"G X^\top"),
-    (mc.sum(mc.relu(W @ X)), W, r"\mathbb{1}[W X > 0] X^\top"),
+    (mc.sum(mc.relu(W @ X)), W, r"\mathbb{I}[W X > 0] X^\top"),
     (mc.norm(W @ x - y) ** 2, W, r"2 \left(W x - y\right) x^\top"),
 ]
 
@@ -114,7 +112,7 @@ def test_quadratic_form_either_order():
 def test_vjp_reads_as_upstream_times_local():
     assert mc.latex(mc.vjp(W @ X, "W")) == r"\frac{\partial L}{\partial Y} X^\top"
     assert mc.latex(mc.vjp(W @ X, "X")) == r"W^\top \frac{\partial L}{\partial Y}"
-    assert mc.latex(mc.vjp(mc.relu(Z), "Z")) == r"\frac{\partial L}{\partial Y} \odot \mathbb{1}[Z > 0]"
+    assert mc.latex(mc.vjp(mc.relu(Z), "Z")) == r"\frac{\partial L}{\partial Y} \odot \mathbb{I}[Z > 0]"
     assert mc.latex(cotangent("Y", "m", "B").T) == r"\left(\frac{\partial L}{\partial Y}\right)^\top"
 
 
@@ -165,7 +163,7 @@ def test_parentheses_only_where_needed():
 
 def test_equations():
     gW, gb = mc.grad(mc.sum(mc.relu(W @ X + y)), ["W", "y"])
-    assert mc.latex(gW, wrt="W") == (r"\frac{\partial L}{\partial W} = \mathbb{1}[W X + y > 0] "
+    assert mc.latex(gW, wrt="W") == (r"\frac{\partial L}{\partial W} = \mathbb{I}[W X + y > 0] "
                                      r"X^\top \in \mathbb{R}^{m \times n}")
     assert mc.latex(gb, wrt="y", loss="J").startswith(r"\frac{\partial J}{\partial y} = ")
     assert mc.latex(gb, wrt="y").endswith(r"\in \mathbb{R}^{m}")

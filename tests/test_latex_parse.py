@@ -12,9 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matcalc
-from matcalc import MatcalcError, ParseError, ShapeError, UnknownNameError, evaluate, to_latex
-from matcalc import ops
-from matcalc.latex_parse import parse_latex
+from matcalc import MatcalcError, ParseError, ShapeError, UnknownNameError, evaluate, ops, to_latex
+from matcalc.parsing.latex import parse_latex
 
 # m, n, k are dimensions; B is a symbol here, so dimensions never share its name
 SHAPES = {
@@ -104,7 +103,7 @@ def test_juxtaposition_is_the_matrix_product_in_order():
 
 
 def test_structure_of_common_forms():
-    p = lambda s: parse_latex(s, SHAPES)  # noqa: E731
+    p = lambda s: parse_latex(s, SHAPES)
     W, X, b, A = (ops.Matrix(n, *SHAPES[n]) for n in ("W", "X", "b", "A"))
     Z = ops.Matrix("Z", *SHAPES["Z"])
     assert p(r"\mathrm{ReLU}(W X + b)") is ops.relu(W @ X + b)
@@ -542,12 +541,12 @@ _SMOOTH = [ops.relu, ops.sigmoid, ops.tanh, ops.abs, ops.softplus, ops.step, ops
            lambda e: ops.sqrt(1 + e * e)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _expr_of(key: str, depth: int):
     leaves = st.sampled_from(_LEAVES[key])
     if depth == 0:
         return leaves
-    sub = lambda k: _expr_of(k, depth - 1)  # noqa: E731
+    sub = lambda k: _expr_of(k, depth - 1)
     options = [
         leaves,
         st.tuples(st.sampled_from(_SMOOTH), sub(key)).map(lambda t: t[0](t[1])),
@@ -664,7 +663,7 @@ def test_concurrent_parses_do_not_mix_state():
         try:
             for _ in range(50):
                 assert parse_latex(source, shapes).shape == expected_shape
-        except Exception as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001 - a thread's failure, re-raised below
             errors.append(exc)
 
     t1 = threading.Thread(target=work, args=(r"W X", SHAPES, (W @ X).shape))

@@ -8,8 +8,8 @@ given as values; everything else is sampled by the checker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pytest

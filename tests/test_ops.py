@@ -6,8 +6,9 @@ without a row, so every new op arrives with its shape, error and value checks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,7 +18,12 @@ from hypothesis import strategies as st
 import matcalc as mc
 from matcalc import Dim, InputError, ShapeError, dim, evaluate
 from matcalc.ops import (
-    cotangent, kron_contract_left, kron_contract_right, neg, size, unvec,
+    cotangent,
+    kron_contract_left,
+    kron_contract_right,
+    neg,
+    size,
+    unvec,
 )
 
 try:
@@ -447,7 +453,7 @@ def test_broadcasting_agrees_with_numpy(a, c, opname, seed):
         return
     e = fn(A, C)
     sizes = {"m": 3, "n": 4}
-    conc = lambda d: sizes[d] if isinstance(d, str) else d  # noqa: E731
+    conc = lambda d: sizes[d] if isinstance(d, str) else d
     rng = np.random.default_rng(seed)
     av = rng.uniform(0.5, 2.0, size=(conc(a[0]), conc(a[1])))
     cv = rng.uniform(0.5, 2.0, size=(conc(c[0]), conc(c[1])))

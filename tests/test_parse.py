@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import matcalc
 from matcalc import Expr, MatcalcError, ShapeError, evaluate, to_text, toposort
-from matcalc.textparse import FUNCTIONS, parse, parse_program
+from matcalc.parsing.text import FUNCTIONS, parse, parse_program
 
 SHAPES = {
     "W": ("m", "n"), "V": ("m", "n"), "X": ("n", "B"), "Z": ("m", "B"), "b": ("m", 1),
@@ -269,7 +269,7 @@ def test_concurrent_parses_do_not_mix_state():
             for _ in range(50):
                 e = parse(f"Y{i} = M{i} @ M{i}; trace(Y{i})", shapes)
                 assert e.op.name == "trace"
-        except BaseException as exc:  # pragma: no cover - reported below
+        except BaseException as exc:  # noqa: BLE001 - a thread's failure, re-raised below
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]

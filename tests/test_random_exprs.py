@@ -18,10 +18,10 @@ from collections import Counter
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
+from strategies import Case, expressions, losses
 
 import matcalc as mc
 from matcalc.evaluate import symbols_of
-from strategies import Case, expressions, losses
 
 EXAMPLES = int(os.environ.get("MATCALC_HYPOTHESIS_EXAMPLES", "300"))
 FULL_CHECK_NODES = 30  # expressions up to this many nodes also get full differences

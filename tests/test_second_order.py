@@ -253,7 +253,7 @@ def test_second_derivative_of_elementwise_function(fname):
     a = mc.Vector("a", "n")
     d2 = mc.grad(mc.sum(mc.grad(mc.sum(f(a)), "a")), "a")
     scalar = mc.OPS[f(a).op.name].scalar
-    sym = list(scalar.free_symbols)[0]
+    sym = next(iter(scalar.free_symbols))
     formula = sympy.diff(scalar, sym, 2).replace(sympy.DiracDelta, lambda *args: sympy.S.Zero)
     second = sympy.lambdify(sym, formula, "numpy")  # the sample points avoid the kinks
     av = np.array([[0.3], [0.7], [1.4], [2.1]])

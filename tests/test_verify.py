@@ -230,14 +230,14 @@ def test_seed_is_reproducible():
 # --- bad arguments ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(expr=mc.sum(W), wrt="Q"), "Q"),
-    (dict(expr=W @ X, wrt="W"), "scalar"),
-    (dict(expr=mc.sum(W), wrt="W", dims={"m": 3}), "dimension n"),
-    (dict(expr=mc.sum(W), wrt="W", dims={"m": 0, "n": 2}), "positive"),
-    (dict(expr=mc.sum(W), wrt="W", method="exact"), "method"),
-    (dict(expr=mc.sum(W), wrt=x), "does not occur"),
-    (dict(expr=mc.sum(W), wrt="W", values={"Z": 1.0}), "Z"),
-    (dict(expr=mc.sum(W), wrt="W", values={"W": np.ones((2, 2))}, dims={"m": 3, "n": 4}), "W"),
+    ({"expr": mc.sum(W), "wrt": "Q"}, "Q"),
+    ({"expr": W @ X, "wrt": "W"}, "scalar"),
+    ({"expr": mc.sum(W), "wrt": "W", "dims": {"m": 3}}, "dimension n"),
+    ({"expr": mc.sum(W), "wrt": "W", "dims": {"m": 0, "n": 2}}, "positive"),
+    ({"expr": mc.sum(W), "wrt": "W", "method": "exact"}, "method"),
+    ({"expr": mc.sum(W), "wrt": x}, "does not occur"),
+    ({"expr": mc.sum(W), "wrt": "W", "values": {"Z": 1.0}}, "Z"),
+    ({"expr": mc.sum(W), "wrt": "W", "values": {"W": np.ones((2, 2))}, "dims": {"m": 3, "n": 4}}, "W"),
 ])
 def test_bad_arguments(kwargs, message):
     with pytest.raises(MatcalcError, match=message):

@@ -16,16 +16,16 @@ from typing import Any
 import numpy as np
 
 from ..dims import ONE, Dim, Shape, dim, shape_str
-from ..errors import InputError, ShapeError
+from ..errors import InputError, InternalError, ShapeError
 from ..expr import PREC_ADD, PREC_ATOM, PREC_NEG, Expr, Op, Param, register
 from ..latexnames import number_latex
 from ..render import short
 
 __all__ = [
-    "CONST", "ONE", "PARAM_KINDS", "PREC_ATOM", "Dim", "Expr", "InputError", "Op", "Param",
-    "Shape", "ShapeError", "as_expr", "broadcast_shape", "check_axis", "const", "defop",
-    "describe", "dim", "make_builder", "run_template", "np", "number", "reduced_shape", "require_square",
-    "shape_str",
+    "CONST", "ONE", "PARAM_KINDS", "PREC_ATOM", "Builder", "Dim", "Expr", "InputError", "Op",
+    "Param", "Shape", "ShapeError", "as_expr", "broadcast_shape", "builder", "check_axis", "const",
+    "defop", "describe", "dim", "make_builder", "np", "number", "reduced_shape", "require_square",
+    "run_template", "shape_str",
 ]
 
 
@@ -52,7 +52,7 @@ def number(value: Any, where: str = "a constant") -> int | float:
     return out
 
 
-def _number_text(v: int | float) -> str:
+def _number_text(v: float) -> str:
     return str(v) if isinstance(v, int) else repr(v)
 
 
@@ -76,7 +76,7 @@ CONST = register(Op(
 CONST.numpy = lambda ctx, node: ctx.run_template(node, ())
 
 
-def _const_sympy(value: int | float) -> Any:
+def _const_sympy(value: float) -> Any:
     import sympy
 
     return sympy.Integer(value) if isinstance(value, int) else sympy.Float(value)
@@ -99,10 +99,10 @@ def as_expr(x: Any, where: str = "") -> Expr:
     if isinstance(x, numbers.Real):
         return const(x)
     kind = type(x).__name__
+    hint = (" (wrap arrays as matcalc symbols and pass them to evaluate)" if kind == "ndarray"
+            else "")
     raise InputError(
-        f"{where or 'operation'}: expected a matcalc expression or a number, got {kind}"
-        + (" (wrap arrays as matcalc symbols and pass them to evaluate)" if kind == "ndarray" else "")
-    )
+        f"{where or 'operation'}: expected a matcalc expression or a number, got {kind}{hint}")
 
 
 # --- parameters -----------------------------------------------------------------------------------
@@ -114,7 +114,7 @@ def check_axis(opname: str, axis: Any, allow_none: bool = True) -> int | None:
     if isinstance(axis, bool) or not (axis is None or type(axis) is int) or axis not in allowed:
         options = "None, 0 or 1" if allow_none else "0 or 1"
         raise InputError(f"{opname}: axis must be {options}, got {axis!r}")
-    return axis  # type: ignore[no-any-return]
+    return axis
 
 
 # kind -> convert(opname, parameter name, value) -> the node's parameter (raises InputError)
@@ -155,8 +155,19 @@ def make_builder(op: Op) -> Callable[..., Expr]:
 
     build.__name__ = build.__qualname__ = public
     build.__doc__ = op.doc
+    # inspect.signature reads __signature__, which typeshed does not declare on functions
     build.__signature__ = signature  # type: ignore[attr-defined]
     return build
+
+
+Builder = Callable[..., Expr]  # an op's public builder: operands and parameters -> its node
+
+
+def builder(op: Op) -> Builder:
+    """The public builder of a declared op (``defop`` gives every record one)."""
+    if op.build is None:
+        raise InternalError(f"the op {op.name!r} has no builder")
+    return op.build
 
 
 def run_template(ctx: Any, node: Expr, *arrays: Any) -> Any:

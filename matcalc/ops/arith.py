@@ -14,7 +14,17 @@ from ..expr import PREC_ADD, PREC_HAD, PREC_MUL, PREC_NEG, PREC_POW, Param
 from ..latexstyle import style
 from . import _sympy as sp
 from ._base import (
-    PREC_ATOM, Expr, InputError, ShapeError, as_expr, broadcast_shape, defop, describe, np, number,
+    PREC_ATOM,
+    Builder,
+    Expr,
+    InputError,
+    ShapeError,
+    as_expr,
+    broadcast_shape,
+    builder,
+    defop,
+    describe,
+    number,
 )
 from .leaves import eye, ones
 from .reductions import sum as sum_
@@ -89,6 +99,25 @@ def _pow_sympy(node: Expr, a: list[Any]) -> Any:
     return sympy.HadamardPower(a[0], exponent)
 
 
+def _elementwise_product(x: Expr) -> bool:
+    """A Hadamard product or an elementwise division of two matrices (not a scaling)."""
+    return x.op.name in ("mul", "div") and not (x.args[0].is_scalar or x.args[1].is_scalar)
+
+
+def _infix_text(operator: str) -> Any:
+    """``A op B``; where ``@`` meets an elementwise ``*`` or ``/`` the left operand is
+    parenthesised: Python reads ``G * H @ X`` as (G ⊙ H) X, people often as G ⊙ (H X)."""
+    prec = PREC_ADD if operator in "+-" else PREC_MUL
+
+    def template(n: Expr) -> list[Any]:
+        left = n.args[0]
+        clash = (operator == "@" and _elementwise_product(left)) or (
+            operator in "*/" and left.op.name == "matmul" and _elementwise_product(n))
+        return [(0, prec + 1 if clash else prec), f" {operator} ", (1, prec + 1)]
+
+    return template
+
+
 def _binary(name: str, operator: str, verb: str, **fields: Any) -> Any:
     """A broadcasting elementwise operator; its errors name what it does (add, multiply, …)."""
     label = verb.split()[0]
@@ -102,8 +131,7 @@ def _binary(name: str, operator: str, verb: str, **fields: Any) -> Any:
         params=(Param("a"), Param("b")),
         operator=operator,
         shape=lambda args: broadcast_shape(name, verb, *args),
-        text=lambda n: [(0, PREC_ADD if operator in "+-" else PREC_MUL), f" {operator} ",
-                        (1, (PREC_ADD if operator in "+-" else PREC_MUL) + 1)],
+        text=_infix_text(operator),
         prec=PREC_ADD if operator in "+-" else PREC_MUL,
         kind="binary",
         code={"all": "{0} " + operator + " {1}"},
@@ -122,7 +150,7 @@ ADD = _binary(
     doc="A + B, broadcasting 1-dimensions; ∂/∂A = G, ∂/∂B = G (summed over broadcast axes).",
     sample=lambda S: S.W @ S.X + S.b,
 )
-add = ADD.build
+add: Builder = builder(ADD)
 
 SUB = _binary(
     "sub", "-", "subtract",
@@ -133,7 +161,7 @@ SUB = _binary(
     doc="A − B; ∂/∂A = G, ∂/∂B = −G.",
     sample=lambda S: S.W - S.G,
 )
-sub = SUB.build
+sub: Builder = builder(SUB)
 
 
 def _is_hadamard(n: Expr) -> bool:
@@ -167,7 +195,7 @@ MUL = _binary(
     doc="A ⊙ B (Hadamard), or scaling when one side is 1×1; ∂/∂A = G ⊙ B, ∂/∂B = G ⊙ A.",
     sample=lambda S: S.W * S.G,
 )
-mul = MUL.build
+mul: Builder = builder(MUL)
 hadamard = mul
 
 DIV = _binary(
@@ -186,7 +214,7 @@ DIV = _binary(
     doc="A / B elementwise (B may be 1×1); ∂/∂A = G / B, ∂/∂B = −G ⊙ (A / B) / B.",
     sample=lambda S: S.W / S.s,
 )
-div = DIV.build
+div: Builder = builder(DIV)
 
 
 def _pow_vjp(g: Expr, out: Expr) -> tuple[Expr]:
@@ -197,13 +225,13 @@ def _pow_vjp(g: Expr, out: Expr) -> tuple[Expr]:
     return (g * (p * power(a, p - 1)),)
 
 
-def _exp_text(p: int | float) -> str:
+def _exp_text(p: float) -> str:
     return str(p) if isinstance(p, int) else repr(p)
 
 
 def power(a: Any, p: Any) -> Expr:
     """Elementwise power with a constant exponent."""
-    a = as_expr(a, "power")
+    base = as_expr(a, "power")
     if isinstance(p, Expr):
         if p.op.name != "const":
             raise InputError(f"power: the exponent must be a constant number, got {p}")
@@ -212,8 +240,8 @@ def power(a: Any, p: Any) -> Expr:
         raise InputError(f"power: the exponent {p} is too large")
     p = number(p, "power: the exponent")
     if p == 1:
-        return a
-    return Expr.make(POW, (a,), p=p)
+        return base
+    return Expr.make(POW, (base,), p=p)
 
 
 POW = defop(
@@ -241,9 +269,14 @@ POW = defop(
     sample=lambda S: S.W ** 2,
 )
 
+def neg(a: Any) -> Expr:
+    """−A, elementwise."""
+    return Expr.make(NEG, (as_expr(a, "negate"),))
+
+
 NEG = defop(
     "neg", 1,
-    build=lambda a: Expr.make(NEG, (as_expr(a, "negate"),)),
+    build=neg,
     operator="-x",
     shape=lambda args: args[0].shape,
     vjp=lambda g, out: (-g,),
@@ -258,7 +291,6 @@ NEG = defop(
     code={"all": "-{0}"},
     sample=lambda S: -S.W,
 )
-neg = NEG.build
 
 
 def _matmul_shape(args: tuple[Expr, ...]) -> Any:
@@ -282,9 +314,14 @@ def _matmul_lower(n: Expr) -> Expr | None:
     return None
 
 
+def matmul(a: Any, b: Any) -> Expr:
+    """The matrix product AB."""
+    return Expr.make(MATMUL, (as_expr(a, "matmul"), as_expr(b, "matmul")))
+
+
 MATMUL = defop(
     "matmul", 2,
-    build=lambda a, b: Expr.make(MATMUL, (as_expr(a, "matmul"), as_expr(b, "matmul"))),
+    build=matmul,
     params=(Param("a"), Param("b")),
     operator="@",
     shape=_matmul_shape,
@@ -294,7 +331,7 @@ MATMUL = defop(
         None if d[1] is None else kron(eye(out.args[1].cols), out.args[0]) @ d[1]),
     domain_through="positive",
     sympy=lambda node, a: sp.scaling(node, a, lambda x, y: sympy.MatMul(x, y)),
-    text=lambda n: [(0, PREC_MUL), " @ ", (1, PREC_MUL + 1)],
+    text=_infix_text("@"),
     latex=lambda n: [(0, PREC_MUL), " ", (1, PREC_MUL)],  # the product is associative
     latex_in=(r"\cdot", r"\times", r"\ast"),
     prec=PREC_MUL,
@@ -304,7 +341,6 @@ MATMUL = defop(
     lower=_matmul_lower,
     sample=lambda S: S.W @ S.X,
 )
-matmul = MATMUL.build
 
 
 def _transpose_latex(n: Expr) -> list[Any]:
@@ -315,9 +351,14 @@ def _transpose_latex(n: Expr) -> list[Any]:
     return [(0, PREC_ATOM), s.sup_t]
 
 
+def transpose(a: Any) -> Expr:
+    """The transpose Aᵀ."""
+    return Expr.make(TRANSPOSE, (as_expr(a, "transpose"),))
+
+
 TRANSPOSE = defop(
     "transpose", 1,
-    build=lambda a: Expr.make(TRANSPOSE, (as_expr(a, "transpose"),)),
+    build=transpose,
     operator=".T",
     spell=("transpose",),
     shape=lambda args: (args[0].cols, args[0].rows),
@@ -334,4 +375,3 @@ TRANSPOSE = defop(
     code={"all": "{0}.T"},
     sample=lambda S: S.W.T,
 )
-transpose = TRANSPOSE.build

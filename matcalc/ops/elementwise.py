@@ -12,7 +12,8 @@ from typing import Any
 
 import sympy
 
-from ._base import PREC_ATOM, Expr, Op, defop
+from ..latexstyle import style
+from ._base import PREC_ATOM, Builder, Expr, Op, builder, defop
 from .structure import dvec
 
 __all__ = ["abs", "exp", "log", "relu", "sigmoid", "sign", "softplus", "sqrt", "step", "tanh",
@@ -64,13 +65,13 @@ STEP = unary("step", None, sympy.Heaviside(_x, 0),
              "𝟙[x > 0], the derivative of relu (0 at 0); its own derivative is 0 almost "
              "everywhere.",
              {"numpy": "({0} > 0).astype(float)", "torch": "({0} > 0).to(torch.float64)"},
-             latex=lambda n: [r"\mathbb{1}[", (0, 0), r" > 0]"], domain="kink")
+             latex=lambda n: [style().indicator + "[", (0, 0), r" > 0]"], domain="kink")
 SIGN = unary("sign", None, sympy.sign(_x),
              "sign(x), the derivative of |x| (0 at 0); its own derivative is 0 almost everywhere.",
              {"numpy": "np.sign({0})", "torch": "torch.sign({0})"},
              domain="kink", latex_in=(r"\sgn", "sign", "sgn"))
-step = STEP.build
-sign = SIGN.build
+step: Builder = builder(STEP)
+sign: Builder = builder(SIGN)
 
 RELU = unary("relu", lambda a, out: step(a), sympy.Max(_x, 0),
              "max(x, 0); derivative 𝟙[x > 0], taken as 0 at 0.",
@@ -105,11 +106,11 @@ SOFTPLUS = unary("softplus", lambda a, out: sigmoid(a), sympy.log(1 + sympy.exp(
                  {"numpy": "np.logaddexp(0.0, {0})",
                   "torch": "torch.logaddexp({0}, torch.zeros((), dtype=torch.float64))"})
 
-relu = RELU.build
-sigmoid = SIGMOID.build
-tanh = TANH.build
-exp = EXP.build
-log = LOG.build
-sqrt = SQRT.build
-abs = ABS.build  # noqa: A001 - the public name users expect
-softplus = SOFTPLUS.build
+relu: Builder = builder(RELU)
+sigmoid: Builder = builder(SIGMOID)
+tanh: Builder = builder(TANH)
+exp: Builder = builder(EXP)
+log: Builder = builder(LOG)
+sqrt: Builder = builder(SQRT)
+abs: Builder = builder(ABS)  # shadows the builtin: the public name users expect
+softplus: Builder = builder(SOFTPLUS)

@@ -1,35 +1,37 @@
 """PyTorch routines that the ops' code templates call in generated code, written once.
 
-Only their source is used (copied into generated modules); this module never imports torch.
+Only their source is used (copied into generated modules); this module never imports torch. Their
+annotations are strings, never evaluated.
 """
-
-from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    import torch
+    # The functions below use torch at run time, but only in the generated modules their source is
+    # copied into (which import torch); matcalc itself must not need torch.
+    import torch  # noqa: TC004
 
 __all__ = ["_commutation", "_logdet", "_unkron_left", "_unkron_right"]
 
 
-def _logdet(a):
+def _logdet(a: "torch.Tensor") -> "torch.Tensor":
     """log det(a) as a 1×1 tensor, NaN where det(a) ≤ 0."""
     sign, logabs = torch.linalg.slogdet(a)
     return torch.where(sign > 0, logabs, torch.nan).reshape(1, 1)
 
 
-def _commutation(m, n):
+def _commutation(m: "int", n: "int") -> "torch.Tensor":
     """K with vec(Aᵀ) = K vec(A) for an m×n A: the identity with its rows permuted."""
     rows = torch.arange(m * n).reshape(n, m).T.reshape(-1)
     return torch.eye(m * n, dtype=torch.float64)[rows]
 
 
-def _unkron_left(g, b, rows, cols):
+def _unkron_left(g: "torch.Tensor", b: "torch.Tensor", rows: "int", cols: "int") -> "torch.Tensor":
     """C[i, j] = Σ_kl G[(i, k), (j, l)] B[k, l]: the VJP of kron(A, B) with respect to A."""
     return torch.einsum("ikjl,kl->ij", g.reshape(rows, b.shape[0], cols, b.shape[1]), b)
 
 
-def _unkron_right(g, a, rows, cols):
+def _unkron_right(g: "torch.Tensor", a: "torch.Tensor", rows: "int", cols: "int"
+                  ) -> "torch.Tensor":
     """C[k, l] = Σ_ij G[(i, k), (j, l)] A[i, j]: the VJP of kron(A, B) with respect to B."""
     return torch.einsum("ikjl,ij->kl", g.reshape(a.shape[0], rows, a.shape[1], cols), a)

@@ -13,7 +13,7 @@ from ..expr import PREC_ATOM, Param
 from ..latexnames import dim_latex, latex_name
 from ..latexstyle import style
 from . import _sympy as sp
-from ._base import ONE, Expr, InputError, as_expr, const, defop, dim, np
+from ._base import ONE, Builder, Expr, InputError, as_expr, builder, const, defop, dim, np
 
 __all__ = ["Matrix", "Scalar", "Vector", "cotangent", "eye", "named", "ones", "size", "zeros"]
 
@@ -84,7 +84,7 @@ EYE = defop(
           "torch": lambda n, args, env: f"torch.eye({env.dim(n.get('n'))}, dtype=torch.float64)"},
     sample=lambda S: eye("n") + S.A,
 )
-eye = EYE.build
+eye: Builder = builder(EYE)
 
 
 def _sized(symbol: str, n: Expr) -> str:
@@ -122,8 +122,8 @@ ONES = _filled("ones", 1.0, "The all-ones matrix (a column when cols is omitted)
 ONES.sample = lambda S: ones("n", 1)
 ZEROS = _filled("zeros", 0.0, "The all-zeros matrix (a column when cols is omitted).")
 ZEROS.sample = lambda S: zeros("m", "n")
-ones = ONES.build
-zeros = ZEROS.build
+ones: Builder = builder(ONES)
+zeros: Builder = builder(ZEROS)
 
 
 def size(d: Any) -> Expr:

@@ -9,7 +9,7 @@ import sympy
 from ..expr import PREC_POW
 from . import _sympy as sp
 from . import kernels, kernels_torch
-from ._base import ONE, PREC_ATOM, Expr, defop, require_square
+from ._base import ONE, PREC_ATOM, Builder, Expr, builder, defop, require_square
 from .leaves import eye
 from .structure import kron, vec
 
@@ -42,7 +42,7 @@ TRACE = defop(
     code={"numpy": "np.trace({0}).reshape(1, 1)", "torch": "torch.trace({0}).reshape(1, 1)"},
     sample=lambda S: trace(S.A),
 )
-trace = TRACE.build
+trace: Builder = builder(TRACE)
 
 DET = defop(
     "det", 1,
@@ -60,7 +60,7 @@ DET = defop(
           "torch": "torch.linalg.det({0}).reshape(1, 1)"},
     sample=lambda S: det(S.A),
 )
-det = DET.build
+det: Builder = builder(DET)
 
 LOGDET = defop(
     "logdet", 1,
@@ -78,7 +78,7 @@ LOGDET = defop(
     code_helpers={"numpy": [kernels._logdet], "torch": [kernels_torch._logdet]},
     sample=lambda S: logdet(S.A),
 )
-logdet = LOGDET.build
+logdet: Builder = builder(LOGDET)
 
 INV = defop(
     "inv", 1,
@@ -96,7 +96,7 @@ INV = defop(
     code={"numpy": "np.linalg.inv({0})", "torch": "torch.linalg.inv({0})"},
     sample=lambda S: inv(S.A),
 )
-inv = INV.build
+inv: Builder = builder(INV)
 
 NORM = defop(
     "norm", 1,
@@ -114,4 +114,4 @@ NORM = defop(
           "torch": "torch.linalg.norm({0}).reshape(1, 1)"},
     sample=lambda S: norm(S.W),
 )
-norm = NORM.build
+norm: Builder = builder(NORM)

@@ -12,7 +12,7 @@ from ..latexnames import dim_latex
 from ..latexstyle import style
 from . import _sympy as sp
 from . import kernels
-from ._base import PREC_ATOM, Expr, defop, reduced_shape
+from ._base import PREC_ATOM, Builder, Expr, builder, defop, reduced_shape
 from .elementwise import exp
 from .leaves import eye, ones, size
 from .structure import diag, dvec, kron, vec
@@ -182,11 +182,12 @@ SUM = defop(
     prec=PREC_ATOM,
     latex_prec=PREC_MUL,
     kind="reduction",
-    doc="Sum of entries (all, down columns, or along rows); ∂/∂A = G spread by ones: G𝟏𝟏ᵀ, 𝟏G, G𝟏ᵀ.",
+    doc=("Sum of entries (all, down columns, or along rows); ∂/∂A = G spread by ones: "
+         "G𝟏𝟏ᵀ, 𝟏G, G𝟏ᵀ."),
     code={"numpy": _reduce_code("np.sum", "axis"), "torch": _reduce_code("torch.sum", "dim")},
     sample=lambda S: sum(S.Z, axis=1),
 )
-sum = SUM.build  # noqa: A001 - NumPy's name
+sum: Builder = builder(SUM)  # shadows the builtin: NumPy's name
 
 MEAN = defop(
     "mean", 1,
@@ -207,7 +208,7 @@ MEAN = defop(
     code={"numpy": _reduce_code("np.mean", "axis"), "torch": _reduce_code("torch.mean", "dim")},
     sample=lambda S: mean(S.Z, axis=0),
 )
-mean = MEAN.build
+mean: Builder = builder(MEAN)
 
 
 def _lse_vjp(g: Expr, out: Expr) -> tuple[Expr]:
@@ -232,7 +233,7 @@ LOGSUMEXP = defop(
     code_helpers={"numpy": [kernels._logsumexp]},
     sample=lambda S: logsumexp(S.x),
 )
-logsumexp = LOGSUMEXP.build
+logsumexp: Builder = builder(LOGSUMEXP)
 
 SOFTMAX = defop(
     "softmax", 1,
@@ -251,7 +252,7 @@ SOFTMAX = defop(
     code_helpers={"numpy": [kernels._softmax]},
     sample=lambda S: softmax(S.Z, axis=0),
 )
-softmax = SOFTMAX.build
+softmax: Builder = builder(SOFTMAX)
 
 LOG_SOFTMAX = defop(
     "log_softmax", 1,
@@ -270,4 +271,4 @@ LOG_SOFTMAX = defop(
     code_helpers={"numpy": [kernels._logsumexp]},
     sample=lambda S: log_softmax(S.Z, axis=0),
 )
-log_softmax = LOG_SOFTMAX.build
+log_softmax: Builder = builder(LOG_SOFTMAX)

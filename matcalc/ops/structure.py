@@ -16,7 +16,7 @@ from ..expr import PREC_HAD, PREC_MUL, Param
 from ..latexnames import dim_latex
 from . import _sympy as sp
 from . import kernels, kernels_torch
-from ._base import ONE, Expr, ShapeError, as_expr, defop, describe, dim, np
+from ._base import ONE, Builder, Expr, ShapeError, as_expr, builder, defop, describe, dim
 from .leaves import eye, ones
 
 __all__ = ["commutation", "diag", "dvec", "expand", "kron", "kron_contract_left",
@@ -77,7 +77,7 @@ VEC = defop(
     code={"all": "{0}.T.reshape(-1, 1)"},
     sample=lambda S: vec(S.W),
 )
-vec = VEC.build
+vec: Builder = builder(VEC)
 
 
 def _unvec_shape(args: tuple[Expr, ...], rows: Any, cols: Any) -> Shape:
@@ -101,7 +101,7 @@ UNVEC = defop(
           f"{args[0]}.reshape({env.dim(n.get('cols'))}, {env.dim(n.get('rows'))}).T"},
     sample=lambda S: unvec(S.v, "m", "n"),
 )
-unvec = UNVEC.build
+unvec: Builder = builder(UNVEC)
 
 
 # --- diag -----------------------------------------------------------------------------------------
@@ -144,7 +144,7 @@ DIAG = defop(
                                          else f"torch.diagonal({args[0]}).reshape(-1, 1).clone()")},
     sample=lambda S: diag(S.x),
 )
-diag = DIAG.build
+diag: Builder = builder(DIAG)
 
 
 # --- the commutation matrix -----------------------------------------------------------------------
@@ -209,7 +209,7 @@ KRON = defop(
     code={"numpy": "np.kron({0}, {1})", "torch": "torch.kron({0}, {1})"},
     sample=lambda S: kron(S.W, S.A),
 )
-kron = KRON.build
+kron: Builder = builder(KRON)
 
 
 def _contract_shape(opname: str, g: Expr, other: Expr, rows: Any, cols: Any) -> Shape:
@@ -255,8 +255,8 @@ def _contraction(name: str, left: bool, tex: str, doc: str) -> Any:
         else (lambda h, out: (kron(out.args[1], h),
                               kron_contract_left(out.args[0], h, out.args[1].shape))),
         jac=lambda out, d: _contract_jac(out, d, left=left),
-        text=lambda n: [name + "(", (0, 0), ", ", (1, 0), f", {n.get('rows').text}, "
-                        f"{n.get('cols').text})"],
+        text=lambda n: [name + "(", (0, 0), ", ", (1, 0),
+                        f", {n.get('rows').text}, {n.get('cols').text})"],
         latex=lambda n: [r"\operatorname{unkron}_{" + tex + r"}\left(", (0, 0), ", ", (1, 0),
                          r"\right)"],
         kind="linalg",
@@ -277,5 +277,5 @@ KRON_CONTRACT_RIGHT = _contraction(
     "kron_contract_right", False, "2",
     "C_kl = Σ_ij G[(i,k),(j,l)] A_ij: the VJP of A ⊗ B with respect to B.")
 KRON_CONTRACT_RIGHT.sample = lambda S: kron_contract_right(S.K, S.W, ("n", "n"))
-kron_contract_left = KRON_CONTRACT_LEFT.build
-kron_contract_right = KRON_CONTRACT_RIGHT.build
+kron_contract_left: Builder = builder(KRON_CONTRACT_LEFT)
+kron_contract_right: Builder = builder(KRON_CONTRACT_RIGHT)

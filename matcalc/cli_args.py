@@ -1,0 +1,69 @@
+"""Parsing the command line's own notations: shapes, sizes and worked values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import InputError
+
+__all__ = ["parse_int_bindings", "parse_number_bindings", "parse_shape_options", "parse_values"]
+
+
+def parse_shape_options(items: list[str] | None) -> dict[str, tuple[str, str]]:
+    """``["W=m,n", "b=m,1"]`` → ``{"W": ("m", "n"), "b": ("m", "1")}``."""
+    shapes: dict[str, tuple[str, str]] = {}
+    for item in items or []:
+        name, eq, dims = item.partition("=")
+        parts = [p.strip() for p in dims.split(",")]
+        if not eq or not name.strip() or len(parts) not in (1, 2) or not all(parts):
+            raise InputError(f"--shape {item!r}: expected NAME=ROWS,COLS (e.g. W=m,n) or NAME=N "
+                             f"for an N×1 column")
+        shapes[name.strip()] = (parts[0], parts[1] if len(parts) == 2 else "1")
+    return shapes
+
+
+def parse_int_bindings(text: str | None, option: str) -> dict[str, int]:
+    """``"m=3,n=4"`` → ``{"m": 3, "n": 4}``."""
+    out: dict[str, int] = {}
+    if not text:
+        return out
+    for item in text.split(","):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip() or not value.strip().isdigit() or int(value) <= 0:
+            raise InputError(f"{option} {text!r}: expected NAME=POSITIVE_INT pairs like m=3,n=4")
+        out[key.strip()] = int(value)
+    return out
+
+
+def parse_number_bindings(text: str | None) -> dict[str, float]:
+    """``"x=-2,y=5"`` → ``{"x": -2.0, "y": 5.0}``."""
+    out: dict[str, float] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        key, eq, value = item.partition("=")
+        try:
+            number: float | None = float(value)
+        except ValueError:
+            number = None
+        if not eq or not key.strip() or number is None:
+            raise InputError(f"--values {text!r}: expected NAME=NUMBER pairs like x=-2,y=5")
+        out[key.strip()] = number
+    return out
+
+
+def parse_values(scalars: str | None, arrays: list[str] | None) -> dict[str, Any] | None:
+    """``--values x=-2,y=5`` and ``--value W=[[1,2],[3,4]]`` (JSON) → arrays by name."""
+    import json
+
+    out: dict[str, Any] = dict(parse_number_bindings(scalars))
+    for item in arrays or []:
+        key, eq, text = item.partition("=")
+        if not eq or not key.strip():
+            raise InputError(f"--value {item!r}: expected NAME=JSON, e.g. W=[[1,2],[3,4]]")
+        try:
+            out[key.strip()] = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--value {item!r}: the value must be a number or a JSON array "
+                             f"({exc.msg} at column {exc.colno})") from None
+    return out or None

@@ -1,0 +1,199 @@
+"""The input language: NumPy-flavoured formulas (grammar: ``text.lark``) parsed into an Expr.
+
+A program is statements separated by ``;`` or newlines (``#`` starts a comment); the last one is
+the result. ``Y = W @ X`` binds ``Y`` to the named intermediate ``named("Y", W @ X)``. Every
+statement but the last must be an assignment (a bare expression there would be lost). Names must
+be declared in ``shapes`` or assigned earlier. Functions are the ops' spellings (``Op.spell``)
+with their builders and signatures (``Op.params``); operators build the ops that declare them
+(``matcalc.expr.OPERATORS``); both tables come from the registry, so an op registered later is
+callable at once.
+
+The parser is LALR with an inline transformer, so each node is built at its reduction and no
+step recurses on the depth of the input. Every rejection is a :class:`MatcalcError` with a line
+and column; the text is only ever tokenised, never evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any
+
+from lark import Token, Transformer, v_args
+
+from .. import ops
+from ..errors import InputError, ParseError, UnknownNameError
+from ..expr import Expr
+from .common import GrammarFile, Val, clip, constant, declare, run, suggest
+from .tables import Function, text_functions
+from .text_errors import Separators, from_lark
+from .text_program import TextProgram
+
+__all__ = ["FUNCTIONS", "parse", "parse_program"]
+
+_current: ContextVar[TextProgram] = ContextVar("matcalc_text_program")
+
+
+_UNUSED = ("this statement's value is unused: only the last statement is the result (assign it "
+           "with Y = ..., or wrap a formula that spans lines in parentheses)")
+
+
+@v_args(inline=True)
+class _Actions(Transformer[Token, Any]):
+    """Builds Expr nodes as the LALR parser reduces (no tree, no recursion)."""
+
+    def start(self, *stmts: Val) -> Expr:
+        """The program: the last statement's value (every other must be an assignment)."""
+        for s in stmts[:-1]:
+            if s.kind == "expr":
+                raise _current.get().error(ParseError, _UNUSED, s)
+        result: Expr = stmts[-1].value
+        return result
+
+    def exprstmt(self, v: Val) -> Val:
+        """A statement that is an expression."""
+        return Val("expr", _current.get().expr(v), v.line, v.column)
+
+    def assign(self, name: Token, v: Val) -> Val:
+        """Y = expr: the named intermediate Y."""
+        prog = _current.get()
+        target = str(name)
+        if target in prog.assigned:
+            raise prog.error(ParseError, f"{target!r} is already assigned; "
+                                         f"give each intermediate its own name", name)
+        if target in prog.symbols:
+            raise prog.error(ParseError, f"cannot assign to {target!r}: it is a declared input",
+                             name)
+        if target in prog.functions or target == "None":
+            raise prog.error(ParseError, f"cannot assign to {target!r}: it is a function name",
+                             name)
+        node = prog.build(name, ops.named, target, prog.expr(v))
+        prog.assigned[target] = node
+        return Val("assigned", node, name.line or 1, name.column or 1)
+
+    def binop(self, left: Val, op: Token, right: Val) -> Val:
+        """a + b, a @ b, …: the op that declares the operator (m * n is a dimension)."""
+        prog = _current.get()
+        if (op == "*" and (left.kind, right.kind) != ("num", "num")
+                and prog.dimlike(left) and prog.dimlike(right)):  # m * n, as in ones(m * n, 1)
+            first = left if left.kind != "num" else right
+            name = first.value[1] if first.kind == "dim" else first
+            return Val("dim", (prog.dim(left) * prog.dim(right), name), left.line, left.column)
+        a, b = prog.expr(left), prog.expr(right)
+        out = prog.build(op, prog.operator(op, str(op)), a, b)
+        return Val("expr", out, left.line, left.column)
+
+    def unary(self, op: Token, v: Val) -> Val:
+        """-a, +a (a negative number stays a number)."""
+        if v.kind == "num":  # -2 is the constant −2
+            return Val("num", -v.value if op == "-" else v.value, op.line or 1, op.column or 1)
+        prog = _current.get()
+        if op == "+":
+            return Val("expr", prog.expr(v), op.line or 1, op.column or 1)
+        return prog.value(op, prog.operator(op, "-x"), prog.expr(v))
+
+    def pow(self, base: Val, op: Token, exponent: Val) -> Val:
+        """a ** p with a constant exponent."""
+        prog = _current.get()
+        value = constant(exponent.value) if exponent.kind == "expr" else None
+        if value is not None:  # a parenthesised or negated number: (2), -(1)
+            exponent = Val("num", value, exponent.line, exponent.column)
+        if exponent.kind != "num":
+            raise prog.error(ParseError, "the exponent of ** must be a number such as 2, -1 or "
+                                         f"0.5, got {exponent.describe()}", exponent)
+        out = prog.build(op, prog.operator(op, "**"), prog.expr(base), exponent.value)
+        return Val("expr", out, base.line, base.column)
+
+    def attr(self, v: Val, dot: Token, name: Token) -> Val:
+        """a.T (no other attribute exists)."""
+        prog = _current.get()
+        if name != "T":
+            raise prog.error(ParseError, f"attribute access '.{name}' is not allowed; "
+                                         "only .T (transpose) is", dot)
+        out = prog.build(dot, prog.operator(dot, ".T"), prog.expr(v))
+        return Val("expr", out, v.line, v.column)
+
+    def name(self, tok: Token) -> Val:
+        """A name, resolved when it is used."""
+        return Val("name", str(tok), tok.line or 1, tok.column or 1)
+
+    def number(self, tok: Token) -> Val:
+        """A numeric literal."""
+        text = str(tok)
+        try:
+            value: int | float = int(text) if text.isdigit() else float(text)
+            if not abs(float(value)) < float("inf"):
+                raise OverflowError
+        except (ValueError, OverflowError):
+            raise _current.get().error(ParseError, f"number {clip(text)} is out of range",
+                                       tok) from None
+        return Val("num", value, tok.line or 1, tok.column or 1)
+
+    def kwarg(self, key: Token, v: Val) -> tuple[Token, Val]:
+        """name=value in a call."""
+        return (key, v)
+
+    def args(self, *items: Any) -> list[Any]:
+        """A call's arguments."""
+        return [item for item in items if item is not None]
+
+    def call(self, fname: Val, items: list[Any] | None) -> Val:
+        """f(…): an op's builder, its arguments checked by their parameters' kinds."""
+        prog = _current.get()
+        if fname.kind != "name":
+            raise prog.error(ParseError, "only a function name can be called, as in relu(X); "
+                             f"{fname.describe()} is not one", fname)
+        name = str(fname.value)
+        fn = prog.functions.get(name)
+        if fn is None:
+            if prog.lookup(name) is not None:
+                raise prog.error(ParseError, f"{name!r} is a matrix, not a function", fname)
+            hint = INSTEAD.get(name) or suggest(name, prog.functions)
+            raise prog.error(UnknownNameError, f"unknown function {name!r}" + hint, fname)
+        bound = prog.bind(fn, items or [], fname)
+        values = [prog.argument(fn, i, v, where) for i, (v, where) in enumerate(bound)]
+        return prog.value(fname, fn.build, *values)
+
+
+# What people coming from NumPy type, and what they mean (a spelling alike would mislead:
+# max is not softmax).
+INSTEAD = {
+    "max": " (for max(Z, 0), write relu(Z))", "maximum": " (for maximum(Z, 0), write relu(Z))",
+    "dot": " (write a.T @ b, or A @ B)", "matmul": " (write A @ B)",
+}
+
+
+_GRAMMAR = GrammarFile("text.lark", lambda: {"transformer": _Actions(),
+                                             "postlex": Separators(_current),
+                                             "maybe_placeholders": True})
+
+
+class _LiveFunctions(Mapping[str, Function]):
+    """The function table for the registry as it is at each use."""
+
+    def __getitem__(self, name: str) -> Function:
+        return text_functions()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(text_functions())
+
+    def __len__(self) -> int:
+        return len(text_functions())
+
+
+FUNCTIONS: Mapping[str, Function] = _LiveFunctions()
+
+
+def parse_program(source: str, shapes: Mapping[Any, Any]) -> tuple[Expr, dict[str, Expr]]:
+    """Parse a program; return its result and its named intermediates in the order assigned."""
+    if not isinstance(source, str):
+        raise InputError(f"source must be a str, got {type(source).__name__}")
+    functions = text_functions()
+    program = TextProgram(source, declare(shapes, functions), functions)
+    result: Expr = run(_GRAMMAR, program, _current, from_lark, "program")
+    return result, dict(program.assigned)
+
+
+def parse(source: str, shapes: Mapping[Any, Any]) -> Expr:
+    """Parse a program in the input language into an expression (its last statement)."""
+    return parse_program(source, shapes)[0]

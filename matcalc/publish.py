@@ -1,0 +1,127 @@
+"""What a post needs to be right where it is published: math delimiters per publisher, front
+matter from a YAML emitter, and figure links that work on the post's URL.
+
+Publishers differ in one thing that matters to math: what their Markdown engine does to it.
+
+* ``jekyll`` (kramdown, Jekyll's engine, with MathJax or KaTeX): ``$$…$$`` is kramdown's own
+  math syntax, kept verbatim — on a line of its own a display block, inside a paragraph inline
+  math (kramdown writes ``\\(…\\)`` for it). A single ``$`` is not math to kramdown: it would
+  rewrite ``\\\\`` to ``\\``, quotes and dashes inside it.
+* ``hugo`` (Goldmark): math survives only through Goldmark's passthrough extension (see
+  docs/guide.md); inline ``\\(…\\)`` and display ``$$…$$`` are its usual delimiters.
+* ``plain`` (GitHub, GitLab, Jupyter, Pandoc, Obsidian): inline ``$…$``, display ``$$…$$``.
+
+Everything with row breaks (aligned steps, matrices of worked values) is a display block in
+every target, and inline math never holds a row break.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import posixpath
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .errors import InputError
+
+__all__ = ["HUGO_NOTE", "TARGETS", "display_math", "figure_url", "front_matter", "inline_math"]
+
+TARGETS = ("jekyll", "hugo", "plain")
+
+_INLINE = {"jekyll": ("$$", "$$"), "hugo": ("\\(", "\\)"), "plain": ("$", "$"),
+           "latex": ("$", "$")}
+
+HUGO_NOTE = ("This post's math needs Hugo's Goldmark passthrough extension "
+             "(markup.goldmark.extensions.passthrough, delimiters $$…$$ and \\(…\\)); "
+             "see matcalc's guide, 'Publishing on Hugo'.")
+
+DEFAULT_CATEGORIES = ("Deep Learning",)
+DEFAULT_TAGS = ("backpropagation", "matrix calculus")
+
+
+def check_target(target: str) -> str:
+    """The target, or an InputError naming the ones there are."""
+    if target not in TARGETS:
+        raise InputError(f"explain: target must be one of {', '.join(TARGETS)}, got {target!r}")
+    return target
+
+
+def inline_math(tex: str, target: str) -> str:
+    """Inline math for a target; the formula must fit on one line and hold no row break."""
+    if "\n" in tex or r"\\" in tex:
+        raise InputError(f"inline math cannot hold a row break: {tex!r}")  # a bug, not input
+    left, right = _INLINE[target]
+    return left + tex + right
+
+
+def display_math(tex: str, target: str) -> list[str]:
+    """The lines of a display block (blank lines around it are the caller's)."""
+    if target == "latex":
+        return [r"\[", tex, r"\]"]
+    return ["$$", tex, "$$"]
+
+
+def _yaml_list(value: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
+    if value is None:
+        return list(default)
+    items = [value] if isinstance(value, str) else list(value)
+    return [s.strip() for item in items for s in str(item).split(",") if s.strip()]
+
+
+def front_matter(title: str, target: str, options: Mapping[str, Any] | None = None) -> str:
+    """YAML front matter written by a YAML emitter (any title is valid YAML)."""
+    import yaml
+
+    opts = dict(options or {})
+    data: dict[str, Any] = {"title": str(opts.pop("title", title))}
+    date = opts.pop("date", None) or _dt.date.today()
+    data["date"] = date if isinstance(date, (_dt.date, _dt.datetime)) else str(date)
+    data["categories"] = _yaml_list(opts.pop("categories", None), DEFAULT_CATEGORIES)
+    data["tags"] = _yaml_list(opts.pop("tags", None), DEFAULT_TAGS)
+    data["math"] = bool(opts.pop("math", True))
+    data.update(opts)  # anything else the author asked for, as given
+    body = str(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=None,
+                          width=1000))
+    note = "# " + HUGO_NOTE + "\n" if target == "hugo" else ""
+    return "---\n" + note + body + "---\n"
+
+
+def _site_relative(figure: Path, marker: str) -> str | None:
+    """/path of figure below the folder that holds ``marker`` (a site's root or static folder)."""
+    for parent in figure.parents:
+        if parent.name == marker:
+            return "/" + figure.relative_to(parent).as_posix()
+    return None
+
+
+def figure_url(figure: str | Path, output: str | Path | None, target: str) -> tuple[str, bool]:
+    """What a post links to for a figure file, and whether that is a guess.
+
+    Never a filesystem path: a figure in the post's folder (or below it) is linked relatively —
+    this works for a Hugo page bundle and on GitHub; for Jekyll, a post in ``_posts/`` links
+    ``/…`` from the site's root; for Hugo, a figure under ``static/`` links ``/…`` from there.
+    Anything else links the file's name alone, and the caller should say that it is a guess
+    (``--figure-url`` gives the URL).
+    """
+    fig = Path(figure).resolve()
+    if output is not None:
+        out_dir = Path(output).resolve().parent
+        if target == "jekyll" and out_dir.name == "_posts":
+            try:
+                return "/" + fig.relative_to(out_dir.parent).as_posix(), False
+            except ValueError:
+                pass
+        if target == "hugo":
+            url = _site_relative(fig, "static")
+            if url is not None:
+                return url, False
+        try:
+            return fig.relative_to(out_dir).as_posix(), False
+        except ValueError:
+            pass
+    elif not Path(figure).is_absolute():
+        rel = PurePosixPath(Path(figure).as_posix())
+        if ".." not in rel.parts:
+            return posixpath.normpath(str(rel)), False
+    return fig.name, True
