@@ -14,6 +14,7 @@ import sys
 import time
 
 import pytest
+import yaml
 from web_harness import Server, group_members, process_alive, require_web_stack
 
 import matcalc as mc
@@ -119,17 +120,20 @@ def test_check_of_a_node_checks_its_vector_jacobian_products(server):
     assert body["overall"] == "PASS" and [r["variable"] for r in body["rows"]] == ["Z", "Z"]
 
 
-def test_post_is_one_markdown_file_with_front_matter_and_the_figure(server):
-    payload = json.dumps({**SMALL, "title": "ReLU layer, by hand", "lang": "ko"}).encode()
+@pytest.mark.parametrize("target, inline", [("jekyll", "$$W"), ("hugo", "\\(W"), ("plain", "$W")])
+def test_post_is_one_markdown_file_with_front_matter_and_the_figure(server, target, inline):
+    payload = json.dumps({**SMALL, "title": 'ReLU layer: "by hand"', "lang": "ko",
+                          "target": target}).encode()
     status, headers, raw = server.request("POST", "/api/post", payload,
                                           {"content-type": "application/json"})
     assert status == 200
     assert headers["content-type"] == "text/markdown; charset=utf-8"
     assert headers["content-disposition"] == 'attachment; filename="relu-layer-by-hand.md"'
     text = raw.decode()
-    assert text.startswith('---\ntitle: "ReLU layer, by hand"\n')
-    assert "역전파" in text
-    link = text.split("](data:image/svg+xml;base64,", 1)[1].split(")", 1)[0]
+    front, body = text.split("---\n")[1:3]
+    assert yaml.safe_load(front)["title"] == 'ReLU layer: "by hand"'
+    assert "역전파" in body and inline in body  # the publisher's inline math
+    link = body.split("](data:image/svg+xml;base64,", 1)[1].split(")", 1)[0]
     assert base64.b64decode(link).decode().rstrip().endswith("</svg>")
 
 
@@ -138,7 +142,7 @@ def test_examples_cover_the_reference_post_and_all_derive(server):
     assert status == 200
     examples = body["examples"]
     programs = {e["program"] for e in examples}
-    assert {program for _, program, _ in CASES} <= programs
+    assert {program for *_, program, _shapes in CASES} <= programs
     assert {"cs231n", "mlp", "attention"} <= {e["id"] for e in examples}
     for e in examples:
         wrt = [w.strip() for w in e.get("wrt", "").split(",") if w.strip()]
@@ -146,6 +150,58 @@ def test_examples_cover_the_reference_post_and_all_derive(server):
                                                      "wrt": wrt, "node": e.get("node")})
         assert status == 200, (e["id"], answer)
         assert len(answer["gradients"]) == len(answer["program"]["wrt"]) >= 1
+
+
+MEAN_LAYER = {"program": "Y = W @ X + b\nL = sum(relu(Y)) / size(B)",
+              "shapes": "W: m, n\nX: n, B\nb: m, 1"}
+
+
+@pytest.mark.parametrize("variable, candidate, equal, stage", [
+    ("b", r"\frac{1}{B} \mathbb{I}[Y > 0] \mathbf{1}", True, "symbolic"),
+    ("b", "sum(step(Y), axis=1) / size(B)", True, "symbolic"),  # matcalc's text, written otherwise
+    ("W", r"\frac{1}{B} \mathbb{I}[Y > 0] X^\top", True, "symbolic"),
+    ("b", r"\mathbb{I}[Y > 0] \mathbf{1}", False, "numeric"),  # the 1/B is missing
+    ("W", r"\frac{1}{B} X^\top \mathbb{I}[Y > 0]", False, "shape"),  # factors swapped
+])
+def test_check_my_derivation(server, variable, candidate, equal, stage):
+    status, body = server.post("/api/compare", {**MEAN_LAYER, "variable": variable,
+                                                "candidate": candidate})
+    assert status == 200, body
+    c = body["comparison"]
+    assert (c["variable"], c["equal"], c["stage"]) == (variable, equal, stage)
+    assert body["symbol"] == rf"\frac{{\partial L}}{{\partial {variable}}}"
+    assert dict(body["rows"])["matcalc"] == c["expected_text"]
+
+
+def test_check_my_derivation_says_where_it_differs(server):
+    status, body = server.post("/api/compare", {**MEAN_LAYER, "variable": "b",
+                                                "candidate": r"\frac{1}{B} \mathbb{I}[Y > 0]"})
+    c = body["comparison"]
+    assert (c["equal"], c["candidate_shape"], c["expected_shape"]) == (False, "m×B", "m×1")
+    assert "sum over the batch" in c["hint"]
+    status, body = server.post("/api/compare", {**MEAN_LAYER, "variable": "b",
+                                                "candidate": r"\mathbb{I}[Y > 0] \mathbf{1}"})
+    assert status == 200 and "a factor 1/B missing?" in body["comparison"]["hint"]
+    assert len(body["comparison"]["points"]) >= 1
+
+
+def test_check_my_derivation_of_a_node(server):
+    node = {"program": "Y = W @ X", "shapes": "W: m, n\nX: n, B", "variable": "W"}
+    status, body = server.post("/api/compare", {**node, "candidate": "dL_dY @ X.T"})
+    assert status == 200 and body["comparison"]["equal"] is True
+    status, body = server.post("/api/compare", {
+        **node, "candidate": r"X^\top \frac{\partial L}{\partial Y}", "language": "latex"})
+    assert status == 200 and body["comparison"]["where"].startswith("cannot multiply X.T (B×n) by ∂L/∂Y (m×B)")
+
+
+def test_a_candidate_that_does_not_parse_is_located(server):
+    status, body = server.post("/api/compare", {**MEAN_LAYER, "variable": "W",
+                                                "candidate": "step(Y) @ (X.T"})
+    error = assert_clean_error(status, body, 422, "missing ')'")
+    assert (error["field"], error["line"], error["column"]) == ("candidate", 1, 15)
+    status, body = server.post("/api/compare", {**MEAN_LAYER, "variable": "Q", "candidate": "W"})
+    error = assert_clean_error(status, body, 422, "Q is not a variable of the program")
+    assert error["field"] == "variable"
 
 
 def test_status_reports_the_limits(server):
@@ -244,9 +300,14 @@ def test_unknown_field_is_refused_by_name(server):
     ({**SMALL, "values": {"W": [[1, 2], [3]]}}, "values", "list of rows of equal length"),
     ({**SMALL, "shapes": {"W": ["m", "n", "k"]}}, "shapes", "expected [ROWS, COLS]"),
     ({**SMALL, "program": "x" * 20_001}, "program", "at most 20,000 are accepted"),
+    ({**SMALL, "lang": "fr"}, "lang", 'expected one of "en", "ko"'),
+    ({**SMALL, "target": "wordpress"}, "target", 'expected one of "jekyll", "hugo", "plain"'),
+    ({**SMALL, "variable": "W"}, "candidate", "missing field 'candidate'"),
 ])
 def test_wrong_types_and_sizes_name_the_field(server, payload, field, words):
-    endpoint = "/api/check" if field in ("dims", "seed", "values") else "/api/derive"
+    endpoint = {"dims": "/api/check", "seed": "/api/check", "values": "/api/check",
+                "lang": "/api/explain", "target": "/api/post",
+                "candidate": "/api/compare"}.get(field, "/api/derive")
     status, body = server.post(endpoint, payload)
     error = assert_clean_error(status, body, 422, words)
     assert error["field"] == field

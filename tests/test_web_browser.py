@@ -315,5 +315,36 @@ def test_download_post(tab):
     download = info.value
     assert download.suggested_filename == "one-relu-layer.md"
     text = Path(download.path()).read_text()
-    assert text.startswith('---\ntitle: "One ReLU layer"\n')
+    assert text.startswith("---\ntitle: One ReLU layer\n")
     assert "](data:image/svg+xml;base64," in text
+
+
+def test_check_my_derivation(tab):
+    page = tab()
+    page.type_program("Y = W @ X + b\nL = sum(relu(Y)) / size(B)", "W: m, n\nX: n, B\nb: m, 1")
+    page.page.click("[data-tab=compare]")
+    assert page.page.locator("#compare-variable option").all_inner_texts() == ["W", "X", "b", "Y"]
+    page.page.select_option("#compare-variable", "b")
+    page.page.fill("#candidate", r"\frac{1}{B} \mathbb{I}[Y > 0]")
+    page.page.click("#run-compare")
+    page.settle()
+    assert page.text("#compare-verdict") == \
+        "Not equal — your ∂L/∂b is m×B, but it must have the shape of b, m×1"
+    rows = dict(page.page.locator("#compare-table tr").evaluate_all(
+        "rows => rows.map(r => [r.cells[0].textContent, r.cells[1].textContent])"))
+    assert rows["your shape"] == "m×B" and rows["shape"] == "m×1"
+    assert "sum over the batch (axis 1)" in rows["hint"]
+    assert page.page.locator("#compare-forms .katex-display").count() == 2
+    assert page.page.locator(".katex-error").count() == 0
+    page.shot("playground-compare.png")
+    page.page.fill("#candidate", r"\frac{1}{B} \mathbb{I}[Y > 0] \mathbf{1}")
+    assert not page.page.locator("#compare-verdict").is_visible()  # the old verdict is gone
+    page.page.click("#run-compare")
+    page.settle()
+    assert page.text("#compare-verdict") == "Equal — your ∂L/∂b simplifies to matcalc's"
+    # the link brings the check back
+    shared = tab(page.page.url[len(page.server.url):])
+    shared.page.wait_for_selector("#compare-verdict:not([hidden])")
+    shared.settle()
+    assert shared.text("#compare-verdict") == page.text("#compare-verdict")
+    assert shared.page.input_value("#compare-variable") == "b"

@@ -24,6 +24,7 @@ MAX_NAMES = 200  # declarations, variables, dimensions or values in one request
 MAX_DIM = 64  # sizes for the numeric check and worked numbers
 MAX_NUMBERS = 10_000  # entries of all given values together
 MAX_TITLE_CHARS = 200
+MAX_CANDIDATE_CHARS = 5_000
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _REQUIRED = object()
@@ -112,10 +113,13 @@ def _bool(field: str, value: Any) -> bool:
     return value
 
 
-def _lang(field: str, value: Any) -> str:
-    if value not in ("en", "ko"):
-        raise _error(field, f"expected \"en\" or \"ko\", got {json.dumps(value)[:40]}")
-    return str(value)
+def _choice(*options: str | None) -> Callable[[str, Any], Any]:
+    def check(field: str, value: Any) -> Any:
+        if value not in options:
+            shown = ", ".join(json.dumps(o) for o in options)
+            raise _error(field, f"expected one of {shown}, got {json.dumps(value)[:40]}")
+        return value
+    return check
 
 
 def _dims(field: str, value: Any) -> dict[str, int]:
@@ -177,7 +181,8 @@ NUMBERS = {
                                  "domains)"),
 }
 WORKED = {"worked": Field(_bool, False, "add worked numbers (a scalar loss only)")}
-DOCUMENT = {"lang": Field(_lang, "en", "language of the derivation: en or ko"), **WORKED}
+DOCUMENT = {"lang": Field(_choice("en", "ko"), "en", "language of the derivation: en or ko"),
+            **WORKED}
 ENDPOINTS: dict[str, dict[str, Field]] = {
     "derive": PROGRAM,
     "explain": {**PROGRAM, **NUMBERS, **DOCUMENT},
@@ -185,7 +190,15 @@ ENDPOINTS: dict[str, dict[str, Field]] = {
     "check": {**PROGRAM, **NUMBERS},
     "post": {**PROGRAM, **NUMBERS, **DOCUMENT,
              "title": Field(_text(MAX_TITLE_CHARS, single_line=True), "",
-                            "the post's title (default: from the program)")},
+                            "the post's title (default: from the program)"),
+             "target": Field(_choice("jekyll", "hugo", "plain"), "jekyll",
+                             "where the post is published: its math delimiters")},
+    "compare": {**PROGRAM, "dims": NUMBERS["dims"], "seed": NUMBERS["seed"],
+                "variable": Field(_name, doc="the variable of the gradient"),
+                "candidate": Field(_text(MAX_CANDIDATE_CHARS), doc="your gradient, in LaTeX or "
+                                                                   "in matcalc's text"),
+                "language": Field(_choice(None, "latex", "text"), None,
+                                  "how the candidate is written (default: guessed)")},
 }
 
 

@@ -25,6 +25,7 @@ from matcalc.dims import shape_str
 from matcalc.errors import InputError, MatcalcError
 from matcalc.evaluate import symbols_of
 from matcalc.expr import Expr
+from matcalc.printing import gradient_symbol
 
 from .compute import (
     Failure,
@@ -65,7 +66,9 @@ def explain(req: Mapping[str, Any]) -> dict[str, Any]:
     values = None
     if req["worked"]:
         out["worked"], values = _section_and_value(lambda: worked_values(p, req))
-    text = mc.explain(p.result, p.wrt, lang=req["lang"], node=p.node, values=values)
+    # plain Markdown math ($…$, $$…$$), which the page's Markdown renderer reads
+    text = mc.explain(p.result, p.wrt, lang=req["lang"], node=p.node, values=values,
+                      target="plain")
     out["markdown"] = checked_length(text, "derivation")
     out["html"] = checked_length(derivation_html(text), "derivation")
     return out
@@ -117,13 +120,13 @@ def worked_values(p: Program, req: Mapping[str, Any]) -> tuple[dict[str, Any], V
 
 
 def figure_svg(p: Program, values: Values | None) -> str:
-    """The computational graph as SVG (with forward values and gradients when given)."""
-    from matcalc.figure import graph_dot, render
+    """The computational graph as SVG (with forward values and gradients when given), laid out
+    to be readable in a blog's column."""
+    from matcalc.figure import draw
 
-    source = graph_dot(p.result, values if values is not None and p.result.is_scalar else None)
+    shown = values if values is not None and p.result.is_scalar else None
     with tempfile.TemporaryDirectory(prefix="matcalc-figure-") as folder:
-        path = Path(folder) / "graph.svg"
-        render(source, path)
+        path = draw(p.result, Path(folder) / "graph.svg", shown)
         return checked_length(path.read_text(encoding="utf-8"), "figure")
 
 
@@ -168,7 +171,10 @@ def _number(x: float) -> float | None:
 
 
 def post(req: Mapping[str, Any]) -> dict[str, Any]:
-    """The derivation as one Markdown file: front matter, text, and the figure embedded."""
+    """The derivation as one Markdown file for a publisher (Jekyll, Hugo or plain Markdown):
+    front matter, text, and the figure embedded as a data: URL, so that no link can break."""
+    from matcalc.explain import Figure
+
     p = load(req)
     values = worked_values(p, req)[1] if req.get("worked") else None
     try:
@@ -177,17 +183,51 @@ def post(req: Mapping[str, Any]) -> dict[str, Any]:
         svg = None  # no Graphviz: the post is still written, without its figure
     figure = None
     if svg is not None:
-        figure = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+        url = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+        inputs = symbols_of(p.result).values()
+        figure = Figure(url, with_values=values is not None and p.result.is_scalar,
+                        scalar_graph=all(x.is_scalar for x in inputs))
     title = req.get("title") or None
-    if title is not None:
-        title = title.replace('"', "'")  # the front matter quotes it
     text = mc.explain(p.result, p.wrt, lang=req["lang"], node=p.node, values=values,
                       front_matter={"title": title} if title else True, title=title,
-                      figure=figure)
+                      figure=figure, target=req["target"])
     name = title or (p.result.get("name") if p.result.op.name == "named" else None) or "derivation"
     return {"filename": f"{slug(str(name))}.md", "markdown": text}
 
 
+def compare(req: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a reader's own gradient (LaTeX or text) against matcalc's: shapes, then equality
+    after simplification, then numbers (matcalc.compare)."""
+    p = load(req)
+    variable = req["variable"]
+    known = set(symbols_of(p.result)) | set(p.named)
+    if variable not in known:
+        raise Failure({"type": "InputError", "field": "variable",
+                       "message": f"{variable} is not a variable of the program; its variables "
+                                  f"are {', '.join(sorted(known))}"}, program=describe(p))
+    sizes, _ = numbers(p, {**req, "values": {}})
+    try:
+        report = mc.compare(req["candidate"], p.result, variable, language=req["language"],
+                            loss=p.loss_name, dims=sizes, seed=req["seed"])
+    except MatcalcError as exc:
+        raise fail(exc, "candidate", req["candidate"], program=describe(p)) from None
+    return {"program": describe(p), "comparison": finite(report.to_dict()),
+            "rows": [list(row) for row in report.rows()],
+            "symbol": gradient_symbol(variable, p.loss_name)}
+
+
+def finite(data: Any) -> Any:
+    """JSON-ready data with every NaN or infinity replaced by None (JSON has neither)."""
+    if isinstance(data, float):
+        return data if np.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [finite(v) for v in data]
+    return data
+
+
 TASKS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "derive": derive, "explain": explain, "figure": figure, "check": check, "post": post,
+    "compare": compare,
 }

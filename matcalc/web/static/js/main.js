@@ -16,6 +16,7 @@ let inFlight = 0;
 const ERROR_BOXES = {
   program: "#program-error", shapes: "#shapes-error", wrt: "#wrt-error",
   dims: "#numbers-error", values: "#numbers-error", seed: "#numbers-error",
+  candidate: "#compare-error", variable: "#compare-error",
 };
 
 // --- requests -----------------------------------------------------------------------------------
@@ -160,10 +161,23 @@ function showFigure(answer) {
 
 function showProgram(program) {
   render.renderShapes(program);
+  fillVariables(program);
   $("#node").checked = program.node;
   $("#node-auto").textContent = state.node === "auto"
     ? `(set by itself: the result is ${program.result.shape})` : "";
   $("#dims").placeholder = Object.entries(program.sizes).map(([k, v]) => `${k}=${v}`).join(", ");
+}
+
+/** The variables a gradient can be checked for: those differentiated by first, then the other
+ * inputs and named intermediates. */
+function fillVariables(program) {
+  const names = [...program.wrt];
+  for (const n of program.inputs.filter((i) => i.used).concat(program.named)) {
+    if (!names.includes(n.name) && n.name !== program.result.name) names.push(n.name);
+  }
+  const select = $("#compare-variable");
+  select.replaceChildren(...names.map((name) => new Option(name, name)));
+  if (names.includes(state.variable)) select.value = state.variable;
 }
 
 /** The prompt for an undeclared name, filled with what the program says of its shape. */
@@ -242,9 +256,49 @@ async function runCheck() {
   render.renderCheck(answer.data);
 }
 
+let compareRound = 0;
+
+/** Check the reader's own gradient against matcalc's (matcalc.compare). */
+async function runCompare() {
+  render.clearError($("#compare-error"));
+  const variable = state.variable || $("#compare-variable").value;
+  if (!state.candidate.trim() || !variable) {
+    render.renderError($("#compare-error"), { message: "type your gradient first" });
+    return;
+  }
+  let dims;
+  try {
+    dims = parseSizes(state.dims);
+  } catch (err) {
+    render.renderError($("#compare-error"), { message: err.message });
+    return;
+  }
+  state.compared = true;
+  writeState(state);
+  compareRound += 1;
+  const round = compareRound;
+  const body = { ...programFields(), variable, candidate: state.candidate,
+                 language: state.language || null, dims, seed: state.seed };
+  const answer = await tracked(postJSON("/api/compare", body));
+  if (round !== compareRound) return;
+  render.clearComparison();
+  if (!answer.ok) {
+    showRequestError(answer.data.error, "#compare-error");
+    return;
+  }
+  render.renderComparison(answer.data);
+}
+
+function resetComparison() {
+  compareRound += 1;
+  state.compared = false;
+  render.clearComparison();
+}
+
 async function downloadPost() {
   render.clearError($("#post-error"));
-  const body = { ...programFields(), lang: state.lang, worked: state.worked, title: state.title };
+  const body = { ...programFields(), lang: state.lang, worked: state.worked, title: state.title,
+                 target: state.target };
   if (state.worked) {
     try {
       Object.assign(body, numberFields());
@@ -309,6 +363,7 @@ function changed({ resetCheck = false, rederive = true } = {}) {
     checkRound += 1;
     state.check = false;
     render.clearCheck();
+    resetComparison();
   }
   writeState(state);
   if (!rederive) return;
@@ -333,6 +388,9 @@ function fillInputs() {
   $("#seed").value = String(state.seed);
   $("#values").value = state.values;
   $("#title").value = state.title;
+  $("#post-target").value = state.target;
+  $("#candidate").value = state.candidate;
+  $("#compare-language").value = state.language;
   pressToggles();
 }
 
@@ -398,6 +456,7 @@ function chooseExample(id) {
   if (!ex) return;
   state = {
     ...DEFAULTS, lang: state.lang, view: state.view, backend: state.backend, tab: state.tab,
+    target: state.target,
     program: ex.program, shapes: ex.shapes, wrt: ex.wrt || "", node: ex.node ? "yes" : "auto",
     values: ex.values || "", worked: Boolean(ex.worked),
   };
@@ -444,6 +503,20 @@ function bindInputs() {
   });
   $("#undeclared .declare").addEventListener("click", declareUndeclared);
   $("#run-check").addEventListener("click", runCheck);
+  $("#run-compare").addEventListener("click", runCompare);
+  $("#candidate").addEventListener("input", (event) => {
+    state.candidate = event.target.value;
+    resetComparison();
+    writeState(state);
+  });
+  for (const [selector, field] of [["#compare-variable", "variable"],
+    ["#compare-language", "language"], ["#post-target", "target"]]) {
+    $(selector).addEventListener("change", (event) => {
+      state[field] = event.target.value;
+      if (field !== "target") resetComparison();
+      writeState(state);
+    });
+  }
   $("#download-post").addEventListener("click", downloadPost);
   $("#copy-code").addEventListener("click", (e) => copyText($("#code").textContent, e.target));
   $("#copy-latex").addEventListener("click", (e) => {
@@ -457,9 +530,11 @@ function bindInputs() {
 function showState() {
   fillInputs();
   render.clearCheck();
+  render.clearComparison();
   deriveNeeded = true;
   refresh();
   if (state.check) runCheck();
+  if (state.compared) runCompare();
 }
 
 async function start() {

@@ -173,6 +173,41 @@ export function renderCheck(report) {
   }
 }
 
+/** The verdict on the reader's gradient: both forms typeset, and the report as a table. */
+export function renderComparison(data) {
+  const c = data.comparison;
+  const verdict = $("#compare-verdict");
+  const word = { true: "Equal", false: "Not equal", null: "Undecided" }[String(c.equal)];
+  const message = c.message.replace(/^(not equal|equal|undecided): /i, "");
+  verdict.textContent = `${word} — ${message}`;
+  const kind = { true: "pass", false: "fail", null: "skipped" }[String(c.equal)];
+  verdict.className = `verdict ${kind}`;
+  verdict.hidden = false;
+  const lhs = `${data.symbol} = `;
+  const forms = $("#compare-forms");
+  if (c.candidate_latex) typeset(forms.querySelector(".yours"), lhs + c.candidate_latex, true);
+  else forms.querySelector(".yours").textContent = c.candidate;
+  typeset(forms.querySelector(".expected"), lhs + c.expected_latex, true);
+  forms.hidden = false;
+  const body = $("#compare-table tbody");
+  body.replaceChildren();
+  for (const [key, value] of data.rows) {
+    if (key === "matcalc in LaTeX") continue; // typeset above
+    const row = document.createElement("tr");
+    const th = document.createElement("th");
+    th.textContent = key;
+    row.appendChild(th);
+    cell(row, value);
+    body.appendChild(row);
+  }
+  $("#compare-table").hidden = false;
+}
+
+export function clearComparison() {
+  for (const id of ["#compare-verdict", "#compare-forms", "#compare-table"]) $(id).hidden = true;
+  $("#compare-table tbody").replaceChildren();
+}
+
 export function clearCheck() {
   $("#check-table").hidden = true;
   $("#check-table tbody").replaceChildren();

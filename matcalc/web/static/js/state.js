@@ -6,19 +6,22 @@ export const DEFAULTS = {
   program: "Y = W @ X + b\nL = sum(relu(Y))",
   shapes: "W: m, n\nX: n, B\nb: m, 1",
   wrt: "", node: "auto", lang: "en", view: "typeset", backend: "numpy", tab: "steps",
-  worked: false, dims: "", seed: 0, values: "", check: false, title: "",
+  worked: false, dims: "", seed: 0, values: "", check: false, title: "", target: "jekyll",
+  variable: "", candidate: "", language: "", compared: false,
 };
 
 // short keys keep shared links readable
 const KEYS = {
   program: "p", shapes: "s", wrt: "wrt", node: "node", lang: "lang", view: "view",
   backend: "code", worked: "worked", dims: "dims", seed: "seed", values: "values",
-  check: "check", title: "title", tab: "tab",
+  check: "check", title: "title", tab: "tab", target: "for", variable: "cv", candidate: "cand",
+  language: "clang", compared: "compared",
 };
 
 const CHOICES = {
   node: ["auto", "yes", "no"], lang: ["en", "ko"], view: ["typeset", "latex"],
-  backend: ["numpy", "jax", "torch"], tab: ["steps", "graph", "check", "code", "post"],
+  backend: ["numpy", "jax", "torch"], tab: ["steps", "graph", "check", "compare", "code", "post"],
+  target: ["jekyll", "hugo", "plain"], language: ["", "latex", "text"],
 };
 
 /** The state written in a URL fragment (missing or invalid entries take their defaults). */
