@@ -41,6 +41,7 @@ __all__ = [
 
 ARITH = frozenset({"add", "sub", "mul", "div", "neg", "pow", "const"})
 MAX_TERMS = 48
+SHARED_WEIGHT = 10  # a node used more than once is read through only if its form is this small
 
 Q = int | Fraction  # exact rationals; ints where they are whole (Python's ints are fast)
 Mono = tuple[tuple[int, Q], ...]  # (atom index, exponent), sorted by atom index
@@ -142,6 +143,11 @@ class Poly:
 
 # --- Expr → Poly ----------------------------------------------------------------------------------
 
+def _weight(p: Poly) -> int:
+    """The size of a polynomial: its atom occurrences, a term at least one."""
+    return sum(max(1, len(m)) for m in p.terms)
+
+
 def broadcast_of(node: Expr) -> Expr | None:
     """What a node stretches by broadcasting, when that is all it does: 𝟏 (ones), or v for the
     outer products v 𝟏ᵀ (a column copied along the columns) and 𝟏 v (a row down the rows)."""
@@ -167,12 +173,17 @@ class Reader:
         # inside a reduction, m ⊙ (X − x̄) stays whole: distributed, its mean would split into
         # mean(m ⊙ X) − x̄ mean(m), a difference that cancels
         self.keep_spread = keep_spread
+        self.shared: set[Expr] = set()  # nodes used more than once in the graph
+        # the polys read so far (a shared node is read once); clear it when readings change
+        self.memo: dict[Expr, Poly] = {}
 
     def atom(self, node: Expr) -> Poly:
         return Poly.atom(self.atoms.of(node))
 
     def read(self, root: Expr) -> Poly:
-        memo: dict[Expr, Poly] = {}
+        memo = self.memo
+        if root in memo:
+            return memo[root]
         stack: list[tuple[Expr, bool]] = [(root, False)]
         while stack:
             node, ready = stack.pop()
@@ -194,11 +205,18 @@ class Reader:
                 stack.append((node, True))
                 stack += [(a, False) for a in node.args if a not in memo]
                 continue
-            p = self.combine(node, [memo[a] for a in node.args])
+            p = self.combine(node, [self.use(a, memo[a]) for a in node.args])
             if len(p) > MAX_TERMS:  # too big to expand further: keep it whole
                 p = self.atom(write(p, self.atoms, node.shape))
             memo[node] = p
         return memo[root]
+
+    def use(self, node: Expr, p: Poly) -> Poly:
+        """A child's poly as its parent reads it: a node used elsewhere too stays whole unless
+        it is small (copying it into each use would make the result grow with every use)."""
+        if node in self.shared and _weight(p) > SHARED_WEIGHT:
+            return self.atom(node)
+        return p
 
     def combine(self, node: Expr, args: list[Poly]) -> Poly:
         name = node.op.name

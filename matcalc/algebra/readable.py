@@ -261,6 +261,11 @@ class Algebra:
             return []
         return candidates(p, self.atoms, node.shape, self.fold)
 
+    def forget(self) -> None:
+        """Drop the polys read so far (the reading of atoms changed)."""
+        self.reader.memo.clear()
+        self.inside.memo.clear()
+
     def inversions(self, node: Expr) -> list[dict[Expr, Poly]]:
         """Readings that write an atom by a named monomial it defines: with u = x / ‖x‖, x is
         read as u ‖x‖ (one reading per atom of each named monomial that occurs in the node)."""
@@ -292,10 +297,12 @@ class Algebra:
         options = [self.polish(node)] + [self.polish(c) for c in self.forms(node)]
         for reading in self.inversions(node):
             self.solved, saved = reading, dict(self._centred)
+            self.forget()
             try:
                 options += [self.polish(c) for c in self.forms(node)]
             finally:
                 self.solved, self._centred = {}, saved
+                self.forget()
         best, best_len = options[0], self.length(options[0])
         for e in options[1:]:
             n = self.length(e)
@@ -334,6 +341,11 @@ def normalize(roots: list[Expr], defs: dict[Expr, Expr], polish: Polish,
         if node.op.name in ARITH or node.op.name in REDUCTIONS:
             inside.update(a for a in node.args if a.op.name in ARITH or a.op.name in REDUCTIONS)
     top = set(roots)
+    users: dict[Expr, int] = {}
+    for node in order:
+        for a in node.args:
+            users[a] = users.get(a, 0) + 1
+    shared = {n for n, k in users.items() if k > 1}
     memo: dict[Expr, Expr] = {}
     program: set[Expr] = set()  # inside a named intermediate: the user's program, as written
     for node in reversed(order):
@@ -349,7 +361,7 @@ def normalize(roots: list[Expr], defs: dict[Expr, Expr], polish: Polish,
         out = rebuilt
         name = rebuilt.op.name
         if (name in REDUCTIONS or (name in ARITH and name != "const")) and (
-                node in top or node not in inside):
+                node in top or node not in inside or node in shared):
             known = done.get(rebuilt)
             if known is None:
                 known = done[rebuilt] = algebra.best(rebuilt)
@@ -357,5 +369,8 @@ def normalize(roots: list[Expr], defs: dict[Expr, Expr], polish: Polish,
             out = known
             if out is not rebuilt:
                 report("normal_form", rebuilt, out)
+        if node in shared:
+            algebra.reader.shared.add(out)
+            algebra.inside.shared.add(out)
         memo[node] = out
     return [memo[r] for r in roots]
