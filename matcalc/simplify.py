@@ -15,7 +15,7 @@ from typing import Literal, overload
 
 from .dims import Shape, shape_str
 from .errors import InputError, InternalError
-from .expr import Expr
+from .expr import Expr, toposort
 from .ops import const, diag, ones, power, zeros
 
 Rule = Callable[[Expr], Expr | None]  # a rewrite of a node, or None where it does not apply
@@ -759,10 +759,11 @@ def _run(engine: _Engine, exprs: list[Expr], goal: str, context: list[Expr] | No
             engine.steps.append(Step(rule, before, after))
 
     defs = definitions(list(context or []) + list(exprs))
+    program = frozenset(toposort(list(context or [])))  # the forward values, as written
     done: dict[Expr, Expr] = {}
     for _ in range(4):
         named = substitute_names(roots, defs, report)
-        again = [engine.run(e) for e in normalize(named, defs, engine.run, report, done)]
+        again = [engine.run(e) for e in normalize(named, defs, engine.run, report, done, program)]
         if all(a is b for a, b in zip(again, roots)):
             break
         roots = again

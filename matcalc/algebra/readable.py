@@ -303,8 +303,11 @@ class Algebra:
             finally:
                 self.solved, self._centred = {}, saved
                 self.forget()
-        best, best_len = options[0], self.length(options[0])
-        for e in options[1:]:
+        distinct = list(dict.fromkeys(options))  # the same node from several spellings: once
+        if len(distinct) == 1:
+            return distinct[0]
+        best, best_len = distinct[0], self.length(distinct[0])
+        for e in distinct[1:]:
             n = self.length(e)
             if n < best_len:
                 best, best_len = e, n
@@ -329,10 +332,12 @@ class Algebra:
 
 
 def normalize(roots: list[Expr], defs: dict[Expr, Expr], polish: Polish,
-              report: Report = _quiet, done: dict[Expr, Expr] | None = None) -> list[Expr]:
+              report: Report = _quiet, done: dict[Expr, Expr] | None = None,
+              program: frozenset[Expr] = frozenset()) -> list[Expr]:
     """Each elementwise subexpression, and each sum or mean of one, in its shortest normal form
     (one bottom-up pass; ``polish`` is the rule pass applied to every candidate; ``done`` keeps
-    the forms found, across passes)."""
+    the forms found, across passes). Nodes of ``program`` — the forward values a derivative
+    reuses — are the user's program as written, and stay as they are."""
     algebra = Algebra(defs, polish, report)
     done = {} if done is None else done
     order = toposort(roots)
@@ -347,12 +352,12 @@ def normalize(roots: list[Expr], defs: dict[Expr, Expr], polish: Polish,
             users[a] = users.get(a, 0) + 1
     shared = {n for n, k in users.items() if k > 1}
     memo: dict[Expr, Expr] = {}
-    program: set[Expr] = set()  # inside a named intermediate: the user's program, as written
+    kept = set(program)  # and inside a named intermediate: the user's program, as written
     for node in reversed(order):
-        if node.op.name == "named" or node in program:
-            program.update(node.args)
+        if node.op.name == "named" or node in kept:
+            kept.update(node.args)
     for node in order:
-        if node in program or node.op.name == "named":
+        if node in kept or node.op.name == "named":
             memo[node] = node
             continue
         args = tuple(memo[a] for a in node.args)
