@@ -590,6 +590,20 @@ def kron_mixed_product(node: Expr) -> Expr | None:
     return _times(prefix, kron(a @ c, b @ d))
 
 
+@rule("exp")
+def exp_of_log_softmax(node: Expr) -> Expr | None:
+    """exp(log softmax(A)) = softmax(A), and exp(A − logsumexp(A)) along an axis too."""
+    (a,) = node.args
+    from .ops import softmax
+
+    if _is(a, "log_softmax"):
+        return softmax(a.args[0], axis=a.get("axis"))
+    if _is(a, "sub") and _is(a.args[1], "logsumexp") and a.args[1].args[0] is a.args[0]:
+        axis = a.args[1].get("axis")
+        return softmax(a.args[0], axis=axis) if axis is not None else None
+    return None
+
+
 @rule("pow")
 def power_zero(node: Expr) -> Expr | None:
     """A⁰ = 𝟏."""

@@ -84,7 +84,8 @@ class _Fast:
             if rebuilt.op.name == "matmul":
                 rebuilt = self.chain(_factors(node, self.memo), DISTRIBUTE)
             self.memo[node] = rebuilt
-            self.cost[rebuilt] = 1
+            if users.get(node, 0) > 1 or node in top:  # computed anyway: free to reuse
+                self.cost[rebuilt] = 1
         return [self.memo[r] for r in roots]
 
     # --- chains ----------------------------------------------------------------------------------
