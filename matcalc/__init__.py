@@ -19,19 +19,26 @@ from .evaluate import EvaluationError, evaluate, evaluate_many
 from .explain import explain
 from .expr import OPS, Expr, Op, count_nodes, toposort
 from .interop import InteropError, from_sympy, to_sympy
+
+# parts, blocks, selections, linear algebra and structured matrices
 from .ops import (
     Matrix,
     Scalar,
     Vector,
     abs,
+    block,
+    concat,
     const,
     cotangent,
     det,
     diag,
     elementwise,
+    embed,
     exp,
     eye,
+    flip,
     hadamard,
+    hstack,
     inv,
     kron,
     log,
@@ -55,7 +62,10 @@ from .ops import (
     tanh,
     trace,
     transpose,
+    tril,
+    triu,
     vec,
+    vstack,
     zeros,
 )
 from .printing import latex, latex_gradients, program_text, to_latex, to_text
@@ -79,7 +89,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'matcalc' has no attribute {name!r}")
 
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - grouped: the new ops' names are listed after the others
     "OPS",
     "CheckReport",
     "Comparison",
@@ -159,4 +169,6 @@ __all__ = [
     "vec",
     "vjp",
     "zeros",
+    # parts, blocks, selections, linear algebra and structured matrices
+    "block", "concat", "embed", "flip", "hstack", "tril", "triu", "vstack",
 ]

@@ -64,7 +64,10 @@ class Context:
             raise DimensionBindingError(
                 f"dimension {missing[0]} is not bound by any input array; "
                 f"pass dims={{'{missing[0]}': …}}")
-        return size.value(self.bindings)
+        value = size.value(self.bindings)
+        if value < 0:  # m - 3 with m = 2: a slice or block that cannot fit
+            raise DimensionBindingError(f"dimension {size} is {value} for the sizes given")
+        return value
 
     def run_template(self, node: Expr, arrays: tuple[np.ndarray, ...]) -> np.ndarray:
         """The node's value by its op's NumPy code template (compiled once per distinct text)."""
@@ -175,8 +178,8 @@ def evaluate_many(exprs: list[Expr], values: Mapping[str, Any],
             try:
                 memo[id(node)] = (rule(ctx, node, *args) if rule is not None
                                   else ctx.run_template(node, args))
-            except np.linalg.LinAlgError as exc:
-                raise EvaluationError(
+            except (np.linalg.LinAlgError, IndexError) as exc:  # IndexError: a slice or a
+                raise EvaluationError(  # block that does not fit the arrays' sizes
                     f"{node.op.name} failed on {short(node, 60)}: {exc}") from None
             if memo[id(node)].ndim != 2:
                 raise InternalError(f"{node.op.name} gave a {memo[id(node)].ndim}-D value")

@@ -41,7 +41,8 @@ PREC_ATOM = 50  # names, calls, postfix .T
 
 # Python's operators, as an op record declares them (``operator=``), and the methods they fill.
 OPERATOR_METHODS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "@": "matmul",
-                    "**": "pow", "-x": "neg", ".T": "T"}
+                    "**": "pow", "-x": "neg", ".T": "T", "[]": "getitem", ">": "gt",
+                    ">=": "ge", "<": "lt", "<=": "le"}
 
 
 class _Required:
@@ -57,13 +58,15 @@ class Param:
     """One parameter of an op's builder, as Python and the input languages see it.
 
     kind: ``expr`` (an operand), ``dim`` (a dimension: n, 3, m*n), ``axis`` (None, 0 or 1),
-    ``axis01`` (0 or 1), ``number`` (a real constant).
+    ``axis01`` (0 or 1), ``number`` (a real constant), and the other kinds of
+    ``matcalc.ops._base.PARAM_KINDS``. ``many``: one or more operands (``hstack(A, B, C)``).
     """
 
     name: str
     kind: str = "expr"
     default: Any = REQUIRED
     keyword: bool = False  # may be given by keyword in the input language, as in axis=0
+    many: bool = False  # a variable number of operands (the first parameter only)
 
     @property
     def required(self) -> bool:
@@ -113,6 +116,8 @@ class Op:
     # --- how the op is written ---
     params: tuple[Param, ...] = ()  # the builder's signature (default: ``arity`` operands)
     spell: tuple[str, ...] = ()  # its function names in the input language: sum(Z, axis=0)
+    # more function names, each fixing some parameters: {"hstack": {"axis": 1}} for concat
+    aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     operator: str | None = None  # its operator in Python and the input language (OPERATOR_METHODS)
     # its spellings for parse_latex: "\\tanh" is a command, "ReLU" a word in \operatorname{…}
     latex_in: tuple[str, ...] = ()
@@ -156,6 +161,10 @@ def call_template(fname: str, params: tuple[Param, ...]) -> Template:
         pieces: list[Any] = []
         operand = 0
         for p in params:
+            if p.kind == "expr" and p.many:
+                pieces += [(i, 0) for i in range(operand, len(node.args))]
+                operand = len(node.args)
+                continue
             if p.kind == "expr":
                 pieces.append((operand, 0))
                 operand += 1
@@ -345,6 +354,23 @@ class Expr:
     @property
     def T(self) -> Expr:
         return _apply(".T", self)
+
+    def __getitem__(self, key: Any) -> Expr:
+        return _apply("[]", self, key)
+
+    # comparisons give 0/1 masks; == and != keep their identity meaning (nodes are hash-consed):
+    # write matcalc.equal(A, B) for the mask
+    def __gt__(self, other: Any) -> Expr:
+        return _apply(">", self, other)
+
+    def __ge__(self, other: Any) -> Expr:
+        return _apply(">=", self, other)
+
+    def __lt__(self, other: Any) -> Expr:
+        return _apply("<", self, other)
+
+    def __le__(self, other: Any) -> Expr:
+        return _apply("<=", self, other)
 
     def __bool__(self) -> bool:
         return True

@@ -50,8 +50,10 @@ BAD = [
     ("W @ X\n  + b", ParseError, ["unused", "parentheses"]),
     # characters and constructs that are not part of the language
     ("!W", ParseError, ["unexpected character '!'", "column 1"]),
-    ("W[0]", ParseError, ["'['", "indexing", "column 2"]),
-    ("[W, X]", ParseError, ["'['"]),
+    ("W[0.5]", ParseError, ["index must be an integer", "column 3"]),
+    ("W[0:2:1]", ParseError, ["unexpected ':'"]),
+    ("[W, X]", ShapeError, ["hstack", "rows m ≠ n"]),
+    ("W[0:5, W]", ParseError, ["index", "got W"]),
     ("{W}", ParseError, ["'{'"]),
     ("'W'", ParseError, ["strings"]),
     ('"W"', ParseError, ["strings"]),
@@ -76,7 +78,7 @@ BAD = [
     ("lambda x: x", ParseError, ["'lambda'", "keyword", "column 1"]),
     ("import os", ParseError, ["'import'", "keyword"]),
     ("W if W else X", ParseError, ["'if'", "keyword", "column 3"]),
-    ("[x for x in W]", ParseError, ["'['"]),
+    ("[x for x in W]", ParseError, ["'for' is a Python keyword"]),
     ("True * W", ParseError, ["'True'", "keyword"]),
     # names and functions
     ("W @ XX", UnknownNameError, ["undeclared name 'XX'", "did you mean 'X'", "column 5"]),

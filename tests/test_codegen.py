@@ -103,6 +103,12 @@ CASES = [
     ("softmax", lambda: mc.softmax(A, axis=0) + mc.softmax(A, axis=1)),
     ("log_softmax", lambda: mc.log_softmax(A, axis=0) + mc.log_softmax(A, axis=1)),
     ("commutation", lambda: commutation("m", "n") @ mc.vec(A)),
+    ("slice", lambda: A[1:, 0:2] + A[0, -2:]),
+    ("embed", lambda: mc.embed(A, "m + 1", "n + 2", 1, 1)),
+    ("concat", lambda: mc.vstack(mc.hstack(A, B), mc.hstack(B, A))),
+    ("triu", lambda: mc.triu(A, k=1)),
+    ("tril", lambda: mc.tril(C)),
+    ("flip", lambda: mc.flip(A, axis=0) + mc.flip(A)),
 ]
 
 

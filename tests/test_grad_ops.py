@@ -120,6 +120,16 @@ ROWS: dict[str, Row] = {
     "softmax": lambda: (up(mc.softmax(A, axis=0)) + up(mc.softmax(A, axis=1), C), ["A"]),
     "log_softmax": lambda: (up(mc.log_softmax(A, axis=0)) + up(mc.log_softmax(A, axis=1), C),
                             ["A"]),
+    # parts and blocks
+    "slice": lambda: (mc.sum(mc.tanh(A[1:, :] - A[:-1, :]) ** 2) + up(W[:, 0:1] @ X[0:1, :]),
+                      ["A", "W", "X"]),
+    "embed": lambda: (mc.sum(mc.tanh(mc.embed(A, "m + 1", "B + 2", 1, 2))), ["A"]),
+    "concat": lambda: (mc.sum(mc.tanh(mc.vstack(mc.hstack(A, C), mc.hstack(C, A)))
+                              * mc.Matrix("Gc", "2*m", "2*B")), ["A", "C"]),
+    "triu": lambda: (up(mc.triu(S, k=1), Gs) + mc.sum(mc.triu(S) * T), ["S", "T"]),
+    "tril": lambda: (up(mc.tril(S, k=-1), Gs) + mc.sum(mc.tril(S @ T)), ["S", "T"]),
+    "flip": lambda: (up(mc.flip(A, axis=0)) + up(mc.flip(A, axis=1), C) + up(mc.flip(A)),
+                     ["A"]),
 }
 
 

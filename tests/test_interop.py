@@ -227,7 +227,7 @@ def test_bad_input():
     with pytest.raises(InteropError):
         from_sympy(sympy.Symbol("alpha") ** sympy.Symbol("c"))
     with pytest.raises(InteropError, match="not a positive integer"):
-        from_sympy(sympy.MatrixSymbol("Q", m - 1, n))
+        from_sympy(sympy.MatrixSymbol("Q", 1 - m, n))
     with pytest.raises(InteropError):
         from_sympy(sympy.zoo)
     with pytest.raises(MatcalcError):

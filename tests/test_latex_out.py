@@ -71,6 +71,12 @@ GOLDEN_OPS = {
     "kron_contract_right": (kron_contract_right(mc.kron(A, W), A, ("m", "n")),
                             r"\operatorname{unkron}_{2}\left(A \otimes W, A\right)"),
     "commutation": (commutation("m", "n") @ mc.vec(W), r"K_{m,n} \operatorname{vec}\left(W\right)"),
+    "slice": (W[1:, 0:2], r"W_{2:m, 1:2}"),
+    "embed": (mc.embed(W, "m + 1", "n", 1, 0), r"\begin{bmatrix} \mathbf{0}_{1 \times n} \\ W \end{bmatrix}"),
+    "concat": (mc.hstack(W, y), r"\begin{bmatrix} W & y \end{bmatrix}"),
+    "triu": (mc.triu(A, k=1), r"\operatorname{triu}_{1}\left(A\right)"),
+    "tril": (mc.tril(A), r"\operatorname{tril}\left(A\right)"),
+    "flip": (mc.flip(W, axis=0), r"\operatorname{flipud}\left(W\right)"),
 }
 
 # The closed forms of the derivation spec, as LaTeX.

@@ -303,6 +303,33 @@ TABLE: dict[str, Row] = {
                        rejects=[(lambda: mc.log_softmax(W, axis=None), InputError,
                                  ("log_softmax", "axis", "None"))],
                        ref=lambda V_: V_["W"] - np.log(np.exp(V_["W"]).sum(axis=1, keepdims=True))),
+    # parts and blocks
+    "slice": Row(
+        build=lambda: W[1:, 0:2], shape=("m - 1", 2),
+        rejects=[(lambda: W[2:2, :], ShapeError, ("rows 2:2", "W (m×n)")),
+                 (lambda: W[0:3:2, :], InputError, ("steps",)),
+                 (lambda: W[1.5, :], InputError, ("index", "1.5"))],
+        ref=lambda V_: V_["W"][1:, 0:2]),
+    "embed": Row(
+        build=lambda: mc.embed(W, "m + 2", "n + 1", 1, 1), shape=("m + 2", "n + 1"),
+        rejects=[(lambda: mc.embed(W, "m", "n", 1, 0), ShapeError, ("embed", "W (m×n)")),
+                 (lambda: mc.embed(W, "m", "n", -1, 0), InputError, ("embed", "r0"))],
+        ref=lambda V_: np.pad(V_["W"], ((1, 1), (1, 0)))),
+    "concat": Row(
+        build=lambda: mc.vstack(mc.hstack(W, b), mc.hstack(U, b)), shape=("2*m", "n + 1"),
+        rejects=[(lambda: mc.hstack(W, X), ShapeError, ("hstack", "W (m×n)", "X (n×B)", "m ≠ n")),
+                 (lambda: mc.vstack(W, X), ShapeError, ("vstack", "columns n ≠ B")),
+                 (lambda: mc.concat(W, U, axis=2), InputError, ("concat", "axis"))],
+        ref=lambda V_: np.block([[V_["W"], V_["b"]], [V_["U"], V_["b"]]])),
+    "triu": Row(build=lambda: mc.triu(W, k=1), shape=("m", "n"),
+                rejects=[(lambda: mc.triu(W, k=0.5), InputError, ("triu", "integer"))],
+                ref=lambda V_: np.triu(V_["W"], 1)),
+    "tril": Row(build=lambda: mc.tril(S), shape=("n", "n"),
+                rejects=[(lambda: mc.tril(W, k="1"), InputError, ("tril", "integer"))],
+                ref=lambda V_: np.tril(V_["S"])),
+    "flip": Row(build=lambda: mc.flip(W, axis=1), shape=("m", "n"),
+                rejects=[(lambda: mc.flip(W, axis=2), InputError, ("flip", "axis"))],
+                ref=lambda V_: V_["W"][:, ::-1]),
 }
 
 

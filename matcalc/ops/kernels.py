@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
     Array = NDArray[np.float64]
 
-__all__ = ["_commutation", "_logdet", "_logsumexp", "_softmax", "_unkron_left", "_unkron_right"]
+__all__ = ["_commutation", "_embed", "_logdet", "_logsumexp", "_slice", "_softmax", "_unkron_left",
+           "_unkron_right"]
 
 
 def _logsumexp(a: "Array", axis: "int | None") -> "Array":
@@ -55,4 +56,24 @@ def _unkron_left(g: "Array", b: "Array", rows: "int", cols: "int") -> "Array":
 def _unkron_right(g: "Array", a: "Array", rows: "int", cols: "int") -> "Array":
     """C[k, l] = Σ_ij G[(i, k), (j, l)] A[i, j]: the VJP of kron(A, B) with respect to B."""
     out: Array = np.einsum("ikjl,ij->kl", g.reshape(a.shape[0], rows, a.shape[1], cols), a)
+    return out
+
+
+def _slice(a: "Array", r0: "int", r1: "int", c0: "int", c1: "int") -> "Array":
+    """a[r0:r1, c0:c1], refusing bounds outside the array (NumPy would shorten the slice)."""
+    rows, cols = a.shape
+    if not (0 <= r0 < r1 <= rows and 0 <= c0 < c1 <= cols):
+        raise IndexError(f"the slice [{r0}:{r1}, {c0}:{c1}] does not fit an array of shape "
+                         f"{rows}×{cols}")
+    out: Array = a[r0:r1, c0:c1]
+    return out
+
+
+def _embed(g: "Array", rows: "int", cols: "int", r0: "int", c0: "int") -> "Array":
+    """A rows×cols array of zeros with g placed at (r0, c0): the gradient of a slice."""
+    h, w = g.shape
+    if not (0 <= r0 and r0 + h <= rows and 0 <= c0 and c0 + w <= cols):
+        raise IndexError(f"a {h}×{w} block at ({r0}, {c0}) does not fit in {rows}×{cols}")
+    out: Array = np.zeros((rows, cols))
+    out[r0:r0 + h, c0:c0 + w] = g
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from .. import ops
 from ..expr import OPERATORS, OPS, Expr, Op
@@ -96,11 +97,12 @@ class LatexFunction:
 
     op: Op
     keeps: str
+    fixed: tuple[tuple[str, Any], ...] = ()  # parameters an alias fixes: flipud is flip, axis 0
 
     def apply(self, x: Expr) -> Expr:
         """The op's node for the operand x."""
         assert self.op.build is not None  # one_operand() admits only ops with a builder
-        return self.op.build(x)
+        return self.op.build(x, **dict(self.fixed))
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,11 @@ def _build_tables() -> LatexTables:
     registered = list(OPS.values())
     functions = {op.name: LatexFunction(op, keeps_shape(op)) for op in registered
                  if one_operand(op)}
+    for op in registered:  # an alias that fixes parameters is a function of its own
+        for alias, fixed in op.aliases.items():
+            if op.name in functions:
+                functions.setdefault(alias, LatexFunction(op, functions[op.name].keeps,
+                                                          tuple(fixed.items())))
     commands: dict[str, str] = {}
     words: dict[str, str] = {}
     infix: dict[str, Infix] = {}
@@ -147,8 +154,11 @@ def _build_tables() -> LatexTables:
         for spelling in op.latex_in:
             wrapped, command = _WRAPPED.fullmatch(spelling), _COMMAND.fullmatch(spelling)
             if wrapped is not None or not spelling.startswith("\\"):
-                if op.name in functions:
-                    words.setdefault(wrapped.group(1) if wrapped else spelling, op.name)
+                word = wrapped.group(1) if wrapped else spelling
+                if word in op.aliases and word in functions:
+                    words.setdefault(word, word)
+                elif op.name in functions:
+                    words.setdefault(word, op.name)
             elif command is not None and op.name in functions:
                 commands.setdefault(command.group(1), op.name)
             elif command is not None:

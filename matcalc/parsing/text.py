@@ -72,13 +72,15 @@ class _Actions(Transformer[Token, Any]):
         return Val("assigned", node, name.line or 1, name.column or 1)
 
     def binop(self, left: Val, op: Token, right: Val) -> Val:
-        """a + b, a @ b, …: the op that declares the operator (m * n is a dimension)."""
+        """a + b, a @ b, …: the op that declares the operator (m * n and m + 1 are dimensions)."""
         prog = _current.get()
-        if (op == "*" and (left.kind, right.kind) != ("num", "num")
+        if (op in ("*", "+", "-") and (left.kind, right.kind) != ("num", "num")
                 and prog.dimlike(left) and prog.dimlike(right)):  # m * n, as in ones(m * n, 1)
             first = left if left.kind != "num" else right
             name = first.value[1] if first.kind == "dim" else first
-            return Val("dim", (prog.dim(left) * prog.dim(right), name), left.line, left.column)
+            da, db = prog.dim(left), prog.dim(right)
+            size = da * db if op == "*" else da + db if op == "+" else da - db
+            return Val("dim", (size, name), left.line, left.column)
         a, b = prog.expr(left), prog.expr(right)
         out = prog.build(op, prog.operator(op, str(op)), a, b)
         return Val("expr", out, left.line, left.column)
@@ -129,6 +131,24 @@ class _Actions(Transformer[Token, Any]):
                                        tok) from None
         return Val("num", value, tok.line or 1, tok.column or 1)
 
+    def span(self, start: Val | None, colon: Token, stop: Val | None) -> Val:
+        """a:b in an index (either side may be left out)."""
+        return Val("span", (start, stop), colon.line or 1, colon.column or 1)
+
+    def index(self, base: Val, bracket: Token, rows: Val, cols: Val | None) -> Val:
+        """X[i, j], X[0:3, :], X[:k, -1]: a slice that keeps two dimensions."""
+        prog = _current.get()
+        key = (prog.index_key(rows), slice(None) if cols is None else prog.index_key(cols))
+        return prog.value(bracket, ops.getitem, prog.expr(base), key)
+
+    def items(self, *values: Val | None) -> list[Val]:
+        """The entries of a list literal."""
+        return [v for v in values if v is not None]
+
+    def blocks(self, bracket: Token, items: list[Val]) -> Val:
+        """[A, B] (side by side) or [[A, B], [C, D]] (a block matrix), as np.block reads them."""
+        return Val("blocks", items, bracket.line or 1, bracket.column or 1)
+
     def kwarg(self, key: Token, v: Val) -> tuple[Token, Val]:
         """name=value in a call."""
         return (key, v)
@@ -152,6 +172,9 @@ class _Actions(Transformer[Token, Any]):
             raise prog.error(UnknownNameError, f"unknown function {name!r}" + hint, fname)
         bound = prog.bind(fn, items or [], fname)
         values = [prog.argument(fn, i, v, where) for i, (v, where) in enumerate(bound)]
+        if fn.params and fn.params[0].many:  # hstack(A, B, axis=…): the rest by keyword
+            keywords = {fn.names[i]: v for i, v in enumerate(values) if i}
+            return prog.value(fname, lambda: fn.build(*values[0], **keywords))
         return prog.value(fname, fn.build, *values)
 
 

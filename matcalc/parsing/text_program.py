@@ -24,6 +24,9 @@ _EXPECTED = {
     "number": "{param} must be a number such as 2, -1 or 0.5 (a constant, like an exponent)",
     "axis": "{param} must be None, 0 or 1",
     "axis01": "{param} must be 0 or 1",
+    "offset": "{param} must be 0, a positive integer or a dimension",
+    "int": "{param} must be an integer such as 2 or -1",
+    "bool": "{param} must be True or False",
 }
 
 
@@ -53,6 +56,13 @@ class TextProgram(Program):
         if v.kind == "expr":
             out: Expr = v.value
             return out
+        if v.kind == "blocks":  # [A, B] or [[A, B], [C, D]]
+            nested = any(x.kind == "blocks" for x in v.value)
+            rows: Any = [[self.expr(y) for y in x.value] if x.kind == "blocks" else [self.expr(x)]
+                         for x in v.value] if nested else [self.expr(x) for x in v.value]
+            return self.build(v, ops.block, rows)
+        if v.kind == "span":
+            raise self.error(ParseError, "a range a:b belongs inside an index, as in X[0:3, :]", v)
         if v.kind == "num":
             return self.build(v, ops.const, v.value)
         if v.kind == "dim":  # m * n where neither is a matrix: report the first name
@@ -72,6 +82,23 @@ class TextProgram(Program):
         known = list(self.symbols) + list(self.assigned)
         raise self.error(UnknownNameError, f"undeclared name {name!r}" + suggest(name, known), v)
 
+    def index_key(self, v: Val) -> Any:
+        """One index of X[i, j] as Python writes it: an int, a dimension or a slice."""
+        if v.kind == "span":
+            start, stop = v.value
+            return slice(None if start is None else self.position(start),
+                         None if stop is None else self.position(stop))
+        return self.position(v)
+
+    def position(self, v: Val) -> Any:
+        """A position in an index: an integer (negative counts from the end) or a dimension."""
+        if v.kind == "num" and isinstance(v.value, int):
+            return v.value
+        if v.kind in ("name", "dim") and self.dimlike(v):
+            return self.dim(v)
+        raise self.error(ParseError, "an index must be an integer (negative counts from the end) "
+                         f"or a dimension, got {v.describe()}", v)
+
     def dimlike(self, v: Val) -> bool:
         """Whether v can be a dimension: a name that is not a matrix, a positive int, m*n."""
         if v.kind == "name":
@@ -89,9 +116,13 @@ class TextProgram(Program):
     def literal(self, fn: Function, i: int, v: Val, at: Positioned) -> Any:
         """The Python value the text of argument i stands for (a Dim, a number or None)."""
         kind = fn.kinds[i]
-        if kind == "dim":  # here a name is always a dimension, even if a matrix shares it
+        if kind in ("dim", "offset"):  # here a name is always a dimension, even if a matrix
+            if kind == "offset" and v.kind == "num" and v.value == 0:  # shares it
+                return 0
             if self.dimlike(v) or (v.kind == "name" and v.value != "None"):
                 return self.dim(v)
+        elif kind == "bool" and v.kind == "name" and v.value in ("True", "False"):
+            return v.value == "True"
         elif v.kind == "num":
             return v.value
         elif kind != "number" and v.kind == "name" and v.value == "None":
@@ -99,9 +130,11 @@ class TextProgram(Program):
         wanted = _EXPECTED.get(kind, "{param} must be a number or None").format(param=fn.names[i])
         raise self.error(ParseError, f"{fn.name}: {wanted}, got {v.describe()}", at)
 
-    def argument(self, fn: Function, i: int, v: Val, at: Positioned) -> Any:
+    def argument(self, fn: Function, i: int, v: Any, at: Positioned) -> Any:
         """Argument i, converted and checked according to its parameter's kind."""
         kind = fn.kinds[i]
+        if fn.params[i].many:  # the operands of hstack(A, B, C)
+            return [self.expr(x) for x in v]
         if kind == "expr":
             return self.expr(v)
         value = self.literal(fn, i, v, at)
@@ -110,15 +143,19 @@ class TextProgram(Program):
         except InputError as exc:
             raise self.error(ParseError, exc.message, at) from None
 
-    def bind(self, fn: Function, items: list[Any], at: Positioned) -> list[tuple[Val, Positioned]]:
+    def bind(self, fn: Function, items: list[Any], at: Positioned) -> list[tuple[Any, Positioned]]:
         """Arguments in parameter order, each with where an error about it points."""
-        bound: dict[int, tuple[Val, Positioned]] = {}
-        positional = [it for it in items if isinstance(it, Val)]
+        bound: dict[int, tuple[Any, Positioned]] = {}
+        positional: list[Any] = [it for it in items if isinstance(it, Val)]
+        if fn.params and fn.params[0].many:  # every positional argument is an operand
+            if not positional:
+                raise self.error(ParseError, f"{fn.name}() takes at least one matrix", at)
+            positional = [positional]
         if len(positional) > len(fn.params):
             raise self.error(ParseError, f"{fn.name}() takes {_count(fn)}, "
                              f"got {len(positional)}", at)
         for i, v in enumerate(positional):
-            bound[i] = (v, v)
+            bound[i] = (v, v[0] if isinstance(v, list) else v)
         for key, v in (it for it in items if isinstance(it, tuple)):
             if str(key) not in fn.keywords:
                 raise self.error(ParseError, f"{fn.name}() got an unexpected keyword argument "
