@@ -67,6 +67,7 @@ class Param:
     default: Any = REQUIRED
     keyword: bool = False  # may be given by keyword in the input language, as in axis=0
     many: bool = False  # a variable number of operands (the first parameter only)
+    positional: bool = True  # False: by keyword only (max(Z, axis=0); max(Z, 0) is refused)
 
     @property
     def required(self) -> bool:
@@ -98,8 +99,9 @@ class Op:
     # Where the op is defined and smooth, per argument index, for samplers and checks:
     # "positive" (log, sqrt), "nonzero" (a divisor), "kink" (keep away from 0: relu, abs, step),
     # "invertible" (well-conditioned square: inv, det), "spd" (symmetric positive definite: logdet).
-    # a dict, or a function of the node giving one
-    domain: dict[int, str] | Callable[[Expr], dict[int, str]] = field(default_factory=dict)
+    # a dict, or a function of the node giving one; a key may also be an expression of the
+    # arguments that must meet the kind (1 − x² positive for arcsin; A − B away from 0 at a kink)
+    domain: dict[Any, str] | Callable[[Expr], dict[Any, str]] = field(default_factory=dict)
     # How a domain carries through the op to its arguments, for samplers: "all" (the value is a
     # rearrangement of the argument: transpose, named), "positive" (positive arguments give a
     # positive value: products, sums, relu, sqrt, …), or "" (nothing is known).
@@ -137,7 +139,7 @@ class Op:
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
-    def domain_of(self, node: Expr) -> dict[int, str]:
+    def domain_of(self, node: Expr) -> dict[Any, str]:
         """{argument index: domain kind} for this node (the domain may depend on params)."""
         return self.domain(node) if callable(self.domain) else self.domain
 

@@ -217,12 +217,18 @@ class _Problem(Exception):
         self.deps = deps
 
 
+def _domain_argument(node: Expr, key: int | Expr) -> Expr:
+    """What a domain entry constrains: an argument (by index), or an expression of the
+    arguments the record built (1 − x² for arcsin, A − max(A) for max)."""
+    return node.args[key] if isinstance(key, int) else key
+
+
 def _domain_items(expr: Expr, expand: dict[str, frozenset[str]]) -> list[_DomainItem]:
     """(op name, kind, whole-array?, argument node, input names it depends on) per domain use."""
     items: list[_DomainItem] = []
     for node in toposort([expr]):
         for i, kind in node.op.domain_of(node).items():
-            arg = node.args[i]
+            arg = _domain_argument(node, i)
             deps = frozenset[str]().union(*[expand.get(n, {n}) for n in symbols_of(arg)])
             whole = kind == "nonzero" and node.op.kind not in ("elementwise", "binary")
             items.append((node.op.name, kind, whole, arg, deps))
@@ -332,7 +338,7 @@ def _sampling_kinds(expr: Expr, push: bool) -> dict[str, set[str]]:
     kinds: dict[str, set[str]] = {}
     for node in toposort([expr]):
         for i, kind in node.op.domain_of(node).items():
-            stack = [(node.args[i], kind)]
+            stack = [(_domain_argument(node, i), kind)]
             while stack:
                 e, k = stack.pop()
                 name = e.op.name

@@ -109,6 +109,29 @@ CASES = [
     ("triu", lambda: mc.triu(A, k=1)),
     ("tril", lambda: mc.tril(C)),
     ("flip", lambda: mc.flip(A, axis=0) + mc.flip(A)),
+    *[(name, lambda name=name: getattr(mc, name)(A)) for name in (
+        "sin", "cos", "tan", "arctan", "sinh", "cosh", "arcsinh", "erf", "gelu", "silu", "expm1",
+        "leaky_relu", "elu")],
+    *[(name, lambda name=name: getattr(mc, name)(0.5 * mc.tanh(A))) for name in (
+        "arcsin", "arccos", "arctanh")],
+    ("log1p", lambda: mc.log1p(P)),
+    ("pow_var", lambda: P ** A),
+    ("greater", lambda: A > B),
+    ("greater_equal", lambda: A >= v.T),
+    ("less", lambda: A < s),
+    ("less_equal", lambda: A <= B),
+    ("equal", lambda: mc.equal(A, A) * B),
+    ("not_equal", lambda: mc.not_equal(A, B)),
+    ("where", lambda: mc.where(A > B, A, s)),
+    ("maximum", lambda: mc.maximum(A, B) + mc.minimum(A, v.T)),
+    ("minimum", lambda: mc.minimum(A, 0.2)),
+    ("clip", lambda: mc.clip(A, -0.2, B)),
+    ("max", lambda: mc.max(A) + mc.max(A, axis=0).T @ mc.max(A, axis=1).T),
+    ("min", lambda: mc.min(A) + mc.min(A, axis=0).T @ mc.min(A, axis=1).T),
+    ("prod", lambda: mc.prod(P) + mc.prod(P, axis=0).T @ mc.prod(P, axis=1).T),
+    ("var", lambda: mc.var(A) + mc.var(A, axis=0, ddof=1).T @ mc.var(A, axis=1).T),
+    ("std", lambda: mc.std(A) + mc.std(A, axis=0, ddof=1).T @ mc.std(A, axis=1).T),
+    ("cumsum", lambda: mc.cumsum(A) + mc.cumsum(A, axis=1)),
 ]
 
 

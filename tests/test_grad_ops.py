@@ -130,6 +130,38 @@ ROWS: dict[str, Row] = {
     "tril": lambda: (up(mc.tril(S, k=-1), Gs) + mc.sum(mc.tril(S @ T)), ["S", "T"]),
     "flip": lambda: (up(mc.flip(A, axis=0)) + up(mc.flip(A, axis=1), C) + up(mc.flip(A)),
                      ["A"]),
+    # trigonometric, hyperbolic and smooth activations
+    **{name: (lambda name=name: (up(getattr(mc, name)(A)), ["A"]))
+       for name in ("sin", "cos", "tan", "arctan", "sinh", "cosh", "arcsinh", "erf", "gelu",
+                    "silu", "expm1")},
+    **{name: (lambda name=name: (up(getattr(mc, name)(0.8 * mc.tanh(A))), ["A"]))
+       for name in ("arcsin", "arccos", "arctanh")},
+    "log1p": lambda: (up(mc.log1p(A * A)), ["A"]),
+    "leaky_relu": lambda: (up(mc.leaky_relu(A) + mc.leaky_relu(A, 0.3)), ["A"]),
+    "elu": lambda: (up(mc.elu(A) + mc.elu(A, 2.0)), ["A"]),
+    "pow_var": lambda: (up(mc.exp(A) ** C + mc.exp(C) ** s), ["A", "C", "s"]),
+    # selections
+    "greater": lambda: (up((A > C) * A), ["A", "C"]),
+    "greater_equal": lambda: (up((A >= col) * C), ["A", "C", "c"]),
+    "less": lambda: (up((A < row) * A), ["A", "r"]),
+    "less_equal": lambda: (up((A <= s) * C), ["A", "C", "s"]),
+    "equal": lambda: (up(mc.equal(A, C) + A), ["A", "C"]),
+    "not_equal": lambda: (up(mc.not_equal(A, C) * A), ["A", "C"]),
+    "where": lambda: (up(mc.where(A > C, A * A, C) + mc.where(mc.tril(mc.ones("m", "B")), A, -3)),
+                      ["A", "C"]),
+    "maximum": lambda: (up(mc.maximum(A, C) + mc.maximum(A, col) + mc.maximum(s, A)),
+                        ["A", "C", "c", "s"]),
+    "minimum": lambda: (up(mc.minimum(A, C) + mc.minimum(row, A)), ["A", "C", "r"]),
+    "clip": lambda: (up(mc.clip(A, -0.3, 0.4) + mc.clip(A, s - 1, col)), ["A", "s", "c"]),
+    "max": lambda: (mc.max(A) + up(mc.max(A, axis=0), g0) + up(mc.max(A, axis=1), g1), ["A"]),
+    "min": lambda: (mc.min(A) + up(mc.min(A, axis=0), g0) + up(mc.min(A, axis=1), g1), ["A"]),
+    "prod": lambda: (mc.prod(A) + up(mc.prod(A, axis=0), g0) + up(mc.prod(A, axis=1), g1),
+                     ["A"]),
+    "var": lambda: (mc.var(A) + up(mc.var(A, axis=0, ddof=1), g0) + up(mc.var(A, axis=1), g1),
+                    ["A"]),
+    "std": lambda: (mc.std(A) + up(mc.std(A, axis=0, ddof=1), g0) + up(mc.std(W, axis=1), g1),
+                    ["A", "W"]),
+    "cumsum": lambda: (up(mc.cumsum(A, axis=0)) + up(mc.tanh(mc.cumsum(A, axis=1)), C), ["A"]),
 }
 
 

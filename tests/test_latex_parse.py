@@ -383,7 +383,7 @@ BAD = [
     (r"Z > 0", ParseError, ["comparisons appear only"], 3),
     (r"\|x\|_1", ParseError, ["unsupported norm"], 6),
     (r"W^*", ParseError, ["unsupported superscript"], 2),
-    (r"W^{n}", ParseError, ["must be a number"], 2),
+    (r"W^{q}", UnknownNameError, ["undeclared name 'q'"], 4),
     (r"x, y", ParseError, ["comma"], 2),
     (r"\partial L", ParseError, [r"\partial appears only"], 1),
     (r"_2 W", ParseError, ["unexpected subscript"], 1),

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.special
+import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,6 +43,7 @@ X = mc.Matrix("X", "n", "B")  # n×B
 Y = mc.Matrix("Y", "k", "B")  # k×B, does not fit W @ Y
 U = mc.Matrix("U", "m", "n")  # a second m×n
 Pos = mc.Matrix("Pos", "m", "n")  # positive entries (log, sqrt, divisors)
+Unit = mc.Matrix("Unit", "m", "n")  # entries inside (-1, 1): arcsin, arccos, arctanh
 b = mc.Vector("b", "m")  # m×1
 r = mc.Matrix("r", 1, "n")  # 1×n
 v = mc.Vector("v", "n")  # n×1
@@ -67,6 +70,7 @@ VALUES: dict[str, np.ndarray] = {
     "Y": _rng.normal(size=(6, 5)),
     "U": _rng.normal(size=(3, 4)),
     "Pos": _rng.uniform(0.5, 2.0, size=(3, 4)),
+    "Unit": _rng.uniform(-0.9, 0.9, size=(3, 4)),
     "b": _rng.normal(size=(3, 1)),
     "r": _rng.normal(size=(1, 4)),
     "rB": _rng.normal(size=(1, 5)),
@@ -217,7 +221,7 @@ TABLE: dict[str, Row] = {
         ref=lambda V_: V_["W"] / V_["Pos"]),
     "pow": Row(
         build=lambda: W ** 3, shape=("m", "n"),
-        rejects=[(lambda: W ** U, InputError, ("power", "constant")),
+        rejects=[(lambda: W ** "2", InputError, ("power", "exponent", "'2'")),
                  (lambda: W ** float("nan"), InputError, ("power", "finite"))],
         ref=lambda V_: V_["W"] ** 3),
     "neg": Row(
@@ -330,6 +334,81 @@ TABLE: dict[str, Row] = {
     "flip": Row(build=lambda: mc.flip(W, axis=1), shape=("m", "n"),
                 rejects=[(lambda: mc.flip(W, axis=2), InputError, ("flip", "axis"))],
                 ref=lambda V_: V_["W"][:, ::-1]),
+    # trigonometric, hyperbolic and smooth activations
+    "sin": _elementwise("sin", np.sin),
+    "cos": _elementwise("cos", np.cos),
+    "tan": _elementwise("tan", np.tan),
+    "arcsin": _elementwise("arcsin", np.arcsin, Unit),
+    "arccos": _elementwise("arccos", np.arccos, Unit),
+    "arctan": _elementwise("arctan", np.arctan),
+    "sinh": _elementwise("sinh", np.sinh),
+    "cosh": _elementwise("cosh", np.cosh),
+    "arcsinh": _elementwise("arcsinh", np.arcsinh),
+    "arctanh": _elementwise("arctanh", np.arctanh, Unit),
+    "erf": _elementwise("erf", scipy.special.erf),
+    "gelu": _elementwise("gelu", lambda a: a * scipy.stats.norm.cdf(a)),
+    "silu": _elementwise("silu", lambda a: a / (1 + np.exp(-a))),
+    "log1p": _elementwise("log1p", np.log1p, Pos),
+    "expm1": _elementwise("expm1", np.expm1),
+    "leaky_relu": Row(build=lambda: mc.leaky_relu(W, 0.2), shape=("m", "n"),
+                      rejects=[(lambda: mc.leaky_relu(W, "a"), InputError, ("alpha", "'a'"))],
+                      ref=lambda V_: np.where(V_["W"] > 0, V_["W"], 0.2 * V_["W"])),
+    "elu": Row(build=lambda: mc.elu(W), shape=("m", "n"),
+               rejects=[(lambda: mc.elu(W, None), InputError, ("alpha", "None"))],
+               ref=lambda V_: np.where(V_["W"] > 0, V_["W"], np.expm1(V_["W"]))),
+    "pow_var": Row(build=lambda: Pos ** W, shape=("m", "n"),
+                   rejects=[(lambda: Pos ** V, ShapeError, ("raise to a power", "m ≠ n"))],
+                   ref=lambda V_: V_["Pos"] ** V_["W"]),
+    # selections
+    "greater": Row(build=lambda: W > U, shape=("m", "n"),
+                   rejects=[(lambda: W > V, ShapeError, ("compare", "W (m×n)", "V (n×m)"))],
+                   ref=lambda V_: (V_["W"] > V_["U"]).astype(float)),
+    "greater_equal": Row(build=lambda: W >= b, shape=("m", "n"),
+                         rejects=[(lambda: W >= v, ShapeError, ("compare",))],
+                         ref=lambda V_: (V_["W"] >= V_["b"]).astype(float)),
+    "less": Row(build=lambda: W < 0.5, shape=("m", "n"),
+                rejects=[(lambda: W < "x", InputError, ("less", "str"))],
+                ref=lambda V_: (V_["W"] < 0.5).astype(float)),
+    "less_equal": Row(build=lambda: W <= U, shape=("m", "n"),
+                      rejects=[(lambda: W <= X, ShapeError, ("compare",))],
+                      ref=lambda V_: (V_["W"] <= V_["U"]).astype(float)),
+    "equal": Row(build=lambda: mc.equal(W, W), shape=("m", "n"),
+                 rejects=[(lambda: mc.equal(W, X), ShapeError, ("compare",))],
+                 ref=lambda V_: np.ones((3, 4))),
+    "not_equal": Row(build=lambda: mc.not_equal(W, U), shape=("m", "n"),
+                     rejects=[(lambda: mc.not_equal(W, None), InputError, ("not_equal",))],
+                     ref=lambda V_: np.ones((3, 4))),
+    "where": Row(build=lambda: mc.where(W > 0, W, r), shape=("m", "n"),
+                 rejects=[(lambda: mc.where(W > 0, W, X), ShapeError, ("where",))],
+                 ref=lambda V_: np.where(V_["W"] > 0, V_["W"], V_["r"])),
+    "maximum": Row(build=lambda: mc.maximum(W, b), shape=("m", "n"),
+                   rejects=[(lambda: mc.maximum(W, v), ShapeError, ("maximum", "W (m×n)"))],
+                   ref=lambda V_: np.maximum(V_["W"], V_["b"])),
+    "minimum": Row(build=lambda: mc.minimum(W, 0), shape=("m", "n"),
+                   rejects=[(lambda: mc.minimum(W, X), ShapeError, ("minimum",))],
+                   ref=lambda V_: np.minimum(V_["W"], 0)),
+    "clip": Row(build=lambda: mc.clip(W, -0.5, s), shape=("m", "n"),
+                rejects=[(lambda: mc.clip(s, W, 1), ShapeError, ("clip", "larger"))],
+                ref=lambda V_: np.clip(V_["W"], -0.5, 1.7)),
+    "max": Row(build=lambda: mc.max(W, axis=0), shape=(1, "n"),
+               rejects=[(lambda: mc.max(W, axis=2), InputError, ("max", "axis"))],
+               ref=lambda V_: V_["W"].max(axis=0, keepdims=True)),
+    "min": Row(build=lambda: mc.min(W, axis=1), shape=("m", 1),
+               rejects=[(lambda: mc.min(W, axis="0"), InputError, ("min", "axis"))],
+               ref=lambda V_: V_["W"].min(axis=1, keepdims=True)),
+    "prod": Row(build=lambda: mc.prod(W), shape=(1, 1),
+                rejects=[(lambda: mc.prod(W, axis=-1), InputError, ("prod", "axis"))],
+                ref=lambda V_: np.array([[V_["W"].prod()]])),
+    "var": Row(build=lambda: mc.var(W, axis=1, ddof=1), shape=("m", 1),
+               rejects=[(lambda: mc.var(mc.Matrix("one", 1, 1), ddof=1), ShapeError,
+                         ("var", "ddof=1", "degrees of freedom"))],
+               ref=lambda V_: V_["W"].var(axis=1, ddof=1, keepdims=True)),
+    "std": Row(build=lambda: mc.std(W), shape=(1, 1),
+               rejects=[(lambda: mc.std(W, ddof=0.5), InputError, ("std", "ddof"))],
+               ref=lambda V_: np.array([[V_["W"].std()]])),
+    "cumsum": Row(build=lambda: mc.cumsum(W, axis=1), shape=("m", "n"),
+                  rejects=[(lambda: mc.cumsum(W, axis=None), InputError, ("cumsum", "axis"))],
+                  ref=lambda V_: np.cumsum(V_["W"], axis=1)),
 }
 
 

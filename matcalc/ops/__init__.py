@@ -1,12 +1,25 @@
 """The op records and their builders. Each module declares its ops' records next to their builders.
 
 The modules import one way: _base, leaves, structure, elementwise, reductions, arith, blocks,
-linalg, custom (a record's rules may use the builders of the modules before it, and reach every op
-through Python's operators on expressions).
+selections, linalg, custom (a record's rules may use the builders of the modules before it, and
+reach every op through Python's operators on expressions).
 """
 
 from ._base import const
-from .arith import add, div, hadamard, matmul, mul, neg, power, sub, transpose, unbroadcast
+from .arith import (
+    add,
+    div,
+    hadamard,
+    matmul,
+    mul,
+    neg,
+    power,
+    reciprocal,
+    square,
+    sub,
+    transpose,
+    unbroadcast,
+)
 from .blocks import (
     block,
     concat,
@@ -22,13 +35,63 @@ from .blocks import (
     vstack,
 )
 from .custom import elementwise
-from .elementwise import abs, exp, log, relu, sigmoid, sign, softplus, sqrt, step, tanh
+from .elementwise import (
+    abs,
+    arccos,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctanh,
+    cos,
+    cosh,
+    elu,
+    erf,
+    exp,
+    expm1,
+    gelu,
+    leaky_relu,
+    log,
+    log1p,
+    relu,
+    sigmoid,
+    sign,
+    silu,
+    sin,
+    sinh,
+    softplus,
+    sqrt,
+    step,
+    tan,
+    tanh,
+)
 from .leaves import Matrix, Scalar, Vector, cotangent, eye, named, ones, size, zeros
 from .linalg import det, inv, logdet, norm, trace
 from .reductions import log_softmax, logsumexp, mean, softmax, sum
+from .selections import (
+    clip,
+    cumsum,
+    equal,
+    greater,
+    greater_equal,
+    less,
+    less_equal,
+    max,
+    maximum,
+    min,
+    minimum,
+    not_equal,
+    prod,
+    std,
+    var,
+    where,
+)
 from .structure import commutation, diag, kron, kron_contract_left, kron_contract_right, unvec, vec
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - grouped as the modules are
+    "arccos", "arcsin", "arcsinh", "arctan", "arctanh", "clip", "cos", "cosh", "cumsum", "elu",
+    "equal", "erf", "expm1", "gelu", "greater", "greater_equal", "leaky_relu", "less",
+    "less_equal", "log1p", "max", "maximum", "min", "minimum", "not_equal", "prod", "reciprocal",
+    "silu", "sin", "sinh", "square", "std", "tan", "var", "where",
     "Matrix",
     "Scalar",
     "Vector",

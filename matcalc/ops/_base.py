@@ -198,8 +198,8 @@ def _signature(op: Op) -> inspect.Signature:
     def kind(p: Param) -> Any:
         if p.many:
             return inspect.Parameter.VAR_POSITIONAL
-        if any(q.many for q in op.params):
-            return inspect.Parameter.KEYWORD_ONLY  # after *xs: by keyword only
+        if any(q.many for q in op.params) or not p.positional:
+            return inspect.Parameter.KEYWORD_ONLY  # after *xs, or as declared: by keyword only
         return inspect.Parameter.POSITIONAL_OR_KEYWORD
 
     return inspect.Signature([

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
     Array = NDArray[np.float64]
 
-__all__ = ["_commutation", "_embed", "_logdet", "_logsumexp", "_slice", "_softmax", "_unkron_left",
-           "_unkron_right"]
+__all__ = ["_commutation", "_embed", "_erf", "_gelu", "_logdet", "_logsumexp", "_slice", "_softmax",
+           "_unkron_left", "_unkron_right"]
 
 
 def _logsumexp(a: "Array", axis: "int | None") -> "Array":
@@ -76,4 +76,20 @@ def _embed(g: "Array", rows: "int", cols: "int", r0: "int", c0: "int") -> "Array
         raise IndexError(f"a {h}×{w} block at ({r0}, {c0}) does not fit in {rows}×{cols}")
     out: Array = np.zeros((rows, cols))
     out[r0:r0 + h, c0:c0 + w] = g
+    return out
+
+
+def _erf(x: "Array") -> "Array":
+    """The error function, elementwise (SciPy's)."""
+    from scipy.special import erf
+
+    out: Array = erf(x)
+    return out
+
+
+def _gelu(x: "Array") -> "Array":
+    """x Φ(x) with Φ the standard normal CDF (the exact GELU)."""
+    from scipy.special import erf
+
+    out: Array = 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
     return out

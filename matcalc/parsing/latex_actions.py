@@ -191,11 +191,14 @@ class Actions(Transformer[Token, Any]):
             out = prog.transpose(tok, prog.inverse(tok, x))
         else:
             if kind[0] == "expr":
-                p = constant(prog.subparse(body, (tok.start_pos or 0) + offset))
-                if p is None:
-                    raise prog.error(ParseError, f"the exponent {body.strip()} must be a number "
-                                     r"(or T, \top, -1, -\top)", tok)
-                kind = ("pow", p)
+                hadamard = body.lstrip().startswith(r"\circ")
+                exponent = prog.subparse(body.replace(r"\circ", " ", 1) if hadamard else body,
+                                         (tok.start_pos or 0) + offset)
+                p = constant(exponent)
+                if p is None:  # x^{y}: a variable exponent, elementwise
+                    return prog.wrap(prog.elementwise(tok, operator("**"), x, exponent,
+                                                      "raise to the power"), base)
+                kind = ("hpow" if hadamard else "pow", p)
             if base.kind == "num" and kind[0] == "pow":
                 out = prog.build(tok, operator("**"), x, kind[1])
             else:

@@ -85,6 +85,14 @@ class _Actions(Transformer[Token, Any]):
         out = prog.build(op, prog.operator(op, str(op)), a, b)
         return Val("expr", out, left.line, left.column)
 
+    def compare(self, left: Val, op: Token, right: Val) -> Val:
+        """a > b, a == b, …: a 0/1 mask."""
+        prog = _current.get()
+        symbol = str(op)
+        build = {"==": ops.equal, "!=": ops.not_equal}.get(symbol) or prog.operator(op, symbol)
+        out = prog.build(op, build, prog.expr(left), prog.expr(right))
+        return Val("expr", out, left.line, left.column)
+
     def unary(self, op: Token, v: Val) -> Val:
         """-a, +a (a negative number stays a number)."""
         if v.kind == "num":  # -2 is the constant −2
@@ -95,15 +103,13 @@ class _Actions(Transformer[Token, Any]):
         return prog.value(op, prog.operator(op, "-x"), prog.expr(v))
 
     def pow(self, base: Val, op: Token, exponent: Val) -> Val:
-        """a ** p with a constant exponent."""
+        """a ** p: a constant exponent (folded from 1/3 and the like) or a variable one."""
         prog = _current.get()
         value = constant(exponent.value) if exponent.kind == "expr" else None
         if value is not None:  # a parenthesised or negated number: (2), -(1)
             exponent = Val("num", value, exponent.line, exponent.column)
-        if exponent.kind != "num":
-            raise prog.error(ParseError, "the exponent of ** must be a number such as 2, -1 or "
-                                         f"0.5, got {exponent.describe()}", exponent)
-        out = prog.build(op, prog.operator(op, "**"), prog.expr(base), exponent.value)
+        value_of = exponent.value if exponent.kind == "num" else prog.expr(exponent)
+        out = prog.build(op, prog.operator(op, "**"), prog.expr(base), value_of)
         return Val("expr", out, base.line, base.column)
 
     def attr(self, v: Val, dot: Token, name: Token) -> Val:
@@ -181,7 +187,6 @@ class _Actions(Transformer[Token, Any]):
 # What people coming from NumPy type, and what they mean (a spelling alike would mislead:
 # max is not softmax).
 INSTEAD = {
-    "max": " (for max(Z, 0), write relu(Z))", "maximum": " (for maximum(Z, 0), write relu(Z))",
     "dot": " (write a.T @ b, or A @ B)", "matmul": " (write A @ B)",
 }
 

@@ -30,6 +30,13 @@ _EXPECTED = {
 }
 
 
+# what a refused positional argument was probably meant to be
+POSITIONAL_HINTS = {
+    "max": "; for the elementwise maximum write maximum(Z, 0), or relu(Z)",
+    "min": "; for the elementwise minimum write minimum(Z, 0)",
+}
+
+
 class TextProgram(Program):
     """Per-parse state of the input language: also its function table and open parentheses."""
 
@@ -155,6 +162,11 @@ class TextProgram(Program):
             raise self.error(ParseError, f"{fn.name}() takes {_count(fn)}, "
                              f"got {len(positional)}", at)
         for i, v in enumerate(positional):
+            if not fn.params[i].positional:
+                name = fn.params[i].name
+                hint = POSITIONAL_HINTS.get(fn.name, "")
+                raise self.error(ParseError, f"{fn.name}() takes {name} by name only: "
+                                 f"{fn.name}(…, {name}=…){hint}", v)
             bound[i] = (v, v[0] if isinstance(v, list) else v)
         for key, v in (it for it in items if isinstance(it, tuple)):
             if str(key) not in fn.keywords:
