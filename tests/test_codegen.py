@@ -132,6 +132,20 @@ CASES = [
     ("var", lambda: mc.var(A) + mc.var(A, axis=0, ddof=1).T @ mc.var(A, axis=1).T),
     ("std", lambda: mc.std(A) + mc.std(A, axis=0, ddof=1).T @ mc.std(A, axis=1).T),
     ("cumsum", lambda: mc.cumsum(A) + mc.cumsum(A, axis=1)),
+    ("solve", lambda: mc.solve(C, A.T)),
+    ("matmul", lambda: mc.inv(C) @ A.T),
+    ("solve_triangular", lambda: mc.solve_triangular(C, A.T) + mc.solve_triangular(C, v, False)),
+    ("cholesky", lambda: mc.cholesky(S)),
+    ("eigvalsh", lambda: mc.eigvalsh(S)),
+    ("eigvecsh", lambda: mc.eigvecsh(S)),
+    ("svdvals", lambda: mc.svdvals(C)),
+    ("pinv", lambda: mc.pinv(A)),
+    ("expm", lambda: mc.expm(C)),
+    ("matrix_power", lambda: mc.matrix_power(C, 3)),
+    ("logabsdet", lambda: mc.logabsdet(C)),
+    ("vector_norm", lambda: mc.norm(v, ord=1) + mc.norm(A, ord=float("inf"), axis=0).T
+     @ mc.norm(A, axis=1).T),
+    ("matrix_norm", lambda: mc.norm(C, ord="nuc") + mc.norm(C, ord=2) + mc.norm(A, ord=1)),
 ]
 
 

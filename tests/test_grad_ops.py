@@ -162,6 +162,23 @@ ROWS: dict[str, Row] = {
     "std": lambda: (mc.std(A) + up(mc.std(A, axis=0, ddof=1), g0) + up(mc.std(W, axis=1), g1),
                     ["A", "W"]),
     "cumsum": lambda: (up(mc.cumsum(A, axis=0)) + up(mc.tanh(mc.cumsum(A, axis=1)), C), ["A"]),
+    # solves and decompositions
+    "solve": lambda: (up(mc.solve(S, W.T), mc.Matrix("Gsn", "n", "m")), ["S", "W"]),
+    "solve_triangular": lambda: (up(mc.solve_triangular(S, W.T), mc.Matrix("Gsn", "n", "m"))
+                                 + mc.sum(gv * mc.solve_triangular(S, v, lower=False)),
+                                 ["S", "W", "v"]),
+    "cholesky": lambda: (up(mc.cholesky(S @ S.T + mc.eye("n")), Gs), ["S"]),
+    "eigvalsh": lambda: (mc.sum(gv * mc.eigvalsh(S)), ["S"]),
+    "eigvecsh": lambda: (up(mc.eigvecsh(S), Gs), ["S"]),
+    "svdvals": lambda: (mc.sum(gv * mc.svdvals(S)), ["S"]),
+    "pinv": lambda: (up(mc.pinv(W), mc.Matrix("Gsn", "n", "m")), ["W"]),
+    "expm": lambda: (up(mc.expm(S), Gs), ["S"]),
+    "matrix_power": lambda: (up(mc.matrix_power(S, 3) + mc.matrix_power(S, -1), Gs), ["S"]),
+    "logabsdet": lambda: (mc.logabsdet(S), ["S"]),
+    "vector_norm": lambda: (mc.norm(v, ord=1) + mc.norm(v, ord=3) + up(mc.norm(A, axis=0), g0)
+                            + up(mc.norm(A, ord=float("inf"), axis=1), g1), ["v", "A"]),
+    "matrix_norm": lambda: (mc.norm(S, ord="nuc") + mc.norm(S, ord=2) + mc.norm(S, ord=1)
+                            + mc.norm(S, ord=float("inf")), ["S"]),
 }
 
 

@@ -111,6 +111,18 @@ GOLDEN_OPS = {
     "var": (mc.var(Z, axis=0, ddof=1), r"\operatorname{var}_{\text{col}}\left(Z, 1\right)"),
     "std": (mc.std(x), r"\operatorname{std}\left(x\right)"),
     "cumsum": (mc.cumsum(Z), r"\operatorname{cumsum}_{\text{col}}\left(Z\right)"),
+    "solve": (mc.solve(A, b), r"A^{-1} b"),
+    "solve_triangular": (mc.solve_triangular(A, b), r"\operatorname{tril}\left(A\right)^{-1} b"),
+    "cholesky": (mc.cholesky(S), r"\operatorname{chol}\left(S\right)"),
+    "eigvalsh": (mc.eigvalsh(S), r"\lambda\left(S\right)"),
+    "eigvecsh": (mc.eigvecsh(S), r"\operatorname{eigvecsh}\left(S\right)"),
+    "svdvals": (mc.svdvals(A), r"\operatorname{svdvals}\left(A\right)"),
+    "pinv": (mc.pinv(W), r"W^{+}"),
+    "expm": (mc.expm(A), r"\operatorname{expm}\left(A\right)"),
+    "matrix_power": (mc.matrix_power(A, 3), r"A^{3}"),
+    "logabsdet": (mc.logabsdet(A), r"\log\left|\det\left(A\right)\right|"),
+    "vector_norm": (mc.norm(x, ord=1), r"\left\lVert x \right\rVert_{1}"),
+    "matrix_norm": (mc.norm(A, ord="nuc"), r"\left\lVert A \right\rVert_{*}"),
 }
 
 # The closed forms of the derivation spec, as LaTeX.

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.special
 import scipy.stats
 from hypothesis import given, settings
@@ -80,6 +81,7 @@ VALUES: dict[str, np.ndarray] = {
     "Spd": _spd_root @ _spd_root.T + 4 * np.eye(4),
     "P": _rng.normal(size=(2, 3)),
     "G": _rng.normal(size=(6, 12)),
+    "W34": _rng.normal(size=(3, 4)),
     "u": _rng.normal(size=(12, 1)),
 }
 
@@ -93,6 +95,12 @@ def shape_of(*dims) -> tuple[Dim, Dim]:
 
 
 # --- direct NumPy references -------------------------------------------------------------------
+
+def _signed_eigenvectors(a):
+    """numpy's eigenvectors, each signed so that its largest entry is positive."""
+    v = np.linalg.eigh(a)[1]
+    return v * np.sign(v[np.argmax(np.abs(v), axis=0), np.arange(v.shape[1])])
+
 
 def np_logsumexp(a, axis=None):
     ax = (0, 1) if axis is None else axis
@@ -409,6 +417,48 @@ TABLE: dict[str, Row] = {
     "cumsum": Row(build=lambda: mc.cumsum(W, axis=1), shape=("m", "n"),
                   rejects=[(lambda: mc.cumsum(W, axis=None), InputError, ("cumsum", "axis"))],
                   ref=lambda V_: np.cumsum(V_["W"], axis=1)),
+    # solves and decompositions
+    "solve": Row(build=lambda: mc.solve(S, X), shape=("n", "B"), rejects=[
+        (lambda: mc.solve(W, X), ShapeError, ("solve", "square", "W (m×n)")),
+        (lambda: mc.solve(S, W), ShapeError, ("solve", "S (n×n)", "W (m×n)", "n ≠ m"))],
+        ref=lambda V_: np.linalg.solve(V_["S"], V_["X"])),
+    "solve_triangular": Row(
+        build=lambda: mc.solve_triangular(S, v, lower=False), shape=("n", 1),
+        rejects=[(lambda: mc.solve_triangular(S, v, lower="yes"), InputError, ("lower",))],
+        ref=lambda V_: np.linalg.solve(np.triu(V_["S"]), V_["v"])),
+    "cholesky": Row(build=lambda: mc.cholesky(Spd), shape=("n", "n"),
+                    rejects=_not_square("cholesky"),
+                    ref=lambda V_: np.linalg.cholesky(V_["Spd"])),
+    "eigvalsh": Row(build=lambda: mc.eigvalsh(Spd), shape=("n", 1),
+                    rejects=_not_square("eigvalsh"),
+                    ref=lambda V_: np.linalg.eigvalsh(V_["Spd"]).reshape(-1, 1)),
+    "eigvecsh": Row(build=lambda: mc.eigvecsh(Spd), shape=("n", "n"),
+                    rejects=_not_square("eigvecsh"),
+                    ref=lambda V_: _signed_eigenvectors(V_["Spd"])),
+    "svdvals": Row(build=lambda: mc.svdvals(mc.Matrix("W34", 3, 4)), shape=(3, 1),
+                   rejects=[(lambda: mc.svdvals(W), ShapeError, ("svdvals", "min(m, n)"))],
+                   ref=lambda V_: np.linalg.svd(V_["W34"], compute_uv=False).reshape(-1, 1)),
+    "pinv": Row(build=lambda: mc.pinv(W), shape=("n", "m"),
+                rejects=_bad_operand("pinv", mc.pinv),
+                ref=lambda V_: np.linalg.pinv(V_["W"])),
+    "expm": Row(build=lambda: mc.expm(S), shape=("n", "n"), rejects=_not_square("expm"),
+                ref=lambda V_: scipy.linalg.expm(V_["S"])),
+    "matrix_power": Row(build=lambda: mc.matrix_power(S, 3), shape=("n", "n"),
+                        rejects=[(lambda: mc.matrix_power(S, 1.5), InputError,
+                                  ("matrix_power", "integer")),
+                                 (lambda: mc.matrix_power(W, 2), ShapeError,
+                                  ("matrix_power", "square", "W (m×n)"))],
+                        ref=lambda V_: np.linalg.matrix_power(V_["S"], 3)),
+    "logabsdet": Row(build=lambda: mc.logabsdet(S), shape=(1, 1), rejects=_not_square("logabsdet"),
+                     ref=lambda V_: np.array([[np.linalg.slogdet(V_["S"])[1]]])),
+    "vector_norm": Row(build=lambda: mc.norm(W, ord=1, axis=0), shape=(1, "n"),
+                       rejects=[(lambda: mc.norm(v, ord="nuc"), InputError, ("norm", "matrices")),
+                                (lambda: mc.norm(v, ord=0.5), InputError, ("norm", "ord"))],
+                       ref=lambda V_: np.abs(V_["W"]).sum(axis=0, keepdims=True)),
+    "matrix_norm": Row(build=lambda: mc.norm(S, ord="nuc"), shape=(1, 1),
+                       rejects=[(lambda: mc.norm(W, ord=3), InputError, ("norm", "not supported")),
+                                (lambda: mc.norm(W, ord=2), ShapeError, ("svdvals", "min(m, n)"))],
+                       ref=lambda V_: np.array([[np.linalg.norm(V_["S"], "nuc")]])),
 }
 
 

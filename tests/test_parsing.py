@@ -128,7 +128,8 @@ def test_latex_spellings_come_from_the_records():
 KEEPING = {"relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "softplus", "step", "sign",
            "softmax", "log_softmax", "inv", "triu", "tril", "flip", "flipud", "fliplr", "cumsum",
            "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arctanh",
-           "erf", "gelu", "silu", "log1p", "expm1", "leaky_relu", "elu"}
+           "erf", "gelu", "silu", "log1p", "expm1", "leaky_relu", "elu", "cholesky", "expm",
+           "eigvecsh"}
 
 
 def test_shape_keeping_functions_come_from_the_shape_rules():

@@ -1,8 +1,8 @@
 """The op records and their builders. Each module declares its ops' records next to their builders.
 
 The modules import one way: _base, leaves, structure, elementwise, reductions, arith, blocks,
-selections, linalg, custom (a record's rules may use the builders of the modules before it, and
-reach every op through Python's operators on expressions).
+selections, linalg, decompositions, custom (a record's rules may use the builders of the modules
+before it, and reach every op through Python's operators on expressions).
 """
 
 from ._base import const
@@ -35,6 +35,21 @@ from .blocks import (
     vstack,
 )
 from .custom import elementwise
+from .decompositions import (
+    cholesky,
+    eigh,
+    eigvalsh,
+    eigvecsh,
+    expm,
+    logabsdet,
+    matrix_power,
+    norm,
+    pinv,
+    slogdet,
+    solve,
+    solve_triangular,
+    svdvals,
+)
 from .elementwise import (
     abs,
     arccos,
@@ -65,7 +80,7 @@ from .elementwise import (
     tanh,
 )
 from .leaves import Matrix, Scalar, Vector, cotangent, eye, named, ones, size, zeros
-from .linalg import det, inv, logdet, norm, trace
+from .linalg import det, inv, logdet, trace
 from .reductions import log_softmax, logsumexp, mean, softmax, sum
 from .selections import (
     clip,
@@ -91,7 +106,9 @@ __all__ = [  # noqa: RUF022 - grouped as the modules are
     "arccos", "arcsin", "arcsinh", "arctan", "arctanh", "clip", "cos", "cosh", "cumsum", "elu",
     "equal", "erf", "expm1", "gelu", "greater", "greater_equal", "leaky_relu", "less",
     "less_equal", "log1p", "max", "maximum", "min", "minimum", "not_equal", "prod", "reciprocal",
-    "silu", "sin", "sinh", "square", "std", "tan", "var", "where",
+    "silu", "sin", "sinh", "square", "std", "tan", "var", "where", "cholesky", "eigh", "eigvalsh",
+    "eigvecsh", "expm", "logabsdet", "matrix_power", "pinv", "slogdet", "solve",
+    "solve_triangular", "svdvals",
     "Matrix",
     "Scalar",
     "Vector",

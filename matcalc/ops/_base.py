@@ -182,6 +182,22 @@ def check_bool(opname: str, name: str, value: Any) -> bool:
     raise InputError(f"{opname}: {name} must be True or False, got {value!r}")
 
 
+def check_ord(opname: str, name: str, value: Any) -> Any:
+    """A norm's order as NumPy spells it: None, "fro", "nuc", inf, -inf, or a number ≥ 1."""
+    if value is None or value in ("fro", "nuc"):
+        return value
+    if isinstance(value, str) and value in ("inf", "-inf"):
+        return math.inf if value == "inf" else -math.inf
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        v = float(value)
+        if math.isinf(v):
+            return v
+        if v >= 1:
+            return int(v) if v.is_integer() else v
+    raise InputError(f"{opname}: {name} must be None, 'fro', 'nuc', inf, -inf or a number ≥ 1, "
+                     f"got {value!r}")
+
+
 # kind -> convert(opname, parameter name, value) -> the node's parameter (raises InputError)
 PARAM_KINDS: dict[str, Callable[[str, str, Any], Any]] = {
     "axis": lambda op, name, v: check_axis(op, v, True),
@@ -191,6 +207,7 @@ PARAM_KINDS: dict[str, Callable[[str, str, Any], Any]] = {
     "offset": check_offset,
     "int": check_int,
     "bool": check_bool,
+    "ord": check_ord,
 }
 
 

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 
     Array = NDArray[np.float64]
 
-__all__ = ["_commutation", "_embed", "_erf", "_gelu", "_logdet", "_logsumexp", "_slice", "_softmax",
-           "_unkron_left", "_unkron_right"]
+__all__ = ["_commutation", "_eigh_vectors", "_embed", "_erf", "_expm", "_gelu", "_logdet",
+           "_logsumexp", "_slice", "_softmax", "_solve_triangular", "_unkron_left",
+           "_unkron_right", "_vector_norm"]
 
 
 def _logsumexp(a: "Array", axis: "int | None") -> "Array":
@@ -92,4 +93,38 @@ def _gelu(x: "Array") -> "Array":
     from scipy.special import erf
 
     out: Array = 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+    return out
+
+
+def _eigh_vectors(a: "Array") -> "Array":
+    """The eigenvectors of (a + aᵀ)/2 by ascending eigenvalue, each signed so that its entry of
+    largest magnitude is positive (a choice that does not jump under small changes)."""
+    _, v = np.linalg.eigh((a + a.T) / 2)
+    pick = np.argmax(np.abs(v), axis=0)
+    out: Array = v * np.sign(v[pick, np.arange(v.shape[1])])
+    return out
+
+
+def _solve_triangular(a: "Array", b: "Array", lower: "bool") -> "Array":
+    """x with T x = b for T the lower (or upper) triangle of a (the rest of a is not read)."""
+    from scipy.linalg import solve_triangular
+
+    out: Array = solve_triangular(a, b, lower=lower)
+    return out
+
+
+def _expm(a: "Array") -> "Array":
+    """The matrix exponential (SciPy's scaling and squaring)."""
+    from scipy.linalg import expm
+
+    out: Array = expm(a)
+    return out
+
+
+def _vector_norm(x: "Array", ord: "float", axis: "int | None") -> "Array":
+    """The ord-norm of all entries as one vector (axis None) or of each column (0) or row (1)."""
+    if axis is None:
+        whole: Array = np.asarray(np.linalg.norm(x.reshape(-1), ord)).reshape(1, 1)
+        return whole
+    out: Array = np.linalg.norm(x, ord, axis=axis, keepdims=True)
     return out

@@ -11,7 +11,8 @@ if TYPE_CHECKING:  # pragma: no cover
     # copied into (which import torch); matcalc itself must not need torch.
     import torch  # noqa: TC004
 
-__all__ = ["_commutation", "_embed", "_logdet", "_slice", "_unkron_left", "_unkron_right"]
+__all__ = ["_commutation", "_eigh_vectors", "_embed", "_logdet", "_slice", "_unkron_left",
+           "_unkron_right"]
 
 
 def _logdet(a: "torch.Tensor") -> "torch.Tensor":
@@ -52,3 +53,12 @@ def _embed(g: "torch.Tensor", rows: "int", cols: "int", r0: "int", c0: "int") ->
     if not (0 <= r0 and r0 + h <= rows and 0 <= c0 and c0 + w <= cols):
         raise IndexError(f"a {h}×{w} block at ({r0}, {c0}) does not fit in {rows}×{cols}")
     return torch.nn.functional.pad(g, (c0, cols - c0 - w, r0, rows - r0 - h))
+
+
+def _eigh_vectors(a: "torch.Tensor") -> "torch.Tensor":
+    """The eigenvectors of (a + aᵀ)/2 by ascending eigenvalue, each signed so that its entry of
+    largest magnitude is positive."""
+    _, v = torch.linalg.eigh((a + a.T) / 2)
+    pick = torch.argmax(torch.abs(v), dim=0)
+    out: torch.Tensor = v * torch.sign(v[pick, torch.arange(v.shape[1])])
+    return out

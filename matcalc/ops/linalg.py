@@ -1,4 +1,4 @@
-"""Linear algebra: trace, det, logdet, inv and the Frobenius norm."""
+"""Linear algebra: trace, det, logdet and inv (norms are with the decompositions)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,16 @@ import sympy
 from ..expr import PREC_POW
 from . import _sympy as sp
 from . import kernels, kernels_torch
-from ._base import ONE, PREC_ATOM, Builder, Expr, builder, defop, require_square
+from ._base import ONE, PREC_ATOM, Builder, builder, defop, require_square
 from .leaves import eye
 from .structure import kron, vec
 
-__all__ = ["det", "inv", "logdet", "norm", "trace"]
+__all__ = ["det", "inv", "logdet", "trace"]
 
 
 def _to_scalar(opname: str) -> Any:
     """The shape rule of a function of a square matrix with a 1×1 value."""
     return lambda args: (require_square(opname, args[0]), (ONE, ONE))[1]
-
-
-def _norm_sympy(node: Expr, a: list[Any]) -> Any:
-    if node.args[0].is_scalar:
-        return sympy.Abs(sp.scalar(a[0]))
-    return sympy.sqrt(sympy.Trace(sympy.MatMul(sympy.Transpose(a[0]), a[0])))
 
 
 TRACE = defop(
@@ -97,21 +91,3 @@ INV = defop(
     sample=lambda S: inv(S.A),
 )
 inv: Builder = builder(INV)
-
-NORM = defop(
-    "norm", 1,
-    spell=("norm",),
-    shape=lambda args: (ONE, ONE),
-    vjp=lambda g, out: (g * out.args[0] / out,),
-    jac=lambda out, d: None if d[0] is None else (vec(out.args[0]).T @ d[0]) / out,
-    sympy=_norm_sympy,
-    latex=lambda n: [r"\left\lVert ", (0, 0),
-                     r" \right\rVert" + ("" if n.args[0].cols.is_one else "_F")],
-    domain={0: "nonzero"},
-    kind="linalg",
-    doc="Frobenius norm ‖A‖_F (Euclidean for vectors); ∂/∂A = A / ‖A‖_F.",
-    code={"numpy": "np.linalg.norm({0}).reshape(1, 1)",
-          "torch": "torch.linalg.norm({0}).reshape(1, 1)"},
-    sample=lambda S: norm(S.W),
-)
-norm: Builder = builder(NORM)

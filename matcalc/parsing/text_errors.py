@@ -36,7 +36,8 @@ class Separators(PostLex):
                 if prog.depth == 0 or tok.value == ";":
                     pending = tok if seen and pending is None else pending
                 continue
-            if tok.type == "NAME" and keyword.iskeyword(tok.value) and tok.value != "None":
+            if tok.type == "NAME" and keyword.iskeyword(tok.value) and \
+                    tok.value not in ("None", "True", "False"):
                 raise prog.error(ParseError, f"{tok.value!r} is a Python keyword; a matcalc "
                                              "program is formulas, not Python", tok)
             if tok.type in ("LPAR", "LSQB"):

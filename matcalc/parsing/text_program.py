@@ -27,6 +27,7 @@ _EXPECTED = {
     "offset": "{param} must be 0, a positive integer or a dimension",
     "int": "{param} must be an integer such as 2 or -1",
     "bool": "{param} must be True or False",
+    "ord": "{param} must be 1, 2, inf, fro, nuc or a number ≥ 1",
 }
 
 
@@ -81,6 +82,9 @@ class TextProgram(Program):
             return found
         if name == "None":
             raise self.error(ParseError, "None is only allowed as axis=None", v)
+        if name in ("True", "False"):
+            raise self.error(ParseError, f"{name!r} is a Python keyword, allowed only as a "
+                             "parameter's value, as in lower=True", v)
         if name in self.functions:
             raise self.error(ParseError, f"{name!r} is a function; call it like {name}(X)", v)
         if any(name in d.names for s in self.symbols.values() for d in s.shape):
@@ -130,6 +134,8 @@ class TextProgram(Program):
                 return self.dim(v)
         elif kind == "bool" and v.kind == "name" and v.value in ("True", "False"):
             return v.value == "True"
+        elif kind == "ord" and v.kind == "name" and v.value in ("inf", "fro", "nuc", "None"):
+            return None if v.value == "None" else v.value
         elif v.kind == "num":
             return v.value
         elif kind != "number" and v.kind == "name" and v.value == "None":
@@ -140,6 +146,8 @@ class TextProgram(Program):
     def argument(self, fn: Function, i: int, v: Any, at: Positioned) -> Any:
         """Argument i, converted and checked according to its parameter's kind."""
         kind = fn.kinds[i]
+        if isinstance(v, Val) and v.kind == "default":  # not given: the parameter's default
+            return v.value
         if fn.params[i].many:  # the operands of hstack(A, B, C)
             return [self.expr(x) for x in v]
         if kind == "expr":
@@ -176,11 +184,13 @@ class TextProgram(Program):
             if i in bound:
                 raise self.error(ParseError, f"{fn.name}() got {str(key)!r} twice", key)
             bound[i] = (v, key)
-        missing = [i for i in range(max(fn.required, len(bound))) if i not in bound]
+        missing = [i for i in range(fn.required) if i not in bound]
         if missing:
             raise self.error(ParseError, f"{fn.name}() takes {_count(fn)}; argument "
                              f"{missing[0] + 1} is missing", at)
-        return [bound[i] for i in range(len(bound))]
+        last = max(bound) + 1 if bound else 0  # parameters skipped before a keyword: defaults
+        return [bound[i] if i in bound else (Val("default", fn.params[i].default, at.line or 1,
+                                                 at.column or 1), at) for i in range(last)]
 
 
 def _count(fn: Function) -> str:
