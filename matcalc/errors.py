@@ -14,7 +14,8 @@ from __future__ import annotations
 __all__ = [
     "CheckError", "CodegenError", "DifferentiationError", "DimensionBindingError",
     "EvaluationError", "FigureError", "InputError", "InternalError", "InteropError", "MatcalcError",
-    "NoCodeTemplateError", "ParseError", "ShapeError", "UnknownNameError", "caret",
+    "NoCodeTemplateError", "ParseError", "ShapeError", "StructureError", "UnknownNameError",
+    "caret",
 ]
 
 _WINDOW = 120  # a long source line is cut to this many characters around the caret
@@ -66,6 +67,10 @@ class UnknownNameError(ParseError):
 
 class DimensionBindingError(MatcalcError):
     """Arrays whose sizes contradict their declarations or each other, or a missing value."""
+
+
+class StructureError(DimensionBindingError):
+    """A value does not have the structure its symbol was declared with (symmetric, …)."""
 
 
 class InputError(MatcalcError):

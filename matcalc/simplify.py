@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal, overload
 
-from .dims import Shape, shape_str
+from .dims import Dim, Shape, shape_str
 from .errors import InputError, InternalError
 from .expr import Expr
 from .ops import const, diag, ones, power, zeros
@@ -594,6 +594,49 @@ def kron_mixed_product(node: Expr) -> Expr | None:
 def power_zero(node: Expr) -> Expr | None:
     """A⁰ = 𝟏."""
     return ones(*node.shape) if node.get("p") == 0 else None
+
+
+# --- structured matrices and decompositions ------------------------------------------------------
+
+_SYMMETRIC = ("symmetric", "spd", "diagonal")
+
+
+def _is_symmetric(x: Expr) -> bool:
+    """Declared symmetric (or spd, diagonal), or the inverse of such a matrix."""
+    if _is(x, "inv"):
+        x = x.args[0]
+    return _is(x, "symbol") and x.get("structure") in _SYMMETRIC
+
+
+@rule("transpose")
+def transpose_of_symmetric_matrix(node: Expr) -> Expr | None:
+    """Sᵀ = S and (S⁻¹)ᵀ = S⁻¹ for S declared symmetric, spd or diagonal."""
+    (a,) = node.args
+    return a if _is_symmetric(a) else None
+
+
+@rule("matmul")
+def orthonormal_eigenvectors(node: Expr) -> Expr | None:
+    """V Vᵀ = Vᵀ V = I for the eigenvectors V = eigvecsh(A)."""
+    a, b = node.args
+    if _is(a, "eigvecsh") and _is(b, "transpose") and b.args[0] is a:
+        return eye_of(a.rows)
+    if _is(b, "eigvecsh") and _is(a, "transpose") and a.args[0] is b:
+        return eye_of(b.rows)
+    return None
+
+
+@rule("diag")
+def diagonal_of_ones(node: Expr) -> Expr | None:
+    """diag(𝟏) = I."""
+    (a,) = node.args
+    return eye_of(a.rows) if _is(a, "ones") and a.cols.is_one and not a.rows.is_one else None
+
+
+def eye_of(n: Dim) -> Expr:
+    from .ops import eye
+
+    return eye(n)
 
 
 # --- the engine ---------------------------------------------------------------------------------

@@ -89,6 +89,20 @@ def _solve_jac(out: Expr, d: list[Expr | None]) -> Expr | None:
                  None if d[1] is None else kron(eye(b.cols), ainv) @ d[1])
 
 
+def _solve_code(n: Expr, args: list[str], lib: str) -> str:
+    """Structure-aware: Cholesky for a declared spd matrix, substitution for a triangular one."""
+    a, b = args
+    structure = n.args[0].get("structure") if n.args[0].op.name == "symbol" else None
+    if structure == "spd":
+        return f"_cho_solve({a}, {b})"
+    if structure in ("lower", "upper"):
+        lower = structure == "lower"
+        if lib == "np":
+            return f"_solve_triangular({a}, {b}, {lower})"
+        return f"torch.linalg.solve_triangular({a}, {b}, upper={not lower})"
+    return f"{lib}.linalg.solve({a}, {b})"
+
+
 SOLVE = defop(
     "solve", 2,
     params=(Param("a"), Param("b")),
@@ -102,7 +116,10 @@ SOLVE = defop(
     kind="linalg",
     doc="A⁻¹B, computed by an LU solve (inv(A) @ B compiles to it); ∂/∂B = A⁻ᵀG, "
         "∂/∂A = −A⁻ᵀG Xᵀ with X = A⁻¹B.",
-    code={"numpy": "np.linalg.solve({0}, {1})", "torch": "torch.linalg.solve({0}, {1})"},
+    code={"numpy": lambda n, args, env: _solve_code(n, args, "np"),
+          "torch": lambda n, args, env: _solve_code(n, args, "torch")},
+    code_helpers={"numpy": [kernels._cho_solve, kernels._solve_triangular],
+                  "torch": [kernels_torch._cho_solve]},
     sample=lambda S: solve(S.A, S.X),
 )
 solve: Builder = builder(SOLVE)

@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
     Array = NDArray[np.float64]
 
-__all__ = ["_commutation", "_eigh_vectors", "_embed", "_erf", "_expm", "_gelu", "_logdet",
-           "_logsumexp", "_slice", "_softmax", "_solve_triangular", "_unkron_left",
-           "_unkron_right", "_vector_norm"]
+__all__ = ["_cho_logdet", "_cho_solve", "_commutation", "_eigh_vectors", "_embed", "_erf", "_expm",
+           "_gelu", "_logdet", "_logsumexp", "_slice", "_softmax", "_solve_triangular",
+           "_unkron_left", "_unkron_right", "_vector_norm"]
 
 
 def _logsumexp(a: "Array", axis: "int | None") -> "Array":
@@ -127,4 +127,20 @@ def _vector_norm(x: "Array", ord: "float", axis: "int | None") -> "Array":
         whole: Array = np.asarray(np.linalg.norm(x.reshape(-1), ord)).reshape(1, 1)
         return whole
     out: Array = np.linalg.norm(x, ord, axis=axis, keepdims=True)
+    return out
+
+
+def _cho_solve(a: "Array", b: "Array") -> "Array":
+    """a⁻¹ b for a symmetric positive definite a, by its Cholesky factor."""
+    from scipy.linalg import cho_factor, cho_solve
+
+    out: Array = cho_solve(cho_factor(a, lower=True), b)
+    return out
+
+
+def _cho_logdet(a: "Array") -> "Array":
+    """log det a for a symmetric positive definite a: twice the log-diagonal of its Cholesky
+    factor."""
+    diagonal = np.diag(np.linalg.cholesky(a))
+    out: Array = (2.0 * np.sum(np.log(diagonal))).reshape(1, 1)
     return out

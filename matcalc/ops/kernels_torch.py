@@ -11,8 +11,8 @@ if TYPE_CHECKING:  # pragma: no cover
     # copied into (which import torch); matcalc itself must not need torch.
     import torch  # noqa: TC004
 
-__all__ = ["_commutation", "_eigh_vectors", "_embed", "_logdet", "_slice", "_unkron_left",
-           "_unkron_right"]
+__all__ = ["_cho_logdet", "_cho_solve", "_commutation", "_eigh_vectors", "_embed", "_logdet",
+           "_slice", "_unkron_left", "_unkron_right"]
 
 
 def _logdet(a: "torch.Tensor") -> "torch.Tensor":
@@ -62,3 +62,13 @@ def _eigh_vectors(a: "torch.Tensor") -> "torch.Tensor":
     pick = torch.argmax(torch.abs(v), dim=0)
     out: torch.Tensor = v * torch.sign(v[pick, torch.arange(v.shape[1])])
     return out
+
+
+def _cho_solve(a: "torch.Tensor", b: "torch.Tensor") -> "torch.Tensor":
+    """a⁻¹ b for a symmetric positive definite a, by its Cholesky factor."""
+    return torch.cholesky_solve(b, torch.linalg.cholesky(a))
+
+
+def _cho_logdet(a: "torch.Tensor") -> "torch.Tensor":
+    """log det a for a symmetric positive definite a, by its Cholesky factor."""
+    return (2.0 * torch.sum(torch.log(torch.diagonal(torch.linalg.cholesky(a))))).reshape(1, 1)

@@ -9,7 +9,7 @@ import sympy
 from ..expr import PREC_POW
 from . import _sympy as sp
 from . import kernels, kernels_torch
-from ._base import ONE, PREC_ATOM, Builder, builder, defop, require_square
+from ._base import ONE, PREC_ATOM, Builder, Expr, builder, defop, require_square
 from .leaves import eye
 from .structure import kron, vec
 
@@ -19,6 +19,20 @@ __all__ = ["det", "inv", "logdet", "trace"]
 def _to_scalar(opname: str) -> Any:
     """The shape rule of a function of a square matrix with a 1×1 value."""
     return lambda args: (require_square(opname, args[0]), (ONE, ONE))[1]
+
+
+def _spd(x: Expr) -> bool:
+    """A symbol declared symmetric positive definite: its code may use a Cholesky factor."""
+    return bool(x.op.name == "symbol" and x.get("structure") == "spd")
+
+
+def _inverse_code(n: Expr, args: list[str], lib: str) -> str:
+    a = n.args[0]
+    if _spd(a):
+        eye_ = "np.eye" if lib == "np" else "torch.eye"
+        dtype = "" if lib == "np" else ", dtype=torch.float64"
+        return f"_cho_solve({args[0]}, {eye_}({args[0]}.shape[0]{dtype}))"
+    return f"{lib}.linalg.inv({args[0]})"
 
 
 TRACE = defop(
@@ -68,8 +82,10 @@ LOGDET = defop(
     domain={0: "spd"},
     kind="linalg",
     doc="log det(A) for det(A) > 0 (NaN otherwise); ∂/∂A = A⁻ᵀ (Cookbook eq. 57).",
-    code={"all": "_logdet({0})"},
-    code_helpers={"numpy": [kernels._logdet], "torch": [kernels_torch._logdet]},
+    code={"all": lambda n, args, env: (f"_cho_logdet({args[0]})" if _spd(n.args[0])
+                                       else f"_logdet({args[0]})")},
+    code_helpers={"numpy": [kernels._logdet, kernels._cho_logdet],
+                  "torch": [kernels_torch._logdet, kernels_torch._cho_logdet]},
     sample=lambda S: logdet(S.A),
 )
 logdet: Builder = builder(LOGDET)
@@ -87,7 +103,9 @@ INV = defop(
     domain={0: "invertible"},
     kind="linalg",
     doc="A⁻¹; ∂/∂A = −A⁻ᵀ G A⁻ᵀ (Cookbook eq. 61).",
-    code={"numpy": "np.linalg.inv({0})", "torch": "torch.linalg.inv({0})"},
+    code={"numpy": lambda n, args, env: _inverse_code(n, args, "np"),
+          "torch": lambda n, args, env: _inverse_code(n, args, "torch")},
+    code_helpers={"numpy": [kernels._cho_solve], "torch": [kernels_torch._cho_solve]},
     sample=lambda S: inv(S.A),
 )
 inv: Builder = builder(INV)
