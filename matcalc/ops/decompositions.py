@@ -644,7 +644,7 @@ VECTOR_NORM = defop(
     vjp=lambda g, out: (g * _vector_norm_weights(out),),
     jac=lambda out, d: _by_groups(out, d[0], _vector_norm_weights(out)),
     domain=lambda n: {abs_(n.args[0]) - n: "kink"} if math.isinf(n.get("ord"))
-    else {n.args[0]: "kink"} if n.get("ord") != 2 else {n: "positive"},
+    else {n.args[0]: "kink"} if n.get("ord") == 1 else {n: "positive"},
     text=_vector_norm_text,
     latex=lambda n: [r"\left\lVert ", (0, 0), r" \right\rVert_{" + _ord_latex(n.get("ord"))
                      + _WHICH[n.get("axis")] + "}"],

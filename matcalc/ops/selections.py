@@ -208,9 +208,10 @@ def _clip_shape(args: tuple[Expr, ...]) -> Any:
 
 
 def _clip_masks(out: Expr) -> tuple[Expr, Expr, Expr]:
+    """Where the gradient goes: to A strictly inside (lo, hi), to a bound where A is beyond it,
+    and nowhere where A is at a bound (as autograd's clip)."""
     a, lo, hi = out.args
-    below, above = less(a, lo), greater(a, hi)
-    return 1 - below - above, below, above
+    return greater(a, lo) * less(a, hi), less(a, lo), greater(a, hi)
 
 
 def clip(a: Any, lo: Any, hi: Any) -> Expr:
