@@ -295,8 +295,15 @@ _UNARY = [mc.relu, mc.sigmoid, mc.tanh, mc.exp, mc.log, mc.sqrt, mc.abs, mc.soft
           lambda e: mc.mean(e), lambda e: mc.mean(e, axis=1), lambda e: mc.logsumexp(e),
           lambda e: mc.logsumexp(e, axis=0), lambda e: mc.softmax(e, axis=0),
           lambda e: mc.softmax(e, axis=1), lambda e: mc.log_softmax(e, axis=1), mc.norm, mc.vec,
-          lambda e: 2 * e, lambda e: e / 3, lambda e: mc.Scalar("alpha") * e]
-_SQUARE_ONLY = [mc.trace, mc.det, mc.logdet, mc.inv, mc.diag]
+          lambda e: 2 * e, lambda e: e / 3, lambda e: mc.Scalar("alpha") * e,
+          mc.sin, mc.erf, mc.gelu, mc.cumsum, mc.flipud, lambda e: mc.max(e, axis=0),
+          lambda e: mc.maximum(e, 0.5), lambda e: mc.clip(e, -1, 1), lambda e: e > 0.5,
+          lambda e: mc.where(e > 0, e, 0), lambda e: e[1:, :], lambda e: mc.hstack(e, e),
+          lambda e: mc.norm(e, ord="nuc"), lambda e: mc.var(e, axis=1, ddof=1),
+          lambda e: mc.leaky_relu(e, 0.2), lambda e: e ** (1 / 3)]
+_SQUARE_ONLY = [mc.trace, mc.det, mc.logdet, mc.inv, mc.diag, mc.triu, mc.expm, mc.cholesky,
+                mc.pinv, mc.eigvalsh, mc.eigvecsh, lambda e: mc.matrix_power(e, 2),
+                lambda e: mc.solve(e, e), mc.logabsdet]
 
 
 @st.composite
@@ -353,3 +360,32 @@ def test_cli_grad_latex_and_latex_input(capsys):
     assert "unknown command \\foo" in capsys.readouterr().err
     assert main(["grad", "L = sum(W)", "--latex-input", "W", "--shape", "W=m,n"]) == 2
     assert main(["grad", "--shape", "W=m,n"]) == 2
+
+
+# Every op's golden LaTeX reads back (parse_latex) as the same value, but for the printed forms
+# that cannot: unvec and the Kronecker contractions print without their target shape, the
+# commutation matrix as K, and a named intermediate by its name.
+NOT_READ_BACK = {"unvec", "kron_contract_left", "kron_contract_right", "commutation", "named"}
+
+
+@pytest.mark.parametrize("name", sorted(set(GOLDEN_OPS) - NOT_READ_BACK))
+def test_golden_latex_reads_back(name):
+    import numpy as np
+
+    from matcalc.parsing.latex import parse_latex
+
+    expr, source = GOLDEN_OPS[name]
+    symbols = {n.name: n for n in mc.toposort([expr]) if n.op.name == "symbol"}
+    shapes = {k: (str(v.rows), str(v.cols)) for k, v in symbols.items()}
+    shapes["_sizes"] = ("m", "n")  # every dimension is declared, whichever symbols appear
+    dims = {"m": 3, "n": 4, "B": 5}
+    rng = np.random.default_rng(0)
+    values = {}
+    for k, v in symbols.items():
+        r, c = (d.value(dims) for d in v.shape)
+        values[k] = rng.uniform(0.2, 0.9, (r, c))
+        if r == c and r > 1:  # well conditioned and positive definite
+            values[k] = values[k] @ values[k].T + r * np.eye(r)
+    parsed = parse_latex(source, shapes)
+    np.testing.assert_allclose(mc.evaluate(parsed, values, dims), mc.evaluate(expr, values, dims),
+                               rtol=1e-10, err_msg=f"{source} read as {parsed}")

@@ -112,6 +112,8 @@ def test_latex_spellings_come_from_the_records():
         for spelling in op.latex_in:
             if spelling in op.aliases:  # flipud: flip with axis 0
                 assert tables.functions[tables.words[spelling]].op is op
+            elif spelling in tables.calls:  # several operands: \operatorname{where}(M, A, B)
+                assert tables.calls[spelling] is op
             elif spelling.startswith("\\operatorname{"):
                 assert tables.words[spelling[len("\\operatorname{"):-1]] == op.name
             elif spelling.startswith("\\") and op.arity == 2:

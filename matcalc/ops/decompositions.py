@@ -239,7 +239,7 @@ def _eigvalsh_jac(out: Expr, d: list[Expr | None]) -> Expr | None:
 EIGVALSH = defop(
     "eigvalsh", 1,
     spell=("eigvalsh",),
-    latex_in=("eigvalsh", r"\lambda"),
+    latex_in=("eigvalsh",),
     shape=lambda args: (require_square("eigvalsh", args[0])[0], ONE),
     vjp=lambda g, out: (eigvecsh(out.args[0]) @ diag(g) @ eigvecsh(out.args[0]).T,),
     jac=_eigvalsh_jac,
@@ -349,7 +349,7 @@ def _svd_jac(out: Expr, d: list[Expr | None]) -> Expr | None:
 SVDVALS = defop(
     "svdvals", 1,
     spell=("svdvals",),
-    latex_in=("svdvals", r"\sigma"),
+    latex_in=("svdvals",),
     shape=_svdvals_shape,
     vjp=_svd_vjp,
     jac=_svd_jac,

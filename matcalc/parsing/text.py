@@ -181,6 +181,11 @@ class _Actions(Transformer[Token, Any]):
         if fn.params and fn.params[0].many:  # hstack(A, B, axis=…): the rest by keyword
             keywords = {fn.names[i]: v for i, v in enumerate(values) if i}
             return prog.value(fname, lambda: fn.build(*values[0], **keywords))
+        if not all(p.positional for p in fn.params[:len(values)]):  # max(Z, axis=0)
+            keywords = {fn.names[i]: v for i, v in enumerate(values)
+                        if not fn.params[i].positional}
+            leading = [v for i, v in enumerate(values) if fn.params[i].positional]
+            return prog.value(fname, lambda: fn.build(*leading, **keywords))
         return prog.value(fname, fn.build, *values)
 
 
