@@ -19,7 +19,7 @@ from .blocks import tril, triu
 from .leaves import eye, ones
 from .structure import commutation, dvec
 
-__all__ = ["project", "projector", "structure_of"]
+__all__ = ["is_symmetric", "project", "projector", "structure_of"]
 
 
 def structure_of(x: Expr) -> str | None:
@@ -30,10 +30,69 @@ def structure_of(x: Expr) -> str | None:
     return value
 
 
+_SYMMETRIC_STRUCTURES = ("symmetric", "spd", "diagonal")
+
+
+def _factors(x: Expr) -> list[Expr]:
+    """The factors of a chain of matrix products, in order."""
+    out, stack = [], [x]
+    while stack:
+        e = stack.pop()
+        if e.op.name == "matmul":
+            stack += [e.args[1], e.args[0]]
+        else:
+            out.append(e)
+    return out
+
+
+def is_symmetric(x: Expr, budget: int = 200) -> bool:
+    """Whether x is provably symmetric (a sufficient test: declared symmetric symbols, I, diag(v),
+    sums, scalings and inverses of symmetric matrices, and products A B Aᵀ with B symmetric),
+    looking at no more than ``budget`` nodes."""
+    if x.rows != x.cols:
+        return False
+    todo, seen = [x], 0
+    while todo:
+        e = todo.pop()
+        seen += 1
+        if seen > budget:
+            return False
+        name = e.op.name
+        if e.is_scalar or name in ("eye", "ones", "zeros"):
+            continue
+        if name == "symbol" and e.get("structure") in _SYMMETRIC_STRUCTURES:
+            continue
+        if name == "diag" and e.args[0].cols.is_one:
+            continue
+        summed = name in ("add", "sub") and all(a.shape == e.shape or a.is_scalar for a in e.args)
+        scaled = name in ("mul", "div") and any(a.is_scalar for a in e.args)
+        if summed or scaled:
+            todo += [a for a in e.args if not a.is_scalar]
+        elif name in ("neg", "transpose", "inv", "named", "expm", "matrix_power"):
+            todo.append(e.args[0])
+        elif name != "matmul" or not _palindrome(_factors(e), todo):
+            return False
+    return True
+
+
+def _palindrome(factors: list[Expr], todo: list[Expr]) -> bool:
+    """A₁ A₂ … Aₖ with Aᵢ = A_{k+1−i}ᵀ (the middle one symmetric): symmetric."""
+    k = len(factors)
+    for i in range(k // 2):
+        a, b = factors[i], factors[k - 1 - i]
+        if not (b.op.name == "transpose" and b.args[0] is a) and not (
+                a.op.name == "transpose" and a.args[0] is b):
+            return False
+    if k % 2:
+        todo.append(factors[k // 2])
+    return True
+
+
 def project(structure: str | None, g: Expr) -> Expr:
-    """The gradient G projected onto the structure's subspace."""
+    """The gradient G projected onto the structure's subspace (G itself when it is provably
+    there already)."""
     if structure in ("symmetric", "spd"):
-        return (g + g.T) / 2
+        return g if is_symmetric(g) else (g + g.T) / 2
     if structure == "diagonal":
         return g * eye(g.rows)
     if structure == "lower":
