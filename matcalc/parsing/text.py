@@ -54,6 +54,22 @@ class _Actions(Transformer[Token, Any]):
         """A statement that is an expression."""
         return Val("expr", _current.get().expr(v), v.line, v.column)
 
+    def assign_many(self, *items: Any) -> Val:
+        """w, V = eigh(A): the parts of a function of several values, each named."""
+        prog = _current.get()
+        names, v = list(items[:-1]), items[-1]
+        if v.kind != "tuple":
+            raise prog.error(ParseError, f"{len(names)} names take the values of a function "
+                             f"that gives {len(names)}, such as eigh(A) or slogdet(A)", names[0])
+        if len(v.value) != len(names):
+            raise prog.error(ParseError, f"{len(names)} names for {len(v.value)} values",
+                             names[0])
+        out = None
+        for name, part in zip(names, v.value):
+            out = self.assign(name, Val("expr", part, v.line, v.column))
+        assert out is not None
+        return out
+
     def assign(self, name: Token, v: Val) -> Val:
         """Y = expr: the named intermediate Y."""
         prog = _current.get()
@@ -170,6 +186,17 @@ class _Actions(Transformer[Token, Any]):
             raise prog.error(ParseError, "only a function name can be called, as in relu(X); "
                              f"{fname.describe()} is not one", fname)
         name = str(fname.value)
+        several = SEVERAL_VALUES.get(name)
+        if several is not None and name not in prog.functions:  # w, V = eigh(A)
+            args = [prog.expr(it) for it in (items or []) if isinstance(it, Val)]
+            made: list[tuple[Expr, ...]] = []
+
+            def run(*a: Expr) -> Expr:
+                made.append(tuple(several(*a)))
+                return made[0][0]
+
+            prog.build(fname, run, *args)  # its errors come back positioned
+            return Val("tuple", made[0], fname.line or 1, fname.column or 1)
         fn = prog.functions.get(name)
         if fn is None:
             if prog.lookup(name) is not None:
@@ -188,6 +215,9 @@ class _Actions(Transformer[Token, Any]):
             return prog.value(fname, lambda: fn.build(*leading, **keywords))
         return prog.value(fname, fn.build, *values)
 
+
+# Functions of several values, as NumPy's: written w, V = eigh(A)
+SEVERAL_VALUES = {"eigh": ops.eigh, "slogdet": ops.slogdet}
 
 # What people coming from NumPy type, and what they mean (a spelling alike would mislead:
 # max is not softmax).

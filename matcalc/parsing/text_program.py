@@ -71,6 +71,9 @@ class TextProgram(Program):
             return self.build(v, ops.block, rows)
         if v.kind == "span":
             raise self.error(ParseError, "a range a:b belongs inside an index, as in X[0:3, :]", v)
+        if v.kind == "tuple":
+            raise self.error(ParseError, f"this gives {len(v.value)} values: name them, as in "
+                             "w, V = eigh(A)", v)
         if v.kind == "num":
             return self.build(v, ops.const, v.value)
         if v.kind == "dim":  # m * n where neither is a matrix: report the first name
