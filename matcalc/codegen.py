@@ -252,7 +252,7 @@ def _prologue(be: Backend, prog: _Program) -> list[str]:
             bound.add(name)
     for n, s in symbols.items():
         for axis, d in enumerate(s.shape):
-            if len(d.names) == 1 and d.coef == 1 and d.names[0] not in bound:
+            if not d.is_sum and len(d.names) == 1 and d.coef == 1 and d.names[0] not in bound:
                 body.append(f"    {prog.dim(d.names[0])} = {n}.shape[{axis}]")
                 bound.add(d.names[0])
     missing = [d for d in prog.dim_var if d not in bound]
@@ -264,7 +264,8 @@ def _prologue(be: Backend, prog: _Program) -> list[str]:
     def spell(d: Dim) -> str:
         if d.is_int:
             return str(d.coef)
-        return " * ".join(([str(d.coef)] if d.coef != 1 else []) + [prog.dim(x) for x in d.names])
+        text = d.render(prog.dim, " * ")
+        return "(" + text + ")" if d.is_sum else text
 
     if symbols:
         terms = [f"{n}.shape != ({spell(s.rows)}, {spell(s.cols)})" for n, s in symbols.items()]

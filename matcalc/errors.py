@@ -14,8 +14,8 @@ from __future__ import annotations
 __all__ = [
     "CheckError", "CodegenError", "DifferentiationError", "DimensionBindingError",
     "EvaluationError", "FigureError", "InputError", "InternalError", "InteropError", "MatcalcError",
-    "NoCodeTemplateError", "ParseError", "RequestError", "ShapeError", "TimeLimitError",
-    "UnknownNameError", "WebError", "WorkerError", "caret",
+    "NoCodeTemplateError", "ParseError", "RequestError", "ShapeError", "StructureError",
+    "TimeLimitError", "UnknownNameError", "WebError", "WorkerError", "caret",
 ]
 
 _WINDOW = 120  # a long source line is cut to this many characters around the caret
@@ -67,6 +67,10 @@ class UnknownNameError(ParseError):
 
 class DimensionBindingError(MatcalcError):
     """Arrays whose sizes contradict their declarations or each other, or a missing value."""
+
+
+class StructureError(DimensionBindingError):
+    """A value does not have the structure its symbol was declared with (symmetric, …)."""
 
 
 class InputError(MatcalcError):

@@ -16,7 +16,13 @@ import numpy as np
 from .algebra.fast import fast_form
 from .binding import bind_shapes, declared_spec
 from .dims import dim, shape_str
-from .errors import DimensionBindingError, EvaluationError, InputError, InternalError
+from .errors import (
+    DimensionBindingError,
+    EvaluationError,
+    InputError,
+    InternalError,
+    StructureError,
+)
 from .expr import Expr, toposort
 from .lowering import Env, helpers_of, lower, render, template_of
 from .ops.custom import helper_function
@@ -65,7 +71,10 @@ class Context:
             raise DimensionBindingError(
                 f"dimension {missing[0]} is not bound by any input array; "
                 f"pass dims={{'{missing[0]}': …}}")
-        return size.value(self.bindings)
+        value = size.value(self.bindings)
+        if value < 0:  # m - 3 with m = 2: a slice or block that cannot fit
+            raise DimensionBindingError(f"dimension {size} is {value} for the sizes given")
+        return value
 
     def run_template(self, node: Expr, arrays: tuple[np.ndarray, ...]) -> np.ndarray:
         """The node's value by its op's NumPy code template (compiled once per distinct text)."""
@@ -129,7 +138,22 @@ def bind(symbols: dict[str, Expr], values: Mapping[str, Any], dims: Mapping[str,
         arrays[name] = arr
     declared = {n: tuple(declared_spec(d) for d in s.shape) for n, s in symbols.items()}
     bindings = bind_shapes(declared, {n: a.shape for n, a in arrays.items()}, fixed)
+    for name, sym in symbols.items():
+        if sym.get("structure") is not None:
+            check_structure(name, sym.get("structure"), arrays[name])
     return arrays, bindings
+
+
+def check_structure(name: str, structure: str, a: np.ndarray) -> None:
+    """Refuse a value without its symbol's declared structure (up to rounding)."""
+    tol = 1e-10 * max(1.0, float(np.max(np.abs(a))))
+    outside = {"symmetric": a - a.T, "spd": a - a.T, "diagonal": a - np.diag(np.diag(a)),
+               "lower": np.triu(a, 1), "upper": np.tril(a, -1)}[structure]
+    if np.max(np.abs(outside)) > tol:
+        raise StructureError(f"{name} is declared {structure} but its value is not "
+                             f"(largest departure {np.max(np.abs(outside)):.1e})")
+    if structure == "spd" and not np.all(np.linalg.eigvalsh((a + a.T) / 2) > 0):
+        raise StructureError(f"{name} is declared spd but its value is not positive definite")
 
 
 def _dim_param(name: str) -> str:
@@ -176,8 +200,8 @@ def evaluate_many(exprs: list[Expr], values: Mapping[str, Any],
             try:
                 memo[id(node)] = (rule(ctx, node, *args) if rule is not None
                                   else ctx.run_template(node, args))
-            except np.linalg.LinAlgError as exc:
-                raise EvaluationError(
+            except (np.linalg.LinAlgError, IndexError) as exc:  # IndexError: a slice or a
+                raise EvaluationError(  # block that does not fit the arrays' sizes
                     f"{node.op.name} failed on {short(node, 60)}: {exc}") from None
             if memo[id(node)].ndim != 2:
                 raise InternalError(f"{node.op.name} gave a {memo[id(node)].ndim}-D value")

@@ -37,6 +37,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from . import verify_structure as structured
 from .diff import Variable, Variables, grad, resolve_wrt
 from .dims import Dim, Shape, shape_str
 from .errors import CheckError, ShapeError
@@ -217,12 +218,18 @@ class _Problem(Exception):
         self.deps = deps
 
 
+def _domain_argument(node: Expr, key: int | Expr) -> Expr:
+    """What a domain entry constrains: an argument (by index), or an expression of the
+    arguments the record built (1 − x² for arcsin, A − max(A) for max)."""
+    return node.args[key] if isinstance(key, int) else key
+
+
 def _domain_items(expr: Expr, expand: dict[str, frozenset[str]]) -> list[_DomainItem]:
     """(op name, kind, whole-array?, argument node, input names it depends on) per domain use."""
     items: list[_DomainItem] = []
     for node in toposort([expr]):
         for i, kind in node.op.domain_of(node).items():
-            arg = node.args[i]
+            arg = _domain_argument(node, i)
             deps = frozenset[str]().union(*[expand.get(n, {n}) for n in symbols_of(arg)])
             whole = kind == "nonzero" and node.op.kind not in ("elementwise", "binary")
             items.append((node.op.name, kind, whole, arg, deps))
@@ -332,7 +339,7 @@ def _sampling_kinds(expr: Expr, push: bool) -> dict[str, set[str]]:
     kinds: dict[str, set[str]] = {}
     for node in toposort([expr]):
         for i, kind in node.op.domain_of(node).items():
-            stack = [(node.args[i], kind)]
+            stack = [(_domain_argument(node, i), kind)]
             while stack:
                 e, k = stack.pop()
                 name = e.op.name
@@ -440,8 +447,7 @@ def _directional(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, rng: np.ran
     """⟨∇f, U⟩ against the stencil along a few random unit directions U."""
     sym, num, floor = [], [], []
     for _ in range(opt.directions):
-        u = rng.standard_normal(g.shape)
-        u /= np.linalg.norm(u)
+        u = _random_direction(f.plan, rng, g.shape)
         n, fl = _stencil(f, x0, u, h, opt.atol)
         sym.append(float(np.sum(g * u)))
         num.append(n)
@@ -452,12 +458,55 @@ def _directional(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, rng: np.ran
 
 def _full(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, opt: _Options) -> _Differences:
     """∇f against the stencil along every coordinate, entry by entry."""
+    if _structure(f.plan) is not None:
+        return _full_structured(f, g, x0, h, opt)
     num, floor = np.zeros(g.shape), np.zeros(g.shape)
     for idx in np.ndindex(*g.shape):
         e = np.zeros(g.shape)
         e[idx] = 1.0
         num[idx], floor[idx] = _stencil(f, x0, e, h, opt.atol)
     return g, num, floor, float(np.max(np.abs(g))), 4 * g.size
+
+
+# --- structured variables: sampled and perturbed within their structure (verify_structure.py) ----
+
+def _structure(plan: _Plan) -> str | None:
+    value: str | None = plan.target.get("structure") if plan.target.op.name == "symbol" else None
+    return value
+
+
+def _sample_symbol(rng: np.random.Generator, symbol: Expr, kinds: set[str],
+                   shape: tuple[int, int]) -> np.ndarray:
+    """A value for a symbol: within its declared structure, if it has one."""
+    structure = symbol.get("structure")
+    if structure is None:
+        return _sample(rng, kinds, shape)
+    return structured.sample(rng, structure, kinds, shape, _sample)
+
+
+def _random_direction(plan: _Plan, rng: np.random.Generator, shape: tuple[int, ...]
+                      ) -> np.ndarray:
+    structure = _structure(plan)
+    if structure is not None:
+        return structured.direction(rng, structure, (shape[0], shape[1]))
+    u = rng.standard_normal(shape)
+    out: np.ndarray = u / np.linalg.norm(u)
+    return out
+
+
+def _full_structured(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, opt: _Options
+                     ) -> _Differences:
+    """⟨∇f, E⟩ against the stencil along each E of an orthonormal basis of the structure."""
+    structure = _structure(f.plan)
+    assert structure is not None
+    sym, num, floor = [], [], []
+    for e in structured.basis(structure, (g.shape[0], g.shape[1])):
+        n, fl = _stencil(f, x0, e, h, opt.atol)
+        sym.append(float(np.sum(g * e)))
+        num.append(n)
+        floor.append(fl)
+    return (np.asarray(sym), np.asarray(num), np.asarray(floor), float(np.max(np.abs(g))),
+            4 * len(sym))
 
 
 def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray,
@@ -585,7 +634,7 @@ def check(expr: Expr, wrt: Variable | Variables, dims: Mapping[str, int] | None 
         vals = dict(user)
         for name in sorted(sampled):
             shape = resolve_dims(symbols[name].shape, bindings)
-            vals[name] = _sample(rng, kinds.get(name, set()), shape)
+            vals[name] = _sample_symbol(rng, symbols[name], kinds.get(name, set()), shape)
         try:
             rows, soft, gvals = _at_point(expr, grads, items, plans, vals, bindings, rng, opt)
         except _Problem as p:

@@ -43,7 +43,7 @@ def test_declarations_in_every_spelling():
     ("W: m, n, k", "W: expected ROWS, COLS or N, got 'm, n, k'", 1, 4),
     ("W: m, n\nW: n", "W is declared twice", 2, 1),
     ("for: n", "a symbol name must be an identifier", 1, 1),
-    ("W: m-1, n", "invalid dimension 'm-1'", 1, 4),
+    ("W: m/2, n", "invalid dimension 'm/2'", 1, 4),
 ])
 def test_bad_declarations_are_located(text, message, line, column):
     from matcalc.web.shapes import parse_shapes_text
