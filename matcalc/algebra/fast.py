@@ -49,15 +49,18 @@ class _Fast:
             return 0  # a view, an alias
         return self.entries(e) if e.args else 0
 
-    def total(self, e: Expr) -> int:
+    def total(self, e: Expr, common: frozenset[Expr] | set[Expr] = frozenset()) -> int:
         """The cost of e's nodes that are not computed already (each distinct node once; the
-        walk stops at computed nodes, so it costs what is new, not the whole graph below)."""
+        walk stops at computed nodes, so it costs what is new, not the whole graph below), nor
+        in ``common``: the factors every candidate of one chain multiplies (what lies below them
+        costs the same whichever candidate is chosen, and walking it again for every chain of a
+        deep graph would cost its depth squared)."""
         seen: set[Expr] = set()
         out = 0
         stack = [e]
         while stack:
             node = stack.pop()
-            if node in seen or node in self.cost:
+            if node in seen or node in self.cost or node in common:
                 continue
             seen.add(node)
             out += self.own_cost(node)
@@ -95,7 +98,8 @@ class _Fast:
         best = self.order(factors)
         if distribute <= 0 or len(factors) < 2:
             return best
-        best_cost = self.total(best)
+        common = _common_factors(factors)
+        best_cost = self.total(best, common)
         for i, f in enumerate(factors):
             terms = _terms(f)
             if len(terms) < 2:
@@ -107,7 +111,7 @@ class _Fast:
             candidate = _signed_sum(parts)
             if candidate.shape != best.shape:
                 continue
-            c = self.total(candidate)
+            c = self.total(candidate, common)
             if c < best_cost:
                 best, best_cost = candidate, c
         return best
@@ -178,6 +182,20 @@ class _Fast:
 def _transposed(f: Expr) -> Expr:
     """fᵀ, written without a double transpose."""
     return f.args[0] if f.op.name == "transpose" else f.T
+
+
+def _common_factors(factors: list[Expr]) -> set[Expr]:
+    """What every candidate of a chain multiplies: its factors that are not sums, and the
+    factors of the terms of those that are (a distributed sum is no longer computed)."""
+    out: set[Expr] = set()
+    for f in factors:
+        terms = _terms(f)
+        if len(terms) < 2:
+            out.add(f)
+            continue
+        for _, t in terms:
+            out.update(_factors(t, {}))
+    return out
 
 
 def _factors(node: Expr, memo: Mapping[Expr, Expr]) -> list[Expr]:
