@@ -9,7 +9,7 @@ may import from its own layer or below:
    is copied into generated modules)
 1. render, expr
 2. matcalc.ops.*
-3. the engines: simplify, matcalc.algebra.*, diff, evaluate, lowering, codegen, interop, printing,
+3. the engines: simplify, matcalc.rules.*, matcalc.algebra.*, diff, evaluate, lowering, codegen, interop, printing,
    matcalc.parsing.*
    (and, until they are gone, textparse, latex_parse)
 4. everything else: verify, explain, figure, catalogue, demo, cli, the package itself, __main__,
@@ -39,7 +39,7 @@ LAYERS = {
     "matcalc.ops": 2,
     "matcalc.simplify": 3, "matcalc.diff": 3, "matcalc.evaluate": 3, "matcalc.lowering": 3,
     "matcalc.codegen": 3, "matcalc.interop": 3, "matcalc.printing": 3, "matcalc.parsing": 3,
-    "matcalc.algebra": 3,
+    "matcalc.algebra": 3, "matcalc.rules": 3,
     "matcalc.textparse": 3, "matcalc.latex_parse": 3,
 }
 TOP = 4
