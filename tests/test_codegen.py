@@ -554,6 +554,20 @@ def test_jax_backend_equals_evaluate(jax, name, build):
     _check([e], backend="jax", to_numpy=np.asarray)
 
 
+@pytest.mark.parametrize("name,build", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_jax_backend_under_jit_equals_evaluate(jax, name, build):
+    """Value and gradients traced by jax.jit: a kernel that calls SciPy (erf, expm, the
+    solvers) would fail here on JAX's tracers, so such ops bring JAX kernels."""
+    e = build()
+    _skip_without_templates(e, "jax")
+    L = mc.sum(e * e)
+    wrt = sorted(symbols_of(e))
+    outs = [e, L] + (mc.grad(L, wrt) if wrt else [])
+    f = compile(outs, backend="jax")
+    got = jax.jit(lambda **kw: f(**kw))(**_inputs(outs))
+    _close([np.asarray(x) for x in got], mc.evaluate_many(outs, _inputs(outs)))
+
+
 def test_mlp_gradients_on_torch_and_jax(torch, jax):
     L, params = tanh_mlp(3)
     outs = [L] + mc.grad(L, params)

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..dims import ONE, Dim, Shape
 from ..expr import PREC_MUL, PREC_POW, Param
-from . import kernels, kernels_torch
+from . import kernels, kernels_jax, kernels_torch
 from ._base import (
     PREC_ATOM,
     Builder,
@@ -119,6 +119,7 @@ SOLVE = defop(
     code={"numpy": lambda n, args, env: _solve_code(n, args, "np"),
           "torch": lambda n, args, env: _solve_code(n, args, "torch")},
     code_helpers={"numpy": [kernels._cho_solve, kernels._solve_triangular],
+                  "jax": [kernels_jax._cho_solve, kernels_jax._solve_triangular],
                   "torch": [kernels_torch._cho_solve]},
     sample=lambda S: solve(S.A, S.X),
 )
@@ -173,7 +174,8 @@ SOLVE_TRIANGULAR = defop(
                                         f"{n.get('lower')})",
           "torch": lambda n, args, env: f"torch.linalg.solve_triangular({args[0]}, {args[1]}, "
                                         f"upper={not n.get('lower')})"},
-    code_helpers={"numpy": [kernels._solve_triangular]},
+    code_helpers={"numpy": [kernels._solve_triangular],
+                  "jax": [kernels_jax._solve_triangular]},
     sample=lambda S: solve_triangular(S.A, S.x),
 )
 solve_triangular: Builder = builder(SOLVE_TRIANGULAR)
@@ -437,7 +439,7 @@ EXPM = defop(
     doc="The matrix exponential e^A; ∂/∂A = the top-right block of expm([[Aᵀ, G], [0, Aᵀ]]) "
         "(the adjoint of its Fréchet derivative).",
     code={"numpy": "_expm({0})", "torch": "torch.linalg.matrix_exp({0})"},
-    code_helpers={"numpy": [kernels._expm]},
+    code_helpers={"numpy": [kernels._expm], "jax": [kernels_jax._expm]},
     sample=lambda S: expm(S.A),
 )
 expm: Builder = builder(EXPM)

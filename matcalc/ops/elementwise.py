@@ -14,7 +14,7 @@ import sympy
 
 from ..expr import Param
 from ..latexstyle import style
-from . import kernels
+from . import kernels, kernels_jax
 from ._base import PREC_ATOM, Builder, Expr, Op, builder, defop, np
 from .structure import dvec
 
@@ -171,14 +171,16 @@ ARCTANH = unary("arctanh", lambda a, out: 1 / (1 - a ** 2), sympy.atanh(_x),
                 domain=_inside_unit, **_fn("arctanh", "artanh"))
 ERF = unary("erf", lambda a, out: (2 / float(np.sqrt(np.pi))) * exp(-(a ** 2)), sympy.erf(_x),
             "The error function erf x; derivative 2 e^(−x²) / √π.",
-            {"numpy": "_erf({0})", "torch": "torch.erf({0})"}, helpers={"numpy": [kernels._erf]},
+            {"numpy": "_erf({0})", "torch": "torch.erf({0})"},
+            helpers={"numpy": [kernels._erf], "jax": [kernels_jax._erf]},
             **_fn("erf", "erf"))
 GELU = unary("gelu", lambda a, out: (1 + erf(a * float(1 / np.sqrt(2.0)))) / 2
              + a * exp(-(a ** 2) / 2) / _SQRT_2PI,
              _x * (1 + sympy.erf(_x / sympy.sqrt(2))) / 2,
              "GELU x = x Φ(x) (exact, with the normal CDF Φ); derivative Φ(x) + x φ(x).",
              {"numpy": "_gelu({0})", "torch": "torch.nn.functional.gelu({0})"},
-             helpers={"numpy": [kernels._gelu]}, latex=r"\operatorname{GELU}",
+             helpers={"numpy": [kernels._gelu], "jax": [kernels_jax._gelu]},
+             latex=r"\operatorname{GELU}",
              latex_in=("GELU", "gelu"))
 SILU = unary("silu", lambda a, out: sigmoid(a) * (1 + a * (1 - sigmoid(a))),
              _x / (1 + sympy.exp(-_x)),

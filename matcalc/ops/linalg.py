@@ -8,7 +8,7 @@ import sympy
 
 from ..expr import PREC_POW
 from . import _sympy as sp
-from . import kernels, kernels_torch
+from . import kernels, kernels_jax, kernels_torch
 from ._base import ONE, PREC_ATOM, Builder, Expr, builder, defop, require_square
 from .leaves import eye
 from .structure import kron, vec
@@ -105,7 +105,8 @@ INV = defop(
     doc="A⁻¹; ∂/∂A = −A⁻ᵀ G A⁻ᵀ (Cookbook eq. 61).",
     code={"numpy": lambda n, args, env: _inverse_code(n, args, "np"),
           "torch": lambda n, args, env: _inverse_code(n, args, "torch")},
-    code_helpers={"numpy": [kernels._cho_solve], "torch": [kernels_torch._cho_solve]},
+    code_helpers={"numpy": [kernels._cho_solve], "torch": [kernels_torch._cho_solve],
+                  "jax": [kernels_jax._cho_solve]},
     sample=lambda S: inv(S.A),
 )
 inv: Builder = builder(INV)
