@@ -251,7 +251,7 @@ class Expr:
     def make(op: Op, args: Iterable[Expr] = (), **params: Any) -> Expr:
         """The unique node for ``op(args, params)``; checks shapes the first time it is built."""
         args = tuple(args)
-        ptuple = tuple(sorted(params.items()))
+        ptuple = tuple(sorted(params.items())) if params else ()
         key = (op.name, args, ptuple)
         try:
             node = Expr._table.get(key)

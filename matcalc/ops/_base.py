@@ -230,7 +230,11 @@ def make_builder(op: Op) -> Callable[..., Expr]:
     signature = _signature(op)
     public = op.spell[0] if op.spell else op.name
 
+    operands_only = all(p.kind == "expr" and not p.many for p in op.params)
+
     def build(*args: Any, **kwargs: Any) -> Expr:
+        if operands_only and not kwargs and len(args) == len(op.params):  # the common call
+            return Expr.make(op, [as_expr(x, public) for x in args])
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as exc:

@@ -86,13 +86,28 @@ def product_with_zeros(node: Expr) -> Expr | None:
 def collect_like_terms(node: Expr) -> Expr | None:
     """A + A = 2A, A − A = 0, A + 0 = A, 2 + 3 = 5: equal terms merge, their coefficients add."""
     merged: dict[Expr | None, Coef] = {}  # term (None: a number) -> its coefficient, in order
-    for sign, e in _terms(node):
+    terms = _terms(node)
+    plain = terms[0][0] > 0  # each term its own, with coefficient 1: nothing to collect
+    for sign, e in terms:
         coef, rest = _split_coef(e)
+        plain = plain and rest is e and coef == 1 and rest not in merged and not _is(e, "zeros")
         merged[rest] = merged.get(rest, 0) + sign * coef
+    if plain and _is_left_chain_of(node, terms):
+        return None  # the sum would be rebuilt as it is
     out = _combine([(c, t) for t, c in merged.items()], node.shape)
     if out.shape != node.shape:
         return None
     return out if out is not node else None
+
+
+def _is_left_chain_of(node: Expr, terms: list[tuple[int, Expr]]) -> bool:
+    """Whether node is t₀ ± t₁ ± … nested to the left, exactly as _combine would build it."""
+    e = node
+    for sign, t in reversed(terms[1:]):
+        if e.op.name != ("add" if sign > 0 else "sub") or e.args[1] is not t:
+            return False
+        e = e.args[0]
+    return e is terms[0][1]
 
 
 @rule("add", "sub")
