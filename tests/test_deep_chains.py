@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import matcalc as mc
+from matcalc.expr import Expr
 
 DEPTH = 10_000
 n = 2
@@ -120,3 +121,43 @@ def test_deep_chain_simplifies_with_a_trace(name, low_recursion_limit):
     build, _ = CHAINS[name]
     result = mc.simplify(build(), trace=True)
     assert mc.count_nodes(result.expr) <= mc.count_nodes(build()) + 10
+
+
+
+def _builds_for_scalar_chain(n: int) -> int:
+    """How many nodes grad asks for (hash-consing lookups included) on an n-deep 1×1 chain."""
+    calls = [0]
+    make = Expr.make
+
+    def counting(op, args=(), **params):
+        calls[0] += 1
+        return make(op, args, **params)
+
+    e = mc.Scalar("x")
+    for _ in range(n):
+        e = mc.tanh(e)
+    L = mc.sum(e)
+    Expr.make = staticmethod(counting)
+    try:
+        g = mc.grad(L, "x")
+    finally:
+        Expr.make = staticmethod(make)
+    assert mc.count_nodes(g) < 5 * n
+    return calls[0]
+
+
+@pytest.mark.parametrize("window", [None, 10**9])
+def test_scalar_chain_costs_linear_work(window, monkeypatch, low_recursion_limit):
+    """The gradient of an n-deep chain of 1×1 functions is a product of n scalar factors. Each
+    product node reads a bounded window of them (rules.base.MAX_DEPTH): doubling n doubles the
+    nodes built. With an unbounded window (the second case) every node re-reads and rebuilds the
+    whole product below it, and the count squares: the test shows it can tell."""
+    from matcalc.rules import base
+
+    if window is not None:
+        monkeypatch.setattr(base, "MAX_DEPTH", window)
+    small, large = _builds_for_scalar_chain(300), _builds_for_scalar_chain(600)
+    if window is None:
+        assert large <= 2.2 * small
+    else:
+        assert large > 3 * small

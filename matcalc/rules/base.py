@@ -40,15 +40,26 @@ def _is_const(node: Expr, value: float | None = None) -> bool:
 
 # --- scalar factors: coefficient × scalar powers × one non-scalar core ----------------------------
 
+# A scaling chain is read this many products deep at most; below, a product is one factor. The
+# engine collects bottom-up, so what lies below is collected already, and a chain of n factors
+# (the gradient of an n-deep chain of 1×1 functions) costs O(n), not O(n²).
+MAX_DEPTH = 16
+
+
 def _factor(node: Expr) -> Factored | None:
     """Split a scaling chain into (numeric coefficient, {scalar: exponent}, core or None)."""
     coef: Coef = Fraction(1)
     powers: dict[Expr, Coef] = {}
     core = None
     stack: list[tuple[Expr, int]] = [(node, 1)]
+    opened = 0
     while stack:
         e, sign = stack.pop()
         name = e.op.name
+        if opened >= MAX_DEPTH and name in ("mul", "div", "neg") and e.is_scalar:
+            powers[e] = powers.get(e, 0) + sign  # deep enough: a factor of its own
+            continue
+        opened += name in ("mul", "div", "neg")
         if name == "mul" and (e.args[0].is_scalar or e.args[1].is_scalar):
             stack.append((e.args[1], sign))
             stack.append((e.args[0], sign))
@@ -66,7 +77,7 @@ def _factor(node: Expr) -> Factored | None:
             coef = coef * v if sign > 0 else coef / v
         elif e.is_scalar:
             base, exponent = (e.args[0], e.get("p")) if name == "pow" else (e, 1)
-            p: Coef = Fraction(exponent) if isinstance(exponent, int) else exponent
+            p: Coef = exponent  # an int stays an int: exact, and cheaper than a Fraction
             powers[base] = powers.get(base, 0) + sign * p
         else:
             if core is not None or sign < 0:
