@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 import pytest
 from strategies import tanh_mlp
 
@@ -70,3 +71,16 @@ def test_a_program_that_reuses_every_line_twice_stays_linear():
         counts[lines] = mc.count_nodes(*grads)
     per_line = {(counts[b] - counts[a]) / (b - a) for a, b in ((80, 160), (160, 320))}
     assert len(per_line) == 1 and max(per_line) <= 12, counts
+
+
+def test_doubling_program_has_linear_terms():
+    """x₁ = x₀ + x₀, x₂ = x₁ + x₁, …: each sum is flattened once, a shared sub-sum is one term,
+    so 30 doublings give 2³⁰ x₀ from a handful of nodes (flattening the DAG as a tree would make
+    2³⁰ terms)."""
+    n = 30
+    program = "\n".join(f"x{i + 1} = x{i} + x{i}" for i in range(n)) + f"\nL = sum(x{n})"
+    L = mc.parse(program, {"x0": ("m", 1)})
+    g = mc.grad(L, "x0")
+    assert mc.count_nodes(g) < 10
+    value = mc.evaluate(g, {"x0": np.ones((2, 1))}, dims={"m": 2})
+    np.testing.assert_array_equal(value, np.full((2, 1), 2.0 ** n))

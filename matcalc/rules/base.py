@@ -130,12 +130,18 @@ def _exp(p: Coef) -> int | float:
 
 
 def _terms(node: Expr) -> list[tuple[int, Expr]]:
-    """Flatten +, − and unary − into signed terms (broadcast operands stay whole)."""
+    """Flatten +, − and unary − into signed terms (broadcast operands stay whole). A sum met a
+    second time is a term of its own, not flattened again: the terms of x₁ + x₁ with x₁ = x₀ + x₀
+    are x₀, x₀, x₁ — a DAG of n doublings has n + 1 terms, not 2ⁿ."""
     out: list[tuple[int, Expr]] = []
     stack: list[tuple[Expr, int]] = [(node, 1)]
+    opened: set[Expr] = set()
     while stack:
         e, sign = stack.pop()
-        if e.shape == node.shape and e.op.name in ("add", "sub"):
+        if e in opened:
+            out.append((sign, e))
+        elif e.shape == node.shape and e.op.name in ("add", "sub"):
+            opened.add(e)
             stack.append((e.args[1], -sign if e.op.name == "sub" else sign))
             stack.append((e.args[0], sign))
         elif e.shape == node.shape and e.op.name == "neg":
