@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import overload
 
+from .binding import declarations_of, declared_spec, remember_declarations
 from .dims import shape_str
 from .errors import DifferentiationError, InputError, InternalError
 from .expr import Expr, toposort
@@ -113,7 +114,21 @@ def _finish_all(targets: Sequence[Expr], gs: Sequence[Expr | None], simplify: bo
         from .simplify import simplify_many
 
         out = simplify_many(out, context=[context] if context is not None else None)
+    if context is not None:
+        _remember_program(out, context)
     return out
+
+
+def _remember_program(results: Sequence[Expr], program: Expr) -> None:
+    """Each result binds its dimensions from values of the inputs the program declared, too (a
+    gradient that no longer reads X still takes its sizes from X; see matcalc.binding)."""
+    declared = {name: spec for name, spec in declarations_of(program).items()
+                if spec is not None}
+    for node in toposort([program]):
+        if node.op.name == "symbol":
+            declared[node.get("name")] = (declared_spec(node.rows), declared_spec(node.cols))
+    for r in results:
+        remember_declarations(r, declared)
 
 
 @overload
@@ -210,11 +225,12 @@ def jacobian(y: Expr, x: Variable, simplify: bool = True) -> Expr:
         jac[node] = j
     out = jac.get(y) if y is not target else jac[target]
     if out is None:
-        return zeros(y.rows * y.cols, n)
-    if simplify:
+        out = zeros(y.rows * y.cols, n)
+    elif simplify:
         from .simplify import simplify as simp
 
-        return simp(out, context=[y])
+        out = simp(out, context=[y])
+    _remember_program([out], y)
     return out
 
 
@@ -227,5 +243,7 @@ def hessian(L: Expr, x: Variable, simplify: bool = True) -> Expr:
             f"take jacobian(vec(grad(L, X)), X) or use hvp")
     target = resolve_wrt(toposort([L]), x)[0]
     if target not in toposort([g]):
-        return zeros(g.rows, g.rows)
+        out = zeros(g.rows, g.rows)
+        _remember_program([out], L)
+        return out
     return jacobian(g, target, simplify=simplify)

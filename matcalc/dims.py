@@ -10,9 +10,12 @@ import keyword
 import re
 from dataclasses import dataclass
 
-from .errors import InputError
+from .errors import InputError, SizeLimitError
+from .limits import LIMITS
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_DIGITS = re.compile(r"[0-9]{1,300}")  # a longer number is no size (and int() refuses 4,300+)
+_MAX_COEF = 10**300
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,12 @@ class Dim:
         return not self.names
 
     def __mul__(self, other: Dim) -> Dim:
-        return Dim(self.coef * other.coef, tuple(sorted(self.names + other.names, key=_order)))
+        names = self.names + other.names
+        if len(names) > LIMITS.max_dim_factors:  # checked before sorting: each product re-sorts
+            raise SizeLimitError(
+                f"a product of {len(names)} dimension names is more than the limit of "
+                f"{LIMITS.max_dim_factors} (matcalc.limits.configure(max_dim_factors=…))")
+        return Dim(_coef(self.coef * other.coef), tuple(sorted(names, key=_order)))
 
     def value(self, bindings: dict[str, int]) -> int:
         out = self.coef
@@ -56,6 +64,12 @@ class Dim:
         if self.is_int:
             return self.coef
         return str(self)
+
+
+def _coef(n: int) -> int:
+    if n > _MAX_COEF:
+        raise SizeLimitError("a dimension with more than 300 digits is not a size")
+    return n
 
 
 def _order(name: str) -> tuple[bool, str]:
@@ -80,15 +94,19 @@ def dim(x: int | str | Dim) -> Dim:
                 f"a dimension must be a positive integer or a name, not {x!r}") from None
         if n <= 0:
             raise InputError(f"a dimension must be a positive integer or a name, not {n}")
-        return Dim(n)
+        return Dim(_coef(n))
     if isinstance(x, str):
         s = x.strip()
-        if s.isdigit():
+        if _DIGITS.fullmatch(s):  # ASCII digits only: "²".isdigit() and "٣".isdigit() are True
             return dim(int(s))
         parts = [p.strip() for p in re.split(r"[*·]", s)]
+        if len(parts) > LIMITS.max_dim_factors:
+            raise SizeLimitError(
+                f"a product of {len(parts)} dimension factors is more than the limit of "
+                f"{LIMITS.max_dim_factors} (matcalc.limits.configure(max_dim_factors=…))")
         out = ONE
         for p in parts:
-            if p.isdigit() and int(p) > 0:
+            if _DIGITS.fullmatch(p) and int(p) > 0:
                 out = out * Dim(int(p))
             elif _NAME.fullmatch(p) and not keyword.iskeyword(p):
                 out = out * Dim(1, (p,))
