@@ -115,8 +115,25 @@ def _finish_all(targets: Sequence[Expr], gs: Sequence[Expr | None], simplify: bo
 
         out = simplify_many(out, context=[context] if context is not None else None)
     if context is not None:
+        out = restricted(out, context)
         _remember_program(out, context)
     return out
+
+
+def restricted(results: Sequence[Expr], source: Expr) -> list[Expr]:
+    """Derivatives of source kept to where source is defined: when source holds an op whose
+    value is NaN outside its domain (its record's ``extra["nan_outside_domain"]``: logdet), each
+    result is NaN wherever one of those values is, though its formula (A⁻ᵀ) may exist there."""
+    from .ops import restrict
+
+    guards = [n for n in toposort([source]) if n.op.extra.get("nan_outside_domain")]
+    if not guards:
+        return list(results)
+    guard = guards[0]
+    for extra in guards[1:]:
+        guard = guard + extra  # NaN where any of them is
+    return [r if r.op.name == "zeros" or (r.op is restrict(r, guard).op and r.args[1] is guard)
+            else restrict(r, guard) for r in results]
 
 
 def _remember_program(results: Sequence[Expr], program: Expr) -> None:
@@ -230,6 +247,7 @@ def jacobian(y: Expr, x: Variable, simplify: bool = True) -> Expr:
         from .simplify import simplify as simp
 
         out = simp(out, context=[y])
+    (out,) = restricted([out], y)
     _remember_program([out], y)
     return out
 

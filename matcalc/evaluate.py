@@ -15,7 +15,13 @@ import numpy as np
 
 from .binding import bind_shapes, check_sizes, coerce_input, declarations_of, declared_spec
 from .dims import dim, shape_str
-from .errors import DimensionBindingError, EvaluationError, InputError, InternalError
+from .errors import (
+    DimensionBindingError,
+    EvaluationError,
+    InputError,
+    InternalError,
+    MatcalcError,
+)
 from .expr import Expr, toposort
 from .limits import LIMITS
 from .lowering import Env, helpers_of, lower, render, template_of
@@ -116,12 +122,19 @@ def bind(symbols: dict[str, Expr], values: Mapping[str, Any], dims: Mapping[str,
             raise DimensionBindingError(f"no value given for {name} ({shape_str(sym.shape)})")
         arrays[name] = _checked_array(name, values[name], sym.shape)
         specs[name] = tuple(declared_spec(d) for d in sym.shape)
-    for name, spec in (declared or {}).items():
-        if name in values and name not in symbols and spec is not None:
-            shape = (dim(spec[0]), dim(spec[1]))
-            arrays[name] = _checked_array(name, values[name], shape)
-            specs[name] = tuple(spec)
     bindings = bind_shapes(specs, {n: a.shape for n, a in arrays.items()}, fixed)
+    for name, spec in sorted((declared or {}).items()):
+        # an input the expression no longer reads only fills in dimensions nothing else binds;
+        # one that does not fit is left out (the node may be shared with another program)
+        if name in values and name not in symbols and spec is not None and any(
+                isinstance(d, str) and "*" not in d and d not in bindings for d in spec):
+            try:
+                extra = _checked_array(name, values[name], (dim(spec[0]), dim(spec[1])))
+                shapes = {**{n: a.shape for n, a in arrays.items()}, name: extra.shape}
+                bindings = bind_shapes({**specs, name: tuple(spec)}, shapes, fixed)
+            except MatcalcError:
+                continue
+            arrays[name], specs[name] = extra, tuple(spec)
     return {n: arrays[n] for n in symbols}, bindings
 
 

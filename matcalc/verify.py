@@ -349,14 +349,15 @@ def _sample(rng: np.random.Generator, kinds: set[str], shape: tuple[int, int]) -
     """Random values of the given shape that satisfy the given domain kinds."""
     r, c = shape
     elementwise = kinds & {"positive", "nonzero", "kink"}
+    # Square matrices are never symmetric: a symmetric point cannot tell a gradient from its
+    # transpose (logdet's A⁻ᵀ from A⁻¹).
     if kinds & set(_SQUARE) and r == c:
-        if elementwise:  # symmetric, positive entries, diagonally dominant: SPD and invertible
-            m = rng.uniform(0.5, 2.0, (r, r))
-            return (m + m.T) / 2 + 2 * r * np.eye(r)
-        if "spd" in kinds:
-            a = rng.standard_normal((r, r))
-            return a @ a.T / r + np.eye(r)
-        return np.eye(r) + rng.standard_normal((r, r)) * (0.2 / float(np.sqrt(r)))
+        if elementwise:  # positive entries, strictly diagonally dominant: det > 0
+            return rng.uniform(0.5, 2.0, (r, r)) + 2 * r * np.eye(r)
+        m = np.eye(r) + rng.standard_normal((r, r)) * (0.2 / float(np.sqrt(r)))
+        if "spd" in kinds and np.linalg.det(m) < 0:
+            m[0] = -m[0]  # logdet's domain is det > 0
+        return m
     if "positive" in kinds:
         return rng.uniform(0.5, 2.0, shape)
     if "nonzero" in kinds:

@@ -85,6 +85,8 @@ CASES = [
     ("det", lambda: mc.det(C)),
     ("logdet", lambda: mc.logdet(S)),
     ("inv", lambda: mc.inv(C)),
+    ("adj", lambda: mc.adj(C)),
+    ("restrict", lambda: mc.restrict(A, mc.logdet(S))),
     ("norm", lambda: mc.norm(A)),
     ("diag", lambda: mc.diag(v)),
     ("diag", lambda: mc.diag(C)),

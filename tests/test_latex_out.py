@@ -61,6 +61,8 @@ GOLDEN_OPS = {
     "det": (mc.det(S), r"\det\left(S\right)"),
     "logdet": (mc.logdet(S), r"\log\det\left(S\right)"),
     "inv": (mc.inv(S) @ b, r"S^{-1} b"),
+    "restrict": (mc.restrict(mc.inv(S).T, mc.logdet(S)) @ b, r"S^{-\top} b"),
+    "adj": (mc.adj(S).T, r"\operatorname{adj}\left(S\right)^\top"),
     "norm": (mc.norm(W), r"\left\lVert W \right\rVert_F"),
     "diag": (mc.diag(x), r"\operatorname{diag}\left(x\right)"),
     "kron": (mc.kron(X.T, mc.eye("m")), r"X^\top \otimes I_{m}"),

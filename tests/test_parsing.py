@@ -129,8 +129,8 @@ def test_shape_keeping_functions_come_from_the_shape_rules():
     built_in = {name for name in spelled if not OPS[name].extra.get("user")}
     keeping = {name for name in built_in if tables.functions[name].keeps}
     assert keeping == {"relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "softplus",
-                       "step", "sign", "softmax", "log_softmax", "inv"}
-    assert tables.functions["inv"].keeps == "square"
+                       "step", "sign", "softmax", "log_softmax", "inv", "adj"}
+    assert tables.functions["inv"].keeps == tables.functions["adj"].keeps == "square"
     assert tables.functions["tanh"].keeps == "all"
     assert tables.functions["trace"].keeps == "" and tables.functions["sum"].keeps == ""
 

@@ -10,15 +10,15 @@ from .arith import add, div, hadamard, matmul, mul, neg, power, sub, transpose, 
 from .custom import elementwise
 from .elementwise import abs, exp, log, relu, sigmoid, sign, softplus, sqrt, step, tanh
 from .leaves import Matrix, Scalar, Vector, cotangent, eye, named, ones, size, zeros
-from .linalg import det, inv, logdet, norm, trace
+from .linalg import adj, det, inv, logdet, norm, restrict, trace
 from .reductions import log_softmax, logsumexp, mean, softmax, sum
 from .structure import commutation, diag, kron, kron_contract_left, kron_contract_right, unvec, vec
 
 __all__ = [
-    "Matrix", "Scalar", "Vector", "abs", "add", "commutation", "const", "cotangent", "det",
+    "Matrix", "Scalar", "Vector", "abs", "add", "adj", "commutation", "const", "cotangent", "det",
     "diag", "div", "elementwise", "exp", "eye", "hadamard", "inv", "kron", "kron_contract_left",
     "kron_contract_right", "log", "log_softmax", "logdet", "logsumexp", "matmul", "mean", "mul",
-    "named", "neg", "norm", "ones", "power", "relu", "sigmoid", "sign", "size", "softmax",
-    "softplus", "sqrt", "step", "sub", "sum", "tanh", "trace", "transpose", "unbroadcast",
-    "unvec", "vec", "zeros",
+    "named", "neg", "norm", "ones", "power", "relu", "restrict", "sigmoid", "sign", "size",
+    "softmax", "softplus", "sqrt", "step", "sub", "sum", "tanh", "trace", "transpose",
+    "unbroadcast", "unvec", "vec", "zeros",
 ]

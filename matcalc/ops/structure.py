@@ -206,7 +206,9 @@ KRON = defop(
     latex_prec=PREC_HAD,  # A (B ⊗ C) keeps its parentheses
     kind="linalg",
     doc="Kronecker product A ⊗ B; its VJPs contract G's blocks with B (for A) or with A (for B).",
-    code={"numpy": "np.kron({0}, {1})", "torch": "torch.kron({0}, {1})"},
+    # torch.kron views its inputs: a transposed (non-contiguous) one must be copied first
+    code={"numpy": "np.kron({0}, {1})",
+          "torch": "torch.kron({0}.contiguous(), {1}.contiguous())"},
     sample=lambda S: kron(S.W, S.A),
 )
 kron: Builder = builder(KRON)
