@@ -35,7 +35,8 @@ def _adjugate(a: "torch.Tensor") -> "torch.Tensor":
     before = torch.cat([ones, torch.cumprod(s[:-1], 0)])
     after = torch.cat([torch.flip(torch.cumprod(torch.flip(s, [0])[:-1], 0), [0]), ones])
     sign = torch.linalg.det(u) * torch.linalg.det(vt)
-    return sign * (vt.T * (before * after)) @ u.T
+    out: torch.Tensor = sign * (vt.T * (before * after)) @ u.T
+    return out
 
 
 def _commutation(m: "int", n: "int") -> "torch.Tensor":
