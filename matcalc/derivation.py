@@ -190,6 +190,9 @@ def derive(loss: Expr, wrt: Any = None, values: Mapping[str, Any] | None = None,
 
 
 def _attach_values(d: Derivation, values: Mapping[str, Any]) -> None:
+    if not isinstance(values, Mapping):
+        raise InputError(f"explain: values must be a mapping from input names to numbers or "
+                         f"arrays, got {type(values).__name__}")
     vals = dict(values)
     d.values = vals
     shown = d.inputs + [s.node for s in d.steps]

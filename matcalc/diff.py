@@ -47,6 +47,15 @@ def resolve_wrt(nodes: list[Expr], wrt: Variable | Variables) -> list[Expr]:
             if item.op.name not in ("symbol", "named"):
                 raise InputError(f"wrt: differentiate by a symbol or a named intermediate, "
                                  f"not by the expression {item}")
+            if variables is None:
+                variables = _variables(nodes)
+            same_name = variables[0].get(item.get("name"))
+            if same_name is not None and same_name is not item:
+                raise DifferentiationError(
+                    f"wrt: the expression's {item.get('name')} is {shape_str(same_name.shape)}"
+                    f"{'' if same_name.op is item.op else ' (' + same_name.op.name + ')'}, not "
+                    f"the {shape_str(item.shape)} {item.op.name} given; differentiate by the "
+                    f"expression's own node or by its name")
             out.append(item)
         elif isinstance(item, str):
             if variables is None:
@@ -187,6 +196,9 @@ def vjp(Y: Expr, wrt: Variable | Variables, upstream: Expr | None = None,
         raise InputError(f"vjp expects a matcalc expression, got {type(Y).__name__}")
     if upstream is None:
         upstream = cotangent(Y.get("name") if Y.op.name == "named" else "Y", Y.rows, Y.cols)
+    elif not isinstance(upstream, Expr):
+        raise InputError(f"vjp: upstream must be a matcalc expression of the output's shape "
+                         f"{shape_str(Y.shape)}, got {type(upstream).__name__}")
     targets = resolve_wrt(toposort([Y]), wrt)
     gs = backward(Y, upstream, targets)
     out = _finish_all(targets, gs, simplify, Y)
@@ -202,6 +214,10 @@ def hvp(L: Expr, x: Variable, v: Expr, simplify: bool = True) -> Expr:
     from .ops import sum as sum_
 
     g = grad(L, x, simplify=simplify)
+    if not isinstance(v, Expr):
+        raise InputError(f"hvp: v must be a matcalc expression of the variable's shape "
+                         f"{shape_str(g.shape)}, got {type(v).__name__} (wrap an array's shape "
+                         f"as a symbol, e.g. mc.Matrix('V', ...), and give its value to evaluate)")
     if v.shape != g.shape:
         raise DifferentiationError(f"hvp: v must have the variable's shape {shape_str(g.shape)}, "
                                    f"got {shape_str(v.shape)}")

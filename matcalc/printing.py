@@ -59,7 +59,15 @@ def latex(expr: Expr, wrt: str | None = None, loss: str = "L", space: bool = Tru
 def latex_gradients(grads: Mapping[str, Expr] | Iterable[tuple[str, Expr]], loss: str = "L",
                     space: bool = True, style: LatexStyle | None = None, **options: Any) -> str:
     """Several gradients in one aligned block: ``{"W": gW, "b": gb}`` or a list of pairs."""
-    pairs = list(grads.items()) if isinstance(grads, Mapping) else list(grads)
+    try:
+        pairs = list(grads.items()) if isinstance(grads, Mapping) else list(grads)
+    except TypeError:
+        raise InputError(f"latex_gradients expects {{name: gradient}} or (name, gradient) "
+                         f"pairs, got {type(grads).__name__}") from None
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], str)
+                and isinstance(pair[1], Expr)):
+            raise InputError(f"latex_gradients expects (name, gradient) pairs, got {pair!r:.80}")
     lines = []
     for var, g in pairs:
         rhs = to_latex(g, style, **options) + (r" \in " + latex_space(g.shape) if space else "")
