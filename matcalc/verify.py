@@ -380,16 +380,6 @@ def _sample(rng: np.random.Generator, kinds: set[str], shape: tuple[int, int]) -
     return 0.5 * rng.standard_normal(shape)
 
 
-def _compare(sym: np.ndarray, num: np.ndarray, scale: float, floor: np.ndarray, rtol: float
-             ) -> tuple[float, float, bool]:
-    """(max abs error, max rel error, passed) for symbolic vs numeric values."""
-    err = np.abs(sym - num)
-    denom = np.maximum(np.maximum(np.abs(sym), np.abs(num)), scale)
-    rel = np.divide(err, denom, out=np.zeros_like(err), where=denom > 0)
-    ok = err <= floor + rtol * denom
-    return float(np.max(err)), float(np.max(rel)), bool(np.all(ok))
-
-
 @dataclass
 class _Plan:
     """How to test one variable: the expression to perturb, the input to perturb, its domain."""
