@@ -41,7 +41,7 @@ from .diff import Variable, Variables, grad, resolve_wrt
 from .dims import Dim, Shape, shape_str
 from .errors import CheckError, ShapeError
 from .evaluate import EvaluationError, bind, evaluate_many, resolve_dims, symbols_of
-from .expr import Expr, toposort
+from .expr import OPS, Expr, toposort
 from .ops import Matrix
 
 __all__ = ["CheckError", "CheckReport", "VariableCheck", "check", "substitute"]
@@ -235,11 +235,25 @@ def _domain_items(expr: Expr, expand: dict[str, frozenset[str]]) -> list[_Domain
     return items
 
 
-def _edge_distance(kind: str, whole: bool, a: np.ndarray) -> float | np.ndarray:
+def _kinks(op: str) -> np.ndarray:
+    """Where an op's derivative jumps (its record's extra["kinks"]; 0 for relu, abs, step)."""
+    record = OPS.get(op)
+    return np.asarray(record.extra.get("kinks", (0.0,)) if record is not None else (0.0,))
+
+
+def _kink_sides(op: str, a: np.ndarray) -> np.ndarray:
+    """The side of each of the op's kinks each entry is on (a point crossing one changes it)."""
+    return np.sign(a[..., None] - _kinks(op))
+
+
+def _edge_distance(kind: str, whole: bool, a: np.ndarray, op: str = "") -> float | np.ndarray:
     if kind in _SQUARE:
         return float(np.linalg.svd(a, compute_uv=False)[-1])
     if whole:
         return float(np.linalg.norm(a))
+    if kind == "kink":
+        out: np.ndarray = np.min(np.abs(a[..., None] - _kinks(op)), axis=-1)
+        return out
     return a if kind == "positive" else np.abs(a)
 
 
@@ -268,7 +282,7 @@ class _Guard:
             elif kind == "nonzero" and not (np.any(a) if whole else np.all(a)):
                 raise _Problem(f"{op} needs a nonzero argument", deps)
             self.sign.append(s)
-            self.dist.append(_edge_distance(kind, whole, a))
+            self.dist.append(_edge_distance(kind, whole, a, op))
             self.delta.append(0.0)
 
     def save(self) -> list[float | np.ndarray]:
@@ -295,7 +309,8 @@ class _Guard:
             elif whole:
                 ok = np.any(a)
             else:
-                ok = np.array_equal(np.sign(a), np.sign(a0))
+                ok = np.array_equal(_kink_sides(op, a), _kink_sides(op, a0)) if kind == "kink" \
+                    else np.array_equal(np.sign(a), np.sign(a0))
             if not ok:
                 what = "a kink" if kind == "kink" else "the edge of its domain"
                 raise _Problem(f"the argument of {op} crosses {what} within the stencil", deps)
