@@ -243,7 +243,8 @@ def _kinks(op: str) -> np.ndarray:
 
 def _kink_sides(op: str, a: np.ndarray) -> np.ndarray:
     """The side of each of the op's kinks each entry is on (a point crossing one changes it)."""
-    return np.sign(a[..., None] - _kinks(op))
+    sides: np.ndarray = np.sign(a[..., None] - _kinks(op))
+    return sides
 
 
 def _edge_distance(kind: str, whole: bool, a: np.ndarray, op: str = "") -> float | np.ndarray:
