@@ -155,8 +155,8 @@ def declared_inputs(exprs: list[Expr]) -> dict[str, Any]:
     return out
 
 
-def array_sizes(nodes: list[Expr], bindings: Mapping[str, int]) -> list[tuple[str, int, int, int]]:
-    """(what, rows, cols, count) per distinct shape of nodes, for binding.check_sizes."""
+def _shape_groups(nodes: list[Expr]) -> list[tuple[Any, Expr, int]]:
+    """(shape, its first node, how many nodes have it) per distinct shape of nodes."""
     groups: dict[Any, list[Any]] = {}
     for node in nodes:
         entry = groups.get(node.shape)
@@ -164,8 +164,15 @@ def array_sizes(nodes: list[Expr], bindings: Mapping[str, int]) -> list[tuple[st
             groups[node.shape] = [node, 1]
         else:
             entry[1] += 1
+    return [(shape, node, count) for shape, (node, count) in groups.items()]
+
+
+def array_sizes(nodes: list[Expr], bindings: Mapping[str, int],
+                groups: list[tuple[Any, Expr, int]] | None = None
+                ) -> list[tuple[str, int, int, int]]:
+    """(what, rows, cols, count) per distinct shape of nodes, for binding.check_sizes."""
     out = []
-    for shape, (node, count) in groups.items():
+    for shape, node, count in groups if groups is not None else _shape_groups(nodes):
         missing = [n for d in shape for n in d.names if n not in bindings]
         if missing:
             raise DimensionBindingError(
@@ -176,9 +183,24 @@ def array_sizes(nodes: list[Expr], bindings: Mapping[str, int]) -> list[tuple[st
     return out
 
 
-def check_array_sizes(nodes: list[Expr], bindings: Mapping[str, int]) -> None:
+def check_array_sizes(nodes: list[Expr], bindings: Mapping[str, int],
+                      groups: list[tuple[Any, Expr, int]] | None = None) -> None:
     """SizeLimitError if the values of nodes would exceed matcalc.limits (nothing allocated)."""
-    check_sizes(array_sizes(nodes, bindings), LIMITS.max_elements, LIMITS.max_total_elements)
+    check_sizes(array_sizes(nodes, bindings, groups), LIMITS.max_elements,
+                LIMITS.max_total_elements)
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared(exprs: tuple[Expr, ...]
+              ) -> tuple[list[Expr], list[Expr], list[tuple[Any, Expr, int]], dict[str, Expr],
+                         dict[str, Any]]:
+    """What evaluating exprs needs besides the values, worked out once per tuple of expressions
+    (a check evaluates one expression thousands of times): the lowered roots, their nodes in
+    order, their shapes, the symbols read and the inputs declared."""
+    roots = lower(list(exprs))
+    order = toposort(roots)
+    return (roots, order, _shape_groups(order), symbols_of(list(exprs)),
+            declared_inputs(list(exprs)))
 
 
 def _dim_param(name: str) -> str:
@@ -214,12 +236,10 @@ def evaluate_many(exprs: list[Expr], values: Mapping[str, Any],
     for e in exprs:
         if not isinstance(e, Expr):
             raise InputError(f"evaluate expects a matcalc expression, got {type(e).__name__}")
-    exprs = list(exprs)
-    arrays, bindings = bind(symbols_of(exprs), values, dims, declared_inputs(exprs))
+    roots, order, groups, symbols, declared = _prepared(tuple(exprs))
+    arrays, bindings = bind(symbols, values, dims, declared)
     ctx = Context(arrays, bindings)
-    roots = lower(exprs)
-    order = toposort(roots)
-    check_array_sizes(order, bindings)  # before anything is allocated
+    check_array_sizes(order, bindings, groups)  # before anything is allocated
     memo: dict[int, np.ndarray] = {}
     with np.errstate(all="ignore"):
         for node in order:

@@ -30,6 +30,7 @@ never a pass or a fail. User-supplied values are used as given; nearness to an e
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -49,13 +50,17 @@ __all__ = ["CheckError", "CheckReport", "VariableCheck", "check", "substitute"]
 DEFAULT_DIMS = {"m": 3, "n": 4, "B": 5}
 METHODS = ("both", "directional", "full")
 REL_STEP, RTOL, ATOL = 1e-4, 1e-6, 0.0
-NOISE = 100.0  # rounding of f, in units of ε·max|f|, that the stencil may amplify by 1/h
+NOISE = 4.0  # the rounding of a difference, in units of f's measured noise σ, times 1/h
+ROUND = 0.5  # the least noise of f assumed: half an ulp (ε·|f| / 2)
 GUARANTEE = 1e-4  # no PASS for a gradient whose relative error is this or more (docs/testing.md)
 RESOLUTION = 1e-5  # the largest uncertainty of the differences, relative to the gradient, a PASS
 # may carry: with rtol it keeps a passing gradient's error under GUARANTEE / 4
 STEP_TRIES = 8  # steps tried per variable while adapting h to the function
-ZERO = 1e3  # a gradient below ZERO·ε·|f| / max(1, max|x|) is rounding: zero (see _compare)
-MARGIN, KINK_MARGIN, COND_MAX = 100.0, 10.0, 1e8
+ZERO = 1e3  # a gradient below ZERO·ε·|f| / max(1, max|x|) is rounding (see _compare)
+# an argument nearer its domain's edge than MARGIN times the stencil's reach makes the point
+# suspect (redrawn when it was sampled): the step adapts to the function, and the uncertainty
+# measures the rest
+MARGIN, KINK_MARGIN, COND_MAX = 4.0, 2.0, 1e8
 EPS = float(np.finfo(np.float64).eps)
 _SQUARE = ("invertible", "spd")
 
@@ -428,6 +433,7 @@ class _Probe:
         value, args = self._evaluate(vals[plan.var])
         self.guard = _Guard(plan.items, args)
         self.f0 = self.last_max = abs(value)  # |f(x0)|; the largest |f| seen, for rounding
+        self.noise = 0.0  # f's rounding noise σ near x0 (see _estimate_noise)
 
     def _evaluate(self, x: np.ndarray) -> tuple[float, list[np.ndarray]]:
         roots = [self.plan.expr] + [it[3] for it in self.plan.items]
@@ -450,13 +456,58 @@ def _stencil(f: _Probe, x0: np.ndarray, direction: np.ndarray, h: float
              ) -> tuple[float, float]:
     """The 4-point central difference D(h) of f along direction, and its uncertainty: the
     truncation error bounded by |D(2h) − D(h)| (15 times the 4th-order estimate of D(h)'s own
-    error, a margin for steps outside the asymptotic regime) plus the rounding floor
-    NOISE·ε·max|f| / h."""
+    error, a margin for steps outside the asymptotic regime) plus the rounding of the
+    difference, NOISE·σ / h, with σ the noise of f (measured, at least ROUND·ε·max|f|)."""
     fs = {k: f(x0 + k * h * direction) for k in (1, -1, 2, -2, 4, -4)}
     d1 = (-fs[2] + 8 * fs[1] - 8 * fs[-1] + fs[-2]) / (12 * h)
     d2 = (-fs[4] + 8 * fs[2] - 8 * fs[-2] + fs[-4]) / (24 * h)
-    rounding = NOISE * EPS * max(abs(v) for v in fs.values()) / h
-    return d1, abs(d2 - d1) + rounding
+    return d1, abs(d2 - d1) + _rounding(f, max(abs(v) for v in fs.values()), h)
+
+
+def _truncation(f: _Probe, unc: float, h: float) -> float:
+    """The part of a stencil's uncertainty that is truncation: |D(2h) − D(h)| less what the
+    rounding of D(h) and D(2h) alone would make of it."""
+    return max(unc - 2 * _rounding(f, f.last_max, h), 0.0)
+
+
+def _rounding(f: _Probe, largest: float, h: float) -> float:
+    """The rounding error of a difference with step h, where |f| reaches ``largest``."""
+    return NOISE * max(f.noise, ROUND * EPS * largest) / h
+
+
+def _stencil_within(f: _Probe, x0: np.ndarray, direction: np.ndarray, h: float
+                    ) -> tuple[float, float]:
+    """_stencil, with the step shortened (h/8, h/64) where the stencil would cross a kink or
+    leave a domain along this direction: a step chosen along the gradient may reach too far
+    along another direction."""
+    for k in range(3):
+        saved = f.guard.save()
+        try:
+            return _stencil(f, x0, direction, h / 8**k)
+        except _Problem:
+            f.guard.restore(saved)
+            if k == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _estimate_noise(f: _Probe, x0: np.ndarray, u: np.ndarray, delta: float) -> float:
+    """The noise σ of f near x0, from the differences of f at 9 points δ apart along u (Moré and
+    Wild's ECnoise, 2011): at orders 3 to 6 the smooth part of f is negligible for a small δ and
+    the k-th differences are rounding; σ_k = sqrt(γ_k · mean(Δᵏf²)), γ_k = (k!)² / (2k)!. The
+    largest σ_k is taken (an overestimate costs resolution, an underestimate a false FAIL)."""
+    saved = f.guard.save()
+    try:
+        table = np.array([f(x0 + (i - 4) * delta * u) for i in range(9)])
+    finally:
+        f.guard.restore(saved)
+    sigmas = []
+    for k in range(1, 7):
+        table = np.diff(table)
+        if k >= 3:
+            gamma = math.factorial(k) ** 2 / math.factorial(2 * k)
+            sigmas.append(float(np.sqrt(gamma * np.mean(table ** 2))))
+    return max(sigmas)
 
 
 _EVALS = 6  # evaluations of one _stencil
@@ -496,8 +547,8 @@ def _choose_step(f: _Probe, x0: np.ndarray, u: np.ndarray, h0: float, scale: flo
             best = (unc, h, d)
         if unc <= 0.01 * RESOLUTION * max(abs(d), scale):
             break
-        rounding = NOISE * EPS * f.last_max / h
-        trunc = max(unc - rounding, 0.0)
+        rounding = _rounding(f, f.last_max, h)
+        trunc = _truncation(f, unc, h)
         if trunc <= 0.01 * rounding:
             factor = 100.0  # rounding dominates and nothing is lost to truncation: lengthen
         elif rounding <= 0.01 * trunc:
@@ -527,7 +578,7 @@ def _directional(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, rng: np.ran
         u = rng.standard_normal(g.shape)
         directions.append(u / np.linalg.norm(u))
     for u in directions:
-        n, e = _stencil(f, x0, u, h)
+        n, e = _stencil_within(f, x0, u, h)
         sym.append(float(np.sum(g * u)))
         num.append(n)
         unc.append(e)
@@ -540,7 +591,7 @@ def _full(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, opt: _Options) -> 
     for idx in np.ndindex(*g.shape):
         e = np.zeros(g.shape)
         e[idx] = 1.0
-        num[idx], unc[idx] = _stencil(f, x0, e, h)
+        num[idx], unc[idx] = _stencil_within(f, x0, e, h)
     return g, num, unc, _EVALS * g.size
 
 
@@ -553,9 +604,10 @@ def _compare(sym: np.ndarray, num: np.ndarray, unc: np.ndarray, opt: _Options,
     they differ by more; SKIPPED when they agree only because the differences cannot tell.
 
     A zero gradient has no size of its own: it passes when its differences vanish exactly, or
-    their uncertainty is within RESOLUTION of ``largest``, the largest gradient of the check, or
-    when both sides are below ZERO·ε·``zero_scale`` (|f| / max(1, max|x|): the size of a gradient
-    that float64 cannot tell from rounding; a constant function's symbolic gradient is rounding)."""
+    their uncertainty is within RESOLUTION of ``largest``, the largest gradient of the check. When
+    both sides are below ZERO·ε·``zero_scale`` (|f| / max(1, max|x|), the size of a gradient
+    float64 cannot tell from rounding: a constant function's symbolic gradient) the row is
+    SKIPPED with a note, never PASS."""
     err_vec = np.abs(sym - num)
     err = float(np.linalg.norm(err_vec))
     size = max(float(np.linalg.norm(sym)), float(np.linalg.norm(num)))
@@ -571,7 +623,9 @@ def _compare(sym: np.ndarray, num: np.ndarray, unc: np.ndarray, opt: _Options,
         return worst, rel, spread / largest if largest > 0 else rel_unc, True, ""
     floor = ZERO * EPS * zero_scale * float(np.sqrt(sym.size))
     if float(np.linalg.norm(sym)) <= floor and float(np.linalg.norm(num)) <= floor + spread:
-        return worst, rel, rel_unc, True, "zero at the float64 resolution of the expression"
+        return worst, rel, rel_unc, None, (
+            "both gradients are at the rounding level of the expression (below "
+            f"{ZERO:.0e}·ε·|f|): zero, or too small for float64 to tell")
     return worst, rel, rel_unc, None, (
         f"finite differences cannot resolve this gradient here: their uncertainty is "
         f"{rel_unc:.1e} of its size (a PASS needs {RESOLUTION:.0e}; a large constant in the "
@@ -592,7 +646,9 @@ def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray,
                     evaluations=0, note=note) for m in opt.methods]
     norm = float(np.linalg.norm(g))
     u = g / norm if norm > 0 else np.ones(g.shape) / float(np.sqrt(g.size))
+    f.noise = _estimate_noise(f, x0, u, 1e-3 * h0)
     h, search = _choose_step(f, x0, u, h0, norm)
+    search += 9
     size = plan.shape[0] * plan.shape[1]
     todo, note = list(opt.methods), ""
     if "full" in todo and size > opt.full_limit:

@@ -190,7 +190,7 @@ def elementwise(name: str, formula: Any, latex: str | None = None, var: Any = No
         scalar=formula,
         doc=doc,
         domain={0: "kink"} if kinks else {},
-        extra={"user": True, "kinks": kinks or (0.0,)},
+        extra={"user": True, "kinks": kinks or (0.0,), "order": _order},
         code=code,
         code_helpers=helpers,
     )
