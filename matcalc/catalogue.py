@@ -63,8 +63,9 @@ def catalogue_markdown() -> str:
         lines.append(f"- LaTeX: `{to_latex(e)}`")
         domain = op.domain_of(node)
         if domain:
-            lines.append("- domain: "
-                         + ", ".join(f"argument {i + 1} {k}" for i, k in domain.items()))
+            lines.append("- domain: " + ", ".join(
+                f"argument {i + 1} {k}" if isinstance(i, int) else f"`{i}` {k}"
+                for i, k in domain.items()))
         for a in node.args:
             if a.op.name == "symbol" and not a.get("tex"):
                 g = vjp(node, a, upstream=None)

@@ -174,6 +174,23 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return run_explain(args, _program)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .errors import WebError
+
+    try:
+        from .web.server import serve
+        from .web.workers import Limits
+    except ImportError as exc:
+        raise WebError(f"matcalc serve needs the web extra ({exc.name} is missing): "
+                       f"pip install 'matcalc-symbolic[web]'") from None
+    if args.time_limit <= 0 or args.workers < 1 or args.memory_limit < 0:
+        raise InputError("serve: --time-limit and --workers must be positive, --memory-limit "
+                         "at least 0")
+    limits = Limits(time_limit=args.time_limit, workers=args.workers,
+                    memory_limit=args.memory_limit)
+    return serve(args.host, args.port, args.open, limits)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -224,6 +241,19 @@ def _args_demo(p: argparse.ArgumentParser) -> None:
                    help="where the posts will be read (default: plain Markdown)")
 
 
+def _args_serve(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
+    p.add_argument("--open", action="store_true", help="open the page in a web browser")
+    p.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS",
+                   help="stop a computation after this long (default 10)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="worker processes computing requests (default 2)")
+    p.add_argument("--memory-limit", type=int, default=2048, metavar="MIB",
+                   help="memory a worker may take, in MiB (default 2048; 0: no limit)")
+
+
 def _args_shapes(p: argparse.ArgumentParser) -> None:
     _add_program(p, latex=False, example="Y = W @ X + b; L = sum(relu(Y))")
 
@@ -249,6 +279,8 @@ COMMANDS: list[Command] = [
      cmd_explain),
     ("demo", "run the built-in example: derive, verify and write posts with figures", _args_demo,
      cmd_demo),
+    ("serve", "start the playground: a local web page (needs the web extra)", _args_serve,
+     cmd_serve),
 ]
 
 

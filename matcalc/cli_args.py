@@ -9,16 +9,17 @@ from .errors import InputError
 __all__ = ["parse_int_bindings", "parse_number_bindings", "parse_shape_options", "parse_values"]
 
 
-def parse_shape_options(items: list[str] | None) -> dict[str, tuple[str, str]]:
-    """``["W=m,n", "b=m,1"]`` → ``{"W": ("m", "n"), "b": ("m", "1")}``."""
-    shapes: dict[str, tuple[str, str]] = {}
+def parse_shape_options(items: list[str] | None) -> dict[str, tuple[str, ...]]:
+    """``["W=m,n", "b=m,1", "S=n,n,symmetric"]`` → ``{"W": ("m", "n"), "b": ("m", "1"),
+    "S": ("n", "n", "symmetric")}`` (a third entry declares a structure)."""
+    shapes: dict[str, tuple[str, ...]] = {}
     for item in items or []:
         name, eq, dims = item.partition("=")
         parts = [p.strip() for p in dims.split(",")]
-        if not eq or not name.strip() or len(parts) not in (1, 2) or not all(parts):
-            raise InputError(f"--shape {item!r}: expected NAME=ROWS,COLS (e.g. W=m,n) or NAME=N "
-                             f"for an N×1 column")
-        shapes[name.strip()] = (parts[0], parts[1] if len(parts) == 2 else "1")
+        if not eq or not name.strip() or len(parts) not in (1, 2, 3) or not all(parts):
+            raise InputError(f"--shape {item!r}: expected NAME=ROWS,COLS (e.g. W=m,n), NAME=N "
+                             f"for an N×1 column, or NAME=N,N,STRUCTURE (e.g. S=n,n,symmetric)")
+        shapes[name.strip()] = (parts[0], parts[1] if len(parts) >= 2 else "1", *parts[2:])
     return shapes
 
 

@@ -29,7 +29,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .binding import declared_spec
+import numpy as np
+
+from .algebra.fast import fast_form
+from .binding import bind_shapes, declared_spec
 from .codegen_inputs import (
     HEADER,
     INPUT_CONVERSIONS,
@@ -217,17 +220,22 @@ def _binding_inputs(items: list[Expr], symbols: dict[str, Expr], fixed: Mapping[
         for d in [*node.shape, *(v for _, v in node.params if isinstance(v, Dim))]:
             needed.update(dict.fromkeys(d.names))
     bound = set(fixed) | {d.names[0] for s in symbols.values() for d in s.shape
-                          if len(d.names) == 1 and d.coef == 1}
+                          if _single_name(d)}
     extra: dict[str, Expr] = {}
     for name, spec in sorted(declared_inputs(items).items()):
         if name in symbols or spec is None or not is_identifier(name):
             continue
         shape = (dim(spec[0]), dim(spec[1]))
-        binds = {d.names[0] for d in shape if len(d.names) == 1 and d.coef == 1}
+        binds = {d.names[0] for d in shape if _single_name(d)}
         if binds & (set(needed) - bound):
             extra[name] = Matrix(name, *shape)
             bound |= binds
     return extra
+
+
+def _single_name(d: Dim) -> bool:
+    """Whether d is one name (m), which an input's axis binds."""
+    return not d.is_sum and len(d.names) == 1 and d.coef == 1
 
 
 def _helper_order(helpers: dict[str, Helper], instrs: list[Instr]) -> list[str]:
@@ -280,7 +288,7 @@ def source(outputs: Any, backend: str = "numpy", dims: Mapping[str, int] | None 
     items, _ = _outputs(outputs)
     fixed = _check_dims(dims)
     symbols = symbols_of(items)
-    lowered = lower(items)
+    lowered = lower(fast_form(items, fixed))  # the cheapest order, if sizes are known
     symbols.update(_binding_inputs(lowered, symbols, fixed))
     symbols = dict(sorted(symbols.items()))
     check_input_names(symbols, ())
@@ -326,12 +334,44 @@ _counter = itertools.count()
 
 
 class CompiledFunction:
-    """The generated function: call it with the inputs by name; ``.source`` is its code."""
+    """The generated function: call it with the inputs by name; ``.source`` is its code.
 
-    def __init__(self, fn: Callable[..., Any], text: str, backend: str, inputs: list[str],
-                 single: bool):
-        self._fn, self.source, self.backend, self.inputs = fn, text, backend, inputs
-        self._single = single
+    Matrix products are computed in the cheapest order for the actual sizes: with ``dims`` that
+    fix every size at compile time, in the one function compiled then; otherwise the function is
+    specialised on the first call with each new combination of input shapes (and cached), and
+    ``.sources`` holds the code of each specialisation.
+    """
+
+    CACHE = 64  # specialisations kept per function
+
+    def __init__(self, items: list[Expr], backend: str, dims: dict[str, int], single: bool):
+        self.backend, self._items, self._dims, self._single = backend, items, dims, single
+        self.source = source(items, backend=backend, dims=dims)
+        self._fn = _load(self.source, backend)
+        self.inputs = list(inspect.signature(self._fn).parameters)
+        self._declared = _declared_shapes(self._fn)
+        self._specialised: dict[tuple[Any, ...], Callable[..., Any]] = {}
+        self.sources: dict[tuple[Any, ...], str] = {}
+
+    def _for(self, inputs: dict[str, Any]) -> Callable[..., Any]:
+        """The function specialised for these inputs' shapes (the generic one if they do not
+        bind every size: its own checks then report what is wrong)."""
+        key = tuple(getattr(inputs.get(n), "shape", None) for n in self.inputs)
+        fn = self._specialised.get(key)
+        if fn is not None:
+            return fn
+        try:
+            shapes = {n: _shape2(inputs[n], self._declared[n]) for n in self.inputs}
+            sizes = bind_shapes(self._declared, shapes, self._dims)
+        except (MatcalcError, KeyError, TypeError, ValueError):
+            return self._fn
+        text = source(self._items, backend=self.backend, dims=sizes)
+        fn = self._fn if text == self.source else _load(text, self.backend)
+        if len(self._specialised) >= self.CACHE:
+            self._specialised.clear()
+            self.sources.clear()
+        self._specialised[key], self.sources[key] = fn, text
+        return fn
 
     def __call__(self, *args: Any, **inputs: Any) -> Any:
         if args:
@@ -342,8 +382,9 @@ class CompiledFunction:
             raise DimensionBindingError(
                 f"the compiled function takes {', '.join(self.inputs)}: missing "
                 f"{', '.join(missing)}")
-        try:  # values the outputs do not read are ignored, as evaluate does
-            out = self._fn(**{k: inputs[k] for k in self.inputs})
+        given = {k: inputs[k] for k in self.inputs}  # values not read are ignored, as evaluate does
+        try:
+            out = self._for(given)(**given)
         except MatcalcError:
             raise
         except Exception as exc:  # noqa: BLE001 - the backend's own errors, said our way
@@ -355,21 +396,27 @@ class CompiledFunction:
         return f"<matcalc compiled function ({self.backend}) of {', '.join(self.inputs)}>"
 
 
+def _declared_shapes(fn: Callable[..., Any]) -> dict[str, tuple[Any, Any]]:
+    """The declared shape of each input, as the generated module states it (``_SHAPES``)."""
+    shapes: dict[str, tuple[Any, Any]] = fn.__globals__["_SHAPES"]
+    return dict(shapes)
+
+
+def _shape2(value: Any, declared: tuple[Any, Any]) -> tuple[int, ...]:
+    """An input's shape as the generated code will see it (a number for a 1×1 is 1×1)."""
+    shape = tuple(getattr(value, "shape", None) or np.shape(value))
+    if shape == () and declared == (1, 1):
+        return (1, 1)
+    return shape
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else repr(exc)
 
 
-def compile(outputs: Any, backend: str = "numpy",  # shadows the builtin: the name users expect
-            dims: Mapping[str, int] | None = None) -> CompiledFunction:
-    """A function of the inputs (keyword arrays) returning the outputs' values in one pass.
-
-    ``outputs`` is an expression (the function returns one array) or a list of them (it returns
-    a list). backend is "numpy", "jax" (enable jax_enable_x64 for float64) or "torch"
-    (float64 tensors).
-    """
-    items, single = _outputs(outputs)
-    text = source(items, backend=backend, dims=dims)
+def _load(text: str, backend: str) -> Callable[..., Any]:
+    """The function a generated module defines."""
     filename = f"<matcalc-{backend}-{next(_counter)}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace: dict[str, Any] = {"__name__": "matcalc_generated"}
@@ -378,8 +425,22 @@ def compile(outputs: Any, backend: str = "numpy",  # shadows the builtin: the na
     except ImportError as exc:
         raise CodegenError(f"the {backend} backend needs {BACKENDS[backend].module} installed "
                            f"({exc})") from None
-    inputs = list(inspect.signature(namespace["f"]).parameters)
-    return CompiledFunction(namespace["f"], text, backend, inputs, single)
+    fn: Callable[..., Any] = namespace["f"]
+    return fn
+
+
+def compile(outputs: Any, backend: str = "numpy",  # shadows the builtin: the name users expect
+            dims: Mapping[str, int] | None = None) -> CompiledFunction:
+    """A function of the inputs (keyword arrays) returning the outputs' values in one pass.
+
+    ``outputs`` is an expression (the function returns one array) or a list of them (it returns
+    a list). backend is "numpy", "jax" (enable jax_enable_x64 for float64) or "torch"
+    (float64 tensors). Products are ordered for the actual sizes (see CompiledFunction).
+    """
+    items, single = _outputs(outputs)
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise CodegenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    return CompiledFunction(items, backend, _check_dims(dims), single)
 
 
 def numpy_source(outputs: Any, dims: Mapping[str, int] | None = None, name: str = "f") -> str:

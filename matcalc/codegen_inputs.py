@@ -145,7 +145,8 @@ def prologue(inputs: Mapping[str, Expr], fixed: Mapping[str, int], dim_var: dict
     def spell(d: Dim) -> str:
         if d.is_int:
             return str(d.coef)
-        return " * ".join(([str(d.coef)] if d.coef != 1 else []) + [dim(x) for x in d.names])
+        text = d.render(dim, " * ")
+        return "(" + text + ")" if d.is_sum else text
 
     sizes = [f"({f'a value of shape {shape_str(s)}'!r}, {spell(s[0])}, {spell(s[1])}, {k})"
              for s, k in groups]  # spelled first: this names every dimension the shapes use
@@ -165,7 +166,7 @@ def prologue(inputs: Mapping[str, Expr], fixed: Mapping[str, int], dim_var: dict
             bound.add(name)
     for n, s in inputs.items():
         for axis, d in enumerate(s.shape):
-            if len(d.names) == 1 and d.coef == 1 and d.names[0] not in bound:
+            if not d.is_sum and len(d.names) == 1 and d.coef == 1 and d.names[0] not in bound:
                 body.append(f"    {dim(d.names[0])} = {n}.shape[{axis}]")
                 bound.add(d.names[0])
     missing = [d for d in dim_var if d not in bound]

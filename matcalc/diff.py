@@ -15,6 +15,7 @@ from .dims import shape_str
 from .errors import DifferentiationError, InputError, InternalError
 from .expr import Expr, toposort
 from .ops import const, cotangent, eye, zeros
+from .ops.structured import project, projector, structure_of
 
 __all__ = ["Variable", "Variables", "backward", "grad", "hessian", "hvp", "jacobian",
            "resolve_wrt", "vjp"]
@@ -111,7 +112,9 @@ def backward(root: Expr, seed: Expr, targets: Sequence[Expr]) -> list[Expr | Non
                     f"cotangent for an argument of shape {shape_str(arg.shape)}")
             prev = grads.get(id(arg))
             grads[id(arg)] = cot if prev is None else prev + cot
-    return [grads.get(id(t)) for t in targets]
+    # a structured variable's gradient lives in its structure's subspace (ops/structured.py)
+    out = [grads.get(id(t)) for t in targets]
+    return [g if g is None else project(structure_of(t), g) for t, g in zip(targets, out)]
 
 
 def _finish_all(targets: Sequence[Expr], gs: Sequence[Expr | None], simplify: bool,
@@ -236,7 +239,9 @@ def jacobian(y: Expr, x: Variable, simplify: bool = True) -> Expr:
     nodes = toposort([y])
     target = resolve_wrt(nodes, x)[0]
     n = target.rows * target.cols
-    jac: dict[Expr, Expr] = {target: eye(n)}
+    structure = structure_of(target)  # perturbations within the structure only
+    jac: dict[Expr, Expr] = {target: eye(n) if structure is None else
+                             projector(structure, target.rows)}
     for node in nodes:
         if node is target or not node.args:
             continue

@@ -14,8 +14,8 @@ from __future__ import annotations
 __all__ = [
     "CheckError", "CodegenError", "DifferentiationError", "DimensionBindingError",
     "EvaluationError", "FigureError", "InputError", "InternalError", "InteropError", "MatcalcError",
-    "NoCodeTemplateError", "ParseError", "ShapeError", "SizeLimitError", "UnknownNameError",
-    "caret",
+    "NoCodeTemplateError", "ParseError", "RequestError", "ShapeError", "SizeLimitError",
+    "StructureError", "TimeLimitError", "UnknownNameError", "WebError", "WorkerError", "caret",
 ]
 
 _WINDOW = 120  # a long source line is cut to this many characters around the caret
@@ -69,6 +69,10 @@ class DimensionBindingError(MatcalcError):
     """Arrays whose sizes contradict their declarations or each other, or a missing value."""
 
 
+class StructureError(DimensionBindingError):
+    """A value does not have the structure its symbol was declared with (symmetric, …)."""
+
+
 class InputError(MatcalcError):
     """A value of the wrong kind given to the API (not an expression, bad axis, bad dimension)."""
 
@@ -103,6 +107,30 @@ class FigureError(MatcalcError):
 
 class SizeLimitError(MatcalcError):
     """A size beyond the limits of :mod:`matcalc.limits`, refused before anything is allocated."""
+
+
+class WebError(MatcalcError):
+    """The playground cannot run as asked (its extra is not installed, the port is taken)."""
+
+
+class RequestError(WebError):
+    """A request the playground's API refuses (malformed JSON, an unknown field, too large).
+
+    ``status`` is the HTTP status it is answered with; ``field`` names the request field at fault.
+    """
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None,
+                 source: str | None = None, *, status: int = 422, field: str | None = None):
+        super().__init__(message, line, column, source)
+        self.status, self.field = status, field
+
+
+class TimeLimitError(WebError):
+    """A computation that ran past the playground's time limit and was stopped."""
+
+
+class WorkerError(WebError):
+    """The worker process computing a request stopped before it answered."""
 
 
 class InternalError(MatcalcError):

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .algebra.fast import fast_form
 from .binding import bind_shapes, check_sizes, coerce_input, declarations_of, declared_spec
 from .dims import dim, shape_str
 from .errors import (
@@ -21,6 +22,7 @@ from .errors import (
     InputError,
     InternalError,
     MatcalcError,
+    StructureError,
 )
 from .expr import Expr, toposort
 from .limits import LIMITS
@@ -57,7 +59,10 @@ class Context:
             raise DimensionBindingError(
                 f"dimension {missing[0]} is not bound by any input array; "
                 f"pass dims={{'{missing[0]}': …}}")
-        return size.value(self.bindings)
+        value = size.value(self.bindings)
+        if value < 0:  # m - 3 with m = 2: a slice or block that cannot fit
+            raise DimensionBindingError(f"dimension {size} is {value} for the sizes given")
+        return value
 
     def run_template(self, node: Expr, arrays: tuple[np.ndarray, ...]) -> np.ndarray:
         """The node's value by its op's NumPy code template (compiled once per distinct text)."""
@@ -135,6 +140,9 @@ def bind(symbols: dict[str, Expr], values: Mapping[str, Any], dims: Mapping[str,
             except MatcalcError:
                 continue
             arrays[name], specs[name] = extra, tuple(spec)
+    for name, sym in symbols.items():
+        if sym.get("structure") is not None:
+            check_structure(name, sym.get("structure"), arrays[name])
     return {n: arrays[n] for n in symbols}, bindings
 
 
@@ -191,16 +199,32 @@ def check_array_sizes(nodes: list[Expr], bindings: Mapping[str, int],
 
 
 @functools.lru_cache(maxsize=256)
-def _prepared(exprs: tuple[Expr, ...]
-              ) -> tuple[list[Expr], list[Expr], list[tuple[Any, Expr, int]], dict[str, Expr],
-                         dict[str, Any]]:
-    """What evaluating exprs needs besides the values, worked out once per tuple of expressions
-    (a check evaluates one expression thousands of times): the lowered roots, their nodes in
-    order, their shapes, the symbols read and the inputs declared."""
-    roots = lower(list(exprs))
+def _inputs(exprs: tuple[Expr, ...]) -> tuple[dict[str, Expr], dict[str, Any]]:
+    """The symbols exprs read and the inputs their programs declared, worked out once per tuple
+    of expressions (a check evaluates one expression thousands of times)."""
+    return symbols_of(list(exprs)), declared_inputs(list(exprs))
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(exprs: tuple[Expr, ...], sizes: tuple[tuple[str, int], ...]
+          ) -> tuple[list[Expr], list[Expr], list[tuple[Any, Expr, int]]]:
+    """The lowered roots in the cheapest product order for these sizes, their nodes in order and
+    their shapes, once per expressions and sizes."""
+    roots = lower(fast_form(list(exprs), dict(sizes)))
     order = toposort(roots)
-    return (roots, order, _shape_groups(order), symbols_of(list(exprs)),
-            declared_inputs(list(exprs)))
+    return roots, order, _shape_groups(order)
+
+
+def check_structure(name: str, structure: str, a: np.ndarray) -> None:
+    """Refuse a value without its symbol's declared structure (up to rounding)."""
+    tol = 1e-10 * max(1.0, float(np.max(np.abs(a))))
+    outside = {"symmetric": a - a.T, "spd": a - a.T, "diagonal": a - np.diag(np.diag(a)),
+               "lower": np.triu(a, 1), "upper": np.tril(a, -1)}[structure]
+    if np.max(np.abs(outside)) > tol:
+        raise StructureError(f"{name} is declared {structure} but its value is not "
+                             f"(largest departure {np.max(np.abs(outside)):.1e})")
+    if structure == "spd" and not np.all(np.linalg.eigvalsh((a + a.T) / 2) > 0):
+        raise StructureError(f"{name} is declared spd but its value is not positive definite")
 
 
 def _dim_param(name: str) -> str:
@@ -236,9 +260,10 @@ def evaluate_many(exprs: list[Expr], values: Mapping[str, Any],
     for e in exprs:
         if not isinstance(e, Expr):
             raise InputError(f"evaluate expects a matcalc expression, got {type(e).__name__}")
-    roots, order, groups, symbols, declared = _prepared(tuple(exprs))
+    symbols, declared = _inputs(tuple(exprs))
     arrays, bindings = bind(symbols, values, dims, declared)
     ctx = Context(arrays, bindings)
+    roots, order, groups = _plan(tuple(exprs), tuple(sorted(bindings.items())))
     check_array_sizes(order, bindings, groups)  # before anything is allocated
     memo: dict[int, np.ndarray] = {}
     with np.errstate(all="ignore"):
@@ -251,8 +276,8 @@ def evaluate_many(exprs: list[Expr], values: Mapping[str, Any],
             try:
                 memo[id(node)] = (rule(ctx, node, *args) if rule is not None
                                   else ctx.run_template(node, args))
-            except np.linalg.LinAlgError as exc:
-                raise EvaluationError(
+            except (np.linalg.LinAlgError, IndexError) as exc:  # IndexError: a slice or a
+                raise EvaluationError(  # block that does not fit the arrays' sizes
                     f"{node.op.name} failed on {short(node, 60)}: {exc}") from None
             if memo[id(node)].ndim != 2:
                 raise InternalError(f"{node.op.name} gave a {memo[id(node)].ndim}-D value")

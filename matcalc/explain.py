@@ -112,7 +112,7 @@ def _matrix_tex(v: np.ndarray) -> str:
 
 
 def _dim_tex(d: Dim) -> str:
-    return dim_latex(d) if len(d.names) + (d.coef != 1) <= 1 else "(" + dim_latex(d) + ")"
+    return "(" + dim_latex(d) + ")" if d.compound else dim_latex(d)
 
 
 def _tensor_space(shape: Sequence[Dim]) -> str:

@@ -41,7 +41,8 @@ PREC_ATOM = 50  # names, calls, postfix .T
 
 # Python's operators, as an op record declares them (``operator=``), and the methods they fill.
 OPERATOR_METHODS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "@": "matmul",
-                    "**": "pow", "-x": "neg", ".T": "T"}
+                    "**": "pow", "-x": "neg", ".T": "T", "[]": "getitem", ">": "gt",
+                    ">=": "ge", "<": "lt", "<=": "le"}
 
 
 class _Required:
@@ -57,13 +58,16 @@ class Param:
     """One parameter of an op's builder, as Python and the input languages see it.
 
     kind: ``expr`` (an operand), ``dim`` (a dimension: n, 3, m*n), ``axis`` (None, 0 or 1),
-    ``axis01`` (0 or 1), ``number`` (a real constant).
+    ``axis01`` (0 or 1), ``number`` (a real constant), and the other kinds of
+    ``matcalc.ops._base.PARAM_KINDS``. ``many``: one or more operands (``hstack(A, B, C)``).
     """
 
     name: str
     kind: str = "expr"
     default: Any = REQUIRED
     keyword: bool = False  # may be given by keyword in the input language, as in axis=0
+    many: bool = False  # a variable number of operands (the first parameter only)
+    positional: bool = True  # False: by keyword only (max(Z, axis=0); max(Z, 0) is refused)
 
     @property
     def required(self) -> bool:
@@ -95,8 +99,9 @@ class Op:
     # Where the op is defined and smooth, per argument index, for samplers and checks:
     # "positive" (log, sqrt), "nonzero" (a divisor), "kink" (keep away from 0: relu, abs, step),
     # "invertible" (well-conditioned square: inv, det), "spd" (symmetric positive definite: logdet).
-    # a dict, or a function of the node giving one
-    domain: dict[int, str] | Callable[[Expr], dict[int, str]] = field(default_factory=dict)
+    # a dict, or a function of the node giving one; a key may also be an expression of the
+    # arguments that must meet the kind (1 − x² positive for arcsin; A − B away from 0 at a kink)
+    domain: dict[Any, str] | Callable[[Expr], dict[Any, str]] = field(default_factory=dict)
     # How a domain carries through the op to its arguments, for samplers: "all" (the value is a
     # rearrangement of the argument: transpose, named), "positive" (positive arguments give a
     # positive value: products, sums, relu, sqrt, …), or "" (nothing is known).
@@ -113,6 +118,8 @@ class Op:
     # --- how the op is written ---
     params: tuple[Param, ...] = ()  # the builder's signature (default: ``arity`` operands)
     spell: tuple[str, ...] = ()  # its function names in the input language: sum(Z, axis=0)
+    # more function names, each fixing some parameters: {"hstack": {"axis": 1}} for concat
+    aliases: dict[str, dict[str, Any]] = field(default_factory=dict)
     operator: str | None = None  # its operator in Python and the input language (OPERATOR_METHODS)
     # its spellings for parse_latex: "\\tanh" is a command, "ReLU" a word in \operatorname{…}
     latex_in: tuple[str, ...] = ()
@@ -132,7 +139,7 @@ class Op:
     def __repr__(self) -> str:
         return f"<op {self.name}>"
 
-    def domain_of(self, node: Expr) -> dict[int, str]:
+    def domain_of(self, node: Expr) -> dict[Any, str]:
         """{argument index: domain kind} for this node (the domain may depend on params)."""
         return self.domain(node) if callable(self.domain) else self.domain
 
@@ -156,6 +163,10 @@ def call_template(fname: str, params: tuple[Param, ...]) -> Template:
         pieces: list[Any] = []
         operand = 0
         for p in params:
+            if p.kind == "expr" and p.many:
+                pieces += [(i, 0) for i in range(operand, len(node.args))]
+                operand = len(node.args)
+                continue
             if p.kind == "expr":
                 pieces.append((operand, 0))
                 operand += 1
@@ -345,6 +356,23 @@ class Expr:
     @property
     def T(self) -> Expr:
         return _apply(".T", self)
+
+    def __getitem__(self, key: Any) -> Expr:
+        return _apply("[]", self, key)
+
+    # comparisons give 0/1 masks; == and != keep their identity meaning (nodes are hash-consed):
+    # write matcalc.equal(A, B) for the mask
+    def __gt__(self, other: Any) -> Expr:
+        return _apply(">", self, other)
+
+    def __ge__(self, other: Any) -> Expr:
+        return _apply(">=", self, other)
+
+    def __lt__(self, other: Any) -> Expr:
+        return _apply("<", self, other)
+
+    def __le__(self, other: Any) -> Expr:
+        return _apply("<=", self, other)
 
     def __bool__(self) -> bool:
         return True

@@ -104,6 +104,19 @@ def _dim_of(d: Any, where: str) -> Dim:
         return dim(int(d))
     if d.is_Symbol:
         return dim(d.name)
+    if d.is_Add:
+        total = Dim(terms=())
+        for f in d.args:
+            if f.is_Integer:
+                total = total + int(f)
+            elif f.could_extract_minus_sign():
+                total = total - _dim_of(-f, where)
+            else:
+                total = total + _dim_of(f, where)
+        if not total.maybe_positive:
+            raise InteropError(f"from_sympy: {where} has dimension {d}, which is not a positive "
+                               "integer and never positive")
+        return total
     if d.is_Mul:
         out = Dim(1)
         for f in d.args:
@@ -228,6 +241,9 @@ class _Reader:
             (arg,) = s.args
             if isinstance(arg, sympy.Determinant):
                 return ops.logdet(self.read(arg.arg))
+            one_plus = [a for a in arg.args if a != 1] if isinstance(arg, sympy.Add) else []
+            if len(arg.args) == 2 and 1 in arg.args and isinstance(one_plus[0], sympy.exp):
+                return ops.softplus(self.read(one_plus[0].args[0]))  # stable for large values
             return ops.log(self.read(arg))
         if isinstance(s, sympy.tanh):
             return ops.tanh(self.read(s.args[0]))

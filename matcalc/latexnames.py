@@ -50,9 +50,8 @@ def latex_name(name: str, bold: bool = False) -> str:
 
 
 def dim_latex(d: Dim) -> str:
-    """A dimension in LaTeX: n, 2n, m B (a product)."""
-    parts = [str(d.coef)] if d.coef != 1 or not d.names else []
-    return " ".join(parts + [latex_name(n) for n in d.names])
+    """A dimension in LaTeX: n, 2n, m B (a product), m + n (a sum)."""
+    return d.render(latex_name, " ")
 
 
 def number_latex(v: float) -> str:

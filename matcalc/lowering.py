@@ -90,12 +90,12 @@ class Env:
         self.dims_used = False
 
     def dim(self, d: Dim) -> str:
-        """A dimension as a Python expression: 3, n, (2 * n), (m * n)."""
+        """A dimension as a Python expression: 3, n, (2 * n), (m * n), (m + n)."""
         if d.is_int:
             return str(d.coef)
         self.dims_used = True
-        parts = ([str(d.coef)] if d.coef != 1 else []) + [self._dim_var(n) for n in d.names]
-        return parts[0] if len(parts) == 1 else "(" + " * ".join(parts) + ")"
+        text = d.render(self._dim_var, " * ")
+        return "(" + text + ")" if d.compound else text
 
 
 def render(node: Expr, template: Any, args: list[str], env: Env) -> str:

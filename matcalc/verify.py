@@ -38,6 +38,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from . import verify_structure as structured
 from .diff import Variable, Variables, grad, resolve_wrt
 from .dims import Dim, Shape, shape_str
 from .errors import CheckError, ShapeError
@@ -228,12 +229,18 @@ class _Problem(Exception):
         self.deps = deps
 
 
+def _domain_argument(node: Expr, key: int | Expr) -> Expr:
+    """What a domain entry constrains: an argument (by index), or an expression of the
+    arguments the record built (1 − x² for arcsin, A − max(A) for max)."""
+    return node.args[key] if isinstance(key, int) else key
+
+
 def _domain_items(expr: Expr, expand: dict[str, frozenset[str]]) -> list[_DomainItem]:
     """(op name, kind, whole-array?, argument node, input names it depends on) per domain use."""
     items: list[_DomainItem] = []
     for node in toposort([expr]):
         for i, kind in node.op.domain_of(node).items():
-            arg = node.args[i]
+            arg = _domain_argument(node, i)
             deps = frozenset[str]().union(*[expand.get(n, {n}) for n in symbols_of(arg)])
             whole = kind == "nonzero" and node.op.kind not in ("elementwise", "binary")
             items.append((node.op.name, kind, whole, arg, deps))
@@ -366,7 +373,7 @@ def _sampling_kinds(expr: Expr, push: bool) -> dict[str, set[str]]:
     kinds: dict[str, set[str]] = {}
     for node in toposort([expr]):
         for i, kind in node.op.domain_of(node).items():
-            stack = [(node.args[i], kind)]
+            stack = [(_domain_argument(node, i), kind)]
             while stack:
                 e, k = stack.pop()
                 name = e.op.name
@@ -573,10 +580,11 @@ def _directional(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, rng: np.ran
     any error in its size) and a few random unit directions U."""
     sym, num, unc = [], [], []
     norm = float(np.linalg.norm(g))
-    directions = [g / norm] if norm > 0 else []
+    # along the gradient itself only where any direction is allowed (a structured variable moves
+    # within its structure)
+    directions = [g / norm] if norm > 0 and _structure(f.plan) is None else []
     for _ in range(opt.directions):
-        u = rng.standard_normal(g.shape)
-        directions.append(u / np.linalg.norm(u))
+        directions.append(_random_direction(f.plan, rng, g.shape))
     for u in directions:
         n, e = _stencil_within(f, x0, u, h)
         sym.append(float(np.sum(g * u)))
@@ -587,6 +595,8 @@ def _directional(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, rng: np.ran
 
 def _full(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, opt: _Options) -> _Differences:
     """∇f against the stencil along every coordinate, entry by entry."""
+    if _structure(f.plan) is not None:
+        return _full_structured(f, g, x0, h)
     num, unc = np.zeros(g.shape), np.zeros(g.shape)
     for idx in np.ndindex(*g.shape):
         e = np.zeros(g.shape)
@@ -630,6 +640,45 @@ def _compare(sym: np.ndarray, num: np.ndarray, unc: np.ndarray, opt: _Options,
         f"finite differences cannot resolve this gradient here: their uncertainty is "
         f"{rel_unc:.1e} of its size (a PASS needs {RESOLUTION:.0e}; a large constant in the "
         f"expression or a gradient near zero limits float64)")
+
+
+# --- structured variables: sampled and perturbed within their structure (verify_structure.py) ----
+
+def _structure(plan: _Plan) -> str | None:
+    value: str | None = plan.target.get("structure") if plan.target.op.name == "symbol" else None
+    return value
+
+
+def _sample_symbol(rng: np.random.Generator, symbol: Expr, kinds: set[str],
+                   shape: tuple[int, int]) -> np.ndarray:
+    """A value for a symbol: within its declared structure, if it has one."""
+    structure = symbol.get("structure")
+    if structure is None:
+        return _sample(rng, kinds, shape)
+    return structured.sample(rng, structure, kinds, shape, _sample)
+
+
+def _random_direction(plan: _Plan, rng: np.random.Generator, shape: tuple[int, ...]
+                      ) -> np.ndarray:
+    structure = _structure(plan)
+    if structure is not None:
+        return structured.direction(rng, structure, (shape[0], shape[1]))
+    u = rng.standard_normal(shape)
+    out: np.ndarray = u / np.linalg.norm(u)
+    return out
+
+
+def _full_structured(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float) -> _Differences:
+    """⟨∇f, E⟩ against the stencil along each E of an orthonormal basis of the structure."""
+    structure = _structure(f.plan)
+    assert structure is not None
+    sym, num, unc = [], [], []
+    for e in structured.basis(structure, (g.shape[0], g.shape[1])):
+        n, u = _stencil_within(f, x0, e, h)
+        sym.append(float(np.sum(g * e)))
+        num.append(n)
+        unc.append(u)
+    return np.asarray(sym), np.asarray(num), np.asarray(unc), _EVALS * len(sym)
 
 
 def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray,
@@ -765,7 +814,7 @@ def check(expr: Expr, wrt: Variable | Variables, dims: Mapping[str, int] | None 
         vals = dict(user)
         for name in sorted(sampled):
             shape = resolve_dims(symbols[name].shape, bindings)
-            vals[name] = _sample(rng, kinds.get(name, set()), shape)
+            vals[name] = _sample_symbol(rng, symbols[name], kinds.get(name, set()), shape)
         try:
             rows, soft, gvals = _at_point(expr, grads, items, plans, vals, bindings, rng, opt)
         except _Problem as p:

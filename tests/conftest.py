@@ -17,11 +17,21 @@ def katex():
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_driver():
+    """One Playwright driver for the session: its sync API runs one at a time in a thread."""
+    from playwright.sync_api import sync_playwright
+
+    driver = sync_playwright().start()
+    yield driver
+    driver.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(request):
     """Headless Chromium with MathJax, for posts rendered through kramdown (see publish_util)."""
     from publish_util import Browser, require_tools
 
     require_tools()
-    b = Browser()
+    b = Browser(request.getfixturevalue("playwright_driver"))
     yield b
     b.close()

@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,11 +138,12 @@ class Typeset:
 class Browser:
     """One headless Chromium, one page per document."""
 
-    def __init__(self) -> None:
+    def __init__(self, driver: Any = None) -> None:
         from playwright.sync_api import sync_playwright
 
         self._tmp = tempfile.TemporaryDirectory()
-        self._pw = sync_playwright().start()
+        self._own = driver is None  # a driver shared by the session is stopped by its fixture
+        self._pw = sync_playwright().start() if driver is None else driver
         self._ctx = self._pw.chromium.launch_persistent_context(
             str(Path(self._tmp.name) / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
             headless=True)
@@ -165,7 +167,8 @@ class Browser:
 
     def close(self) -> None:
         self._ctx.close()
-        self._pw.stop()
+        if self._own:
+            self._pw.stop()
         self._tmp.cleanup()
 
 

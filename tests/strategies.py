@@ -8,7 +8,9 @@ drawn expression is well-shaped by construction. ``losses()`` reduces one to a s
 
 Every op kind appears: elementwise functions, matmul, transpose, broadcasting + − * /, reductions
 along each axis, softmax and log_softmax, trace, det, logdet, inv, norm, diag (both directions),
-kron, vec, powers, named intermediates, constants and the constant matrices. Domains are guarded by
+kron, vec, powers, named intermediates, constants and the constant matrices; slices, stacks,
+embed, flips and triangles; trigonometric and smooth activations, cumsum; maximum, minimum,
+where, clip and max; solve, cholesky, eigvalsh, expm and matrix powers. Domains are guarded by
 construction:
 
 * log, sqrt, fractional and negative powers, and divisors get arguments that are positive by
@@ -144,13 +146,13 @@ def _scalar(draw, depth, ctx) -> mc.Expr:
 def _kinds(shape) -> list[str]:
     r, c = shape
     kinds = ["unary", "unary", "binary", "binary", "matmul", "matmul", "transpose", "softmax",
-             "scaled", "kink", "flat", "power", "kron", "named"]
+             "scaled", "kink", "flat", "power", "kron", "named", "smooth", "blocks", "select"]
     if r.is_one or c.is_one:
         kinds += ["reduce", "reduce"]
     if r.is_one and c.is_one:
         kinds += ["scalar", "scalar", "scalar"]
     if r == c:
-        kinds += ["inv", "diag"]
+        kinds += ["inv", "diag", "decomposition"]
     if c.is_one:
         kinds += ["diag", "vec"]
     return kinds
@@ -247,11 +249,71 @@ def build(draw, shape, depth: int, ctx: _Context, top: bool = False) -> mc.Expr:
         s = build(draw, (one, one), d, ctx)
         e = build(draw, shape, d, ctx)
         return mc.kron(s, e) if form == "scalar_left" else mc.kron(e, s)
+    if kind in ("smooth", "blocks", "select", "decomposition"):
+        return _newer(draw, kind, shape, d, ctx)
     if kind == "named":
         name = f"N{ctx.named}"
         ctx.named += 1
         return mc.named(name, build(draw, shape, d, ctx))
     raise AssertionError(kind)  # pragma: no cover
+
+
+def _newer(draw, kind: str, shape, d: int, ctx: _Context) -> mc.Expr:
+    """The ops of slices and blocks, smooth elementwise functions, selections, decompositions."""
+    r, c = shape
+    if kind == "smooth":
+        fn = draw(st.sampled_from(["sin", "cos", "arctan", "sinh", "erf", "gelu", "silu", "expm1",
+                                   "arcsin", "log1p", "elu", "leaky_relu", "cumsum"]))
+        ctx.ops.add(fn)
+        e = build(draw, shape, d, ctx)
+        if fn == "arcsin":
+            return mc.arcsin(0.5 * mc.tanh(e))
+        if fn == "log1p":
+            return mc.log1p(e * e)
+        if fn in ("sinh", "expm1"):
+            return getattr(mc, fn)(mc.tanh(e))
+        if fn == "cumsum":
+            return mc.cumsum(e, axis=draw(st.sampled_from([0, 1])))
+        return getattr(mc, fn)(e)
+    if kind == "blocks":
+        form = draw(st.sampled_from(["slice_of_stack", "flip", "triangle", "scatter"]))
+        ctx.ops.add(form)
+        if form == "slice_of_stack":  # [e; f] cut back to e's rows, or [e, f] to its columns
+            e, f = build(draw, shape, d, ctx), build(draw, shape, d, ctx)
+            if draw(st.booleans()):
+                return mc.vstack(f, e)[r:, :]
+            return mc.hstack(e, f)[:, :c]
+        if form == "flip":
+            return mc.flip(build(draw, shape, d, ctx), axis=draw(st.sampled_from([None, 0, 1])))
+        if form == "triangle" and r == c:
+            return (mc.triu if draw(st.booleans()) else mc.tril)(build(draw, shape, d, ctx))
+        inner = build(draw, shape, d, ctx)  # a block placed in zeros, then taken back out
+        return mc.embed(inner, r + 1, c + 1, 1, 0)[1:, :c]
+    if kind == "select":
+        form = draw(st.sampled_from(["maximum", "minimum", "where", "clip", "max"]))
+        ctx.ops.add(form)
+        a, b = build(draw, shape, d, ctx), build(draw, shape, d, ctx)
+        if form == "where":
+            return mc.where(a > b, a * b, b)
+        if form == "clip":
+            return mc.clip(a, -0.5, 0.5)
+        if form == "max" and (r.is_one or c.is_one) and not (r.is_one and c.is_one):
+            k = _atom(draw)
+            axis = 0 if r.is_one else 1
+            return mc.max(build(draw, (k, c) if axis == 0 else (r, k), d, ctx), axis=axis)
+        return getattr(mc, "maximum" if form in ("maximum", "max") else "minimum")(a, b)
+    form = draw(st.sampled_from(["solve", "cholesky", "eigvalsh", "expm", "matrix_power"]))
+    ctx.ops.add(form)
+    spd = _spd(draw, r, d, ctx)
+    if form == "solve":
+        return mc.solve(spd, build(draw, shape, d, ctx))
+    if form == "cholesky":
+        return mc.cholesky(spd @ spd.T + mc.eye(r))
+    if form == "eigvalsh":
+        return mc.diag(mc.eigvalsh(build(draw, shape, d, ctx)))
+    if form == "expm":
+        return mc.expm(0.3 * mc.tanh(build(draw, shape, d, ctx)))
+    return mc.matrix_power(0.5 * mc.tanh(build(draw, shape, d, ctx)), 2)
 
 
 # --- public strategies -------------------------------------------------------------------------

@@ -52,3 +52,21 @@ def test_one_thousand_layers_complete_on_the_same_line(sizes):
     per_layer = (sizes[400] - sizes[200]) / 200
     predicted = sizes[400] + per_layer * 600
     assert gradient_size(1000) == pytest.approx(predicted, rel=0.001)
+
+
+def squaring_program(lines: int) -> mc.Expr:
+    """y1 = y0 * y0 + x; y2 = y1 * y1 + x; …: each line uses the previous one twice."""
+    text = "; ".join([f"y{i} = y{i - 1} * y{i - 1} + x" for i in range(1, lines + 1)]
+                     + [f"L = sum(y{lines})"])
+    return mc.parse(text, {"y0": ("m", 1), "x": ("m", 1)})
+
+
+def test_a_program_that_reuses_every_line_twice_stays_linear():
+    """Rewriting must not destroy sharing: the simplified gradients of the 80-, 160- and 320-line
+    programs grow by the same number of nodes per line."""
+    counts = {}
+    for lines in (80, 160, 320):
+        grads = mc.grad(squaring_program(lines), ["x", "y0"])
+        counts[lines] = mc.count_nodes(*grads)
+    per_line = {(counts[b] - counts[a]) / (b - a) for a, b in ((80, 160), (160, 320))}
+    assert len(per_line) == 1 and max(per_line) <= 12, counts

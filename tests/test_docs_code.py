@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from optional import require
 
 import matcalc as mc
 
@@ -51,6 +52,9 @@ def test_python_blocks_run(name, source, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     if "backend=" in source and "import jax" in source:
         pytest.importorskip("jax")
+    for module in ("jax", "torch", "scipy"):  # the optional extras (docs/frameworks.md)
+        if re.search(rf"^(import|from) {module}\b", source, flags=re.MULTILINE):
+            require(module)
     code = compile(_expecting_errors(source), name, "exec")
     exec(code, {"__name__": "__main__"})  # noqa: S102 - the docs' own code, run as a reader would
 

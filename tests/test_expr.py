@@ -374,7 +374,7 @@ BAD_INPUTS = [
     ("named 1h", lambda: mc.named("1h", W)),
     ("named None value", lambda: mc.named("h", None)),
     ("named int name", lambda: mc.named(3, W)),
-    ("pow expr", lambda: W ** W),
+    ("pow expr", lambda: W ** "W"),
     ("pow str", lambda: W ** "2"),
     ("pow None", lambda: W ** None),
     ("pow nan", lambda: W ** float("nan")),

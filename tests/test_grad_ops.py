@@ -122,6 +122,65 @@ ROWS: dict[str, Row] = {
     "softmax": lambda: (up(mc.softmax(A, axis=0)) + up(mc.softmax(A, axis=1), C), ["A"]),
     "log_softmax": lambda: (up(mc.log_softmax(A, axis=0)) + up(mc.log_softmax(A, axis=1), C),
                             ["A"]),
+    # parts and blocks
+    "slice": lambda: (mc.sum(mc.tanh(A[1:, :] - A[:-1, :]) ** 2) + up(W[:, 0:1] @ X[0:1, :]),
+                      ["A", "W", "X"]),
+    "embed": lambda: (mc.sum(mc.tanh(mc.embed(A, "m + 1", "B + 2", 1, 2))), ["A"]),
+    "concat": lambda: (mc.sum(mc.tanh(mc.vstack(mc.hstack(A, C), mc.hstack(C, A)))
+                              * mc.Matrix("Gc", "2*m", "2*B")), ["A", "C"]),
+    "triu": lambda: (up(mc.triu(S, k=1), Gs) + mc.sum(mc.triu(S) * T), ["S", "T"]),
+    "tril": lambda: (up(mc.tril(S, k=-1), Gs) + mc.sum(mc.tril(S @ T)), ["S", "T"]),
+    "flip": lambda: (up(mc.flip(A, axis=0)) + up(mc.flip(A, axis=1), C) + up(mc.flip(A)),
+                     ["A"]),
+    # trigonometric, hyperbolic and smooth activations
+    **{name: (lambda name=name: (up(getattr(mc, name)(A)), ["A"]))
+       for name in ("sin", "cos", "tan", "arctan", "sinh", "cosh", "arcsinh", "erf", "gelu",
+                    "silu", "expm1")},
+    **{name: (lambda name=name: (up(getattr(mc, name)(0.8 * mc.tanh(A))), ["A"]))
+       for name in ("arcsin", "arccos", "arctanh")},
+    "log1p": lambda: (up(mc.log1p(A * A)), ["A"]),
+    "leaky_relu": lambda: (up(mc.leaky_relu(A) + mc.leaky_relu(A, 0.3)), ["A"]),
+    "elu": lambda: (up(mc.elu(A) + mc.elu(A, 2.0)), ["A"]),
+    "pow_var": lambda: (up(mc.exp(A) ** C + mc.exp(C) ** s), ["A", "C", "s"]),
+    # selections
+    "greater": lambda: (up((A > C) * A), ["A", "C"]),
+    "greater_equal": lambda: (up((A >= col) * C), ["A", "C", "c"]),
+    "less": lambda: (up((A < row) * A), ["A", "r"]),
+    "less_equal": lambda: (up((A <= s) * C), ["A", "C", "s"]),
+    "equal": lambda: (up(mc.equal(A, C) + A), ["A", "C"]),
+    "not_equal": lambda: (up(mc.not_equal(A, C) * A), ["A", "C"]),
+    "where": lambda: (up(mc.where(A > C, A * A, C) + mc.where(mc.tril(mc.ones("m", "B")), A, -3)),
+                      ["A", "C"]),
+    "maximum": lambda: (up(mc.maximum(A, C) + mc.maximum(A, col) + mc.maximum(s, A)),
+                        ["A", "C", "c", "s"]),
+    "minimum": lambda: (up(mc.minimum(A, C) + mc.minimum(row, A)), ["A", "C", "r"]),
+    "clip": lambda: (up(mc.clip(A, -0.3, 0.4) + mc.clip(A, s - 1, col)), ["A", "s", "c"]),
+    "max": lambda: (mc.max(A) + up(mc.max(A, axis=0), g0) + up(mc.max(A, axis=1), g1), ["A"]),
+    "min": lambda: (mc.min(A) + up(mc.min(A, axis=0), g0) + up(mc.min(A, axis=1), g1), ["A"]),
+    "prod": lambda: (mc.prod(A) + up(mc.prod(A, axis=0), g0) + up(mc.prod(A, axis=1), g1),
+                     ["A"]),
+    "var": lambda: (mc.var(A) + up(mc.var(A, axis=0, ddof=1), g0) + up(mc.var(A, axis=1), g1),
+                    ["A"]),
+    "std": lambda: (mc.std(A) + up(mc.std(A, axis=0, ddof=1), g0) + up(mc.std(W, axis=1), g1),
+                    ["A", "W"]),
+    "cumsum": lambda: (up(mc.cumsum(A, axis=0)) + up(mc.tanh(mc.cumsum(A, axis=1)), C), ["A"]),
+    # solves and decompositions
+    "solve": lambda: (up(mc.solve(S, W.T), mc.Matrix("Gsn", "n", "m")), ["S", "W"]),
+    "solve_triangular": lambda: (up(mc.solve_triangular(S, W.T), mc.Matrix("Gsn", "n", "m"))
+                                 + mc.sum(gv * mc.solve_triangular(S, v, lower=False)),
+                                 ["S", "W", "v"]),
+    "cholesky": lambda: (up(mc.cholesky(S @ S.T + mc.eye("n")), Gs), ["S"]),
+    "eigvalsh": lambda: (mc.sum(gv * mc.eigvalsh(S)), ["S"]),
+    "eigvecsh": lambda: (up(mc.eigvecsh(S), Gs), ["S"]),
+    "svdvals": lambda: (mc.sum(gv * mc.svdvals(S)), ["S"]),
+    "pinv": lambda: (up(mc.pinv(W), mc.Matrix("Gsn", "n", "m")), ["W"]),
+    "expm": lambda: (up(mc.expm(S), Gs), ["S"]),
+    "matrix_power": lambda: (up(mc.matrix_power(S, 3) + mc.matrix_power(S, -1), Gs), ["S"]),
+    "logabsdet": lambda: (mc.logabsdet(S), ["S"]),
+    "vector_norm": lambda: (mc.norm(v, ord=1) + mc.norm(v, ord=3) + up(mc.norm(A, axis=0), g0)
+                            + up(mc.norm(A, ord=float("inf"), axis=1), g1), ["v", "A"]),
+    "matrix_norm": lambda: (mc.norm(S, ord="nuc") + mc.norm(S, ord=2) + mc.norm(S, ord=1)
+                            + mc.norm(S, ord=float("inf")), ["S"]),
 }
 
 

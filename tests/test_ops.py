@@ -12,6 +12,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.linalg
+import scipy.special
+import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,6 +44,7 @@ X = mc.Matrix("X", "n", "B")  # n×B
 Y = mc.Matrix("Y", "k", "B")  # k×B, does not fit W @ Y
 U = mc.Matrix("U", "m", "n")  # a second m×n
 Pos = mc.Matrix("Pos", "m", "n")  # positive entries (log, sqrt, divisors)
+Unit = mc.Matrix("Unit", "m", "n")  # entries inside (-1, 1): arcsin, arccos, arctanh
 b = mc.Vector("b", "m")  # m×1
 r = mc.Matrix("r", 1, "n")  # 1×n
 v = mc.Vector("v", "n")  # n×1
@@ -67,6 +71,7 @@ VALUES: dict[str, np.ndarray] = {
     "Y": _rng.normal(size=(6, 5)),
     "U": _rng.normal(size=(3, 4)),
     "Pos": _rng.uniform(0.5, 2.0, size=(3, 4)),
+    "Unit": _rng.uniform(-0.9, 0.9, size=(3, 4)),
     "b": _rng.normal(size=(3, 1)),
     "r": _rng.normal(size=(1, 4)),
     "rB": _rng.normal(size=(1, 5)),
@@ -76,6 +81,7 @@ VALUES: dict[str, np.ndarray] = {
     "Spd": _spd_root @ _spd_root.T + 4 * np.eye(4),
     "P": _rng.normal(size=(2, 3)),
     "G": _rng.normal(size=(6, 12)),
+    "W34": _rng.normal(size=(3, 4)),
     "u": _rng.normal(size=(12, 1)),
 }
 
@@ -89,6 +95,12 @@ def shape_of(*dims) -> tuple[Dim, Dim]:
 
 
 # --- direct NumPy references -------------------------------------------------------------------
+
+def _signed_eigenvectors(a):
+    """numpy's eigenvectors, each signed so that its largest entry is positive."""
+    v = np.linalg.eigh(a)[1]
+    return v * np.sign(v[np.argmax(np.abs(v), axis=0), np.arange(v.shape[1])])
+
 
 def np_logsumexp(a, axis=None):
     ax = (0, 1) if axis is None else axis
@@ -217,7 +229,7 @@ TABLE: dict[str, Row] = {
         ref=lambda V_: V_["W"] / V_["Pos"]),
     "pow": Row(
         build=lambda: W ** 3, shape=("m", "n"),
-        rejects=[(lambda: W ** U, InputError, ("power", "constant")),
+        rejects=[(lambda: W ** "2", InputError, ("power", "exponent", "'2'")),
                  (lambda: W ** float("nan"), InputError, ("power", "finite"))],
         ref=lambda V_: V_["W"] ** 3),
     "neg": Row(
@@ -308,6 +320,150 @@ TABLE: dict[str, Row] = {
                        rejects=[(lambda: mc.log_softmax(W, axis=None), InputError,
                                  ("log_softmax", "axis", "None"))],
                        ref=lambda V_: V_["W"] - np.log(np.exp(V_["W"]).sum(axis=1, keepdims=True))),
+    # parts and blocks
+    "slice": Row(
+        build=lambda: W[1:, 0:2], shape=("m - 1", 2),
+        rejects=[(lambda: W[2:2, :], ShapeError, ("rows 2:2", "W (m×n)")),
+                 (lambda: W[0:3:2, :], InputError, ("steps",)),
+                 (lambda: W[1.5, :], InputError, ("index", "1.5"))],
+        ref=lambda V_: V_["W"][1:, 0:2]),
+    "embed": Row(
+        build=lambda: mc.embed(W, "m + 2", "n + 1", 1, 1), shape=("m + 2", "n + 1"),
+        rejects=[(lambda: mc.embed(W, "m", "n", 1, 0), ShapeError, ("embed", "W (m×n)")),
+                 (lambda: mc.embed(W, "m", "n", -1, 0), InputError, ("embed", "r0"))],
+        ref=lambda V_: np.pad(V_["W"], ((1, 1), (1, 0)))),
+    "concat": Row(
+        build=lambda: mc.vstack(mc.hstack(W, b), mc.hstack(U, b)), shape=("2*m", "n + 1"),
+        rejects=[(lambda: mc.hstack(W, X), ShapeError, ("hstack", "W (m×n)", "X (n×B)", "m ≠ n")),
+                 (lambda: mc.vstack(W, X), ShapeError, ("vstack", "columns n ≠ B")),
+                 (lambda: mc.concat(W, U, axis=2), InputError, ("concat", "axis"))],
+        ref=lambda V_: np.block([[V_["W"], V_["b"]], [V_["U"], V_["b"]]])),
+    "triu": Row(build=lambda: mc.triu(W, k=1), shape=("m", "n"),
+                rejects=[(lambda: mc.triu(W, k=0.5), InputError, ("triu", "integer"))],
+                ref=lambda V_: np.triu(V_["W"], 1)),
+    "tril": Row(build=lambda: mc.tril(S), shape=("n", "n"),
+                rejects=[(lambda: mc.tril(W, k="1"), InputError, ("tril", "integer"))],
+                ref=lambda V_: np.tril(V_["S"])),
+    "flip": Row(build=lambda: mc.flip(W, axis=1), shape=("m", "n"),
+                rejects=[(lambda: mc.flip(W, axis=2), InputError, ("flip", "axis"))],
+                ref=lambda V_: V_["W"][:, ::-1]),
+    # trigonometric, hyperbolic and smooth activations
+    "sin": _elementwise("sin", np.sin),
+    "cos": _elementwise("cos", np.cos),
+    "tan": _elementwise("tan", np.tan),
+    "arcsin": _elementwise("arcsin", np.arcsin, Unit),
+    "arccos": _elementwise("arccos", np.arccos, Unit),
+    "arctan": _elementwise("arctan", np.arctan),
+    "sinh": _elementwise("sinh", np.sinh),
+    "cosh": _elementwise("cosh", np.cosh),
+    "arcsinh": _elementwise("arcsinh", np.arcsinh),
+    "arctanh": _elementwise("arctanh", np.arctanh, Unit),
+    "erf": _elementwise("erf", scipy.special.erf),
+    "gelu": _elementwise("gelu", lambda a: a * scipy.stats.norm.cdf(a)),
+    "silu": _elementwise("silu", lambda a: a / (1 + np.exp(-a))),
+    "log1p": _elementwise("log1p", np.log1p, Pos),
+    "expm1": _elementwise("expm1", np.expm1),
+    "leaky_relu": Row(build=lambda: mc.leaky_relu(W, 0.2), shape=("m", "n"),
+                      rejects=[(lambda: mc.leaky_relu(W, "a"), InputError, ("alpha", "'a'"))],
+                      ref=lambda V_: np.where(V_["W"] > 0, V_["W"], 0.2 * V_["W"])),
+    "elu": Row(build=lambda: mc.elu(W), shape=("m", "n"),
+               rejects=[(lambda: mc.elu(W, None), InputError, ("alpha", "None"))],
+               ref=lambda V_: np.where(V_["W"] > 0, V_["W"], np.expm1(V_["W"]))),
+    "pow_var": Row(build=lambda: Pos ** W, shape=("m", "n"),
+                   rejects=[(lambda: Pos ** V, ShapeError, ("raise to a power", "m ≠ n"))],
+                   ref=lambda V_: V_["Pos"] ** V_["W"]),
+    # selections
+    "greater": Row(build=lambda: W > U, shape=("m", "n"),
+                   rejects=[(lambda: W > V, ShapeError, ("compare", "W (m×n)", "V (n×m)"))],
+                   ref=lambda V_: (V_["W"] > V_["U"]).astype(float)),
+    "greater_equal": Row(build=lambda: W >= b, shape=("m", "n"),
+                         rejects=[(lambda: W >= v, ShapeError, ("compare",))],
+                         ref=lambda V_: (V_["W"] >= V_["b"]).astype(float)),
+    "less": Row(build=lambda: W < 0.5, shape=("m", "n"),
+                rejects=[(lambda: W < "x", InputError, ("less", "str"))],
+                ref=lambda V_: (V_["W"] < 0.5).astype(float)),
+    "less_equal": Row(build=lambda: W <= U, shape=("m", "n"),
+                      rejects=[(lambda: W <= X, ShapeError, ("compare",))],
+                      ref=lambda V_: (V_["W"] <= V_["U"]).astype(float)),
+    "equal": Row(build=lambda: mc.equal(W, W), shape=("m", "n"),
+                 rejects=[(lambda: mc.equal(W, X), ShapeError, ("compare",))],
+                 ref=lambda V_: np.ones((3, 4))),
+    "not_equal": Row(build=lambda: mc.not_equal(W, U), shape=("m", "n"),
+                     rejects=[(lambda: mc.not_equal(W, None), InputError, ("not_equal",))],
+                     ref=lambda V_: np.ones((3, 4))),
+    "where": Row(build=lambda: mc.where(W > 0, W, r), shape=("m", "n"),
+                 rejects=[(lambda: mc.where(W > 0, W, X), ShapeError, ("where",))],
+                 ref=lambda V_: np.where(V_["W"] > 0, V_["W"], V_["r"])),
+    "maximum": Row(build=lambda: mc.maximum(W, b), shape=("m", "n"),
+                   rejects=[(lambda: mc.maximum(W, v), ShapeError, ("maximum", "W (m×n)"))],
+                   ref=lambda V_: np.maximum(V_["W"], V_["b"])),
+    "minimum": Row(build=lambda: mc.minimum(W, 0), shape=("m", "n"),
+                   rejects=[(lambda: mc.minimum(W, X), ShapeError, ("minimum",))],
+                   ref=lambda V_: np.minimum(V_["W"], 0)),
+    "clip": Row(build=lambda: mc.clip(W, -0.5, s), shape=("m", "n"),
+                rejects=[(lambda: mc.clip(s, W, 1), ShapeError, ("clip", "larger"))],
+                ref=lambda V_: np.clip(V_["W"], -0.5, 1.7)),
+    "max": Row(build=lambda: mc.max(W, axis=0), shape=(1, "n"),
+               rejects=[(lambda: mc.max(W, axis=2), InputError, ("max", "axis"))],
+               ref=lambda V_: V_["W"].max(axis=0, keepdims=True)),
+    "min": Row(build=lambda: mc.min(W, axis=1), shape=("m", 1),
+               rejects=[(lambda: mc.min(W, axis="0"), InputError, ("min", "axis"))],
+               ref=lambda V_: V_["W"].min(axis=1, keepdims=True)),
+    "prod": Row(build=lambda: mc.prod(W), shape=(1, 1),
+                rejects=[(lambda: mc.prod(W, axis=-1), InputError, ("prod", "axis"))],
+                ref=lambda V_: np.array([[V_["W"].prod()]])),
+    "var": Row(build=lambda: mc.var(W, axis=1, ddof=1), shape=("m", 1),
+               rejects=[(lambda: mc.var(mc.Matrix("one", 1, 1), ddof=1), ShapeError,
+                         ("var", "ddof=1", "degrees of freedom"))],
+               ref=lambda V_: V_["W"].var(axis=1, ddof=1, keepdims=True)),
+    "std": Row(build=lambda: mc.std(W), shape=(1, 1),
+               rejects=[(lambda: mc.std(W, ddof=0.5), InputError, ("std", "ddof"))],
+               ref=lambda V_: np.array([[V_["W"].std()]])),
+    "cumsum": Row(build=lambda: mc.cumsum(W, axis=1), shape=("m", "n"),
+                  rejects=[(lambda: mc.cumsum(W, axis=None), InputError, ("cumsum", "axis"))],
+                  ref=lambda V_: np.cumsum(V_["W"], axis=1)),
+    # solves and decompositions
+    "solve": Row(build=lambda: mc.solve(S, X), shape=("n", "B"), rejects=[
+        (lambda: mc.solve(W, X), ShapeError, ("solve", "square", "W (m×n)")),
+        (lambda: mc.solve(S, W), ShapeError, ("solve", "S (n×n)", "W (m×n)", "n ≠ m"))],
+        ref=lambda V_: np.linalg.solve(V_["S"], V_["X"])),
+    "solve_triangular": Row(
+        build=lambda: mc.solve_triangular(S, v, lower=False), shape=("n", 1),
+        rejects=[(lambda: mc.solve_triangular(S, v, lower="yes"), InputError, ("lower",))],
+        ref=lambda V_: np.linalg.solve(np.triu(V_["S"]), V_["v"])),
+    "cholesky": Row(build=lambda: mc.cholesky(Spd), shape=("n", "n"),
+                    rejects=_not_square("cholesky"),
+                    ref=lambda V_: np.linalg.cholesky(V_["Spd"])),
+    "eigvalsh": Row(build=lambda: mc.eigvalsh(Spd), shape=("n", 1),
+                    rejects=_not_square("eigvalsh"),
+                    ref=lambda V_: np.linalg.eigvalsh(V_["Spd"]).reshape(-1, 1)),
+    "eigvecsh": Row(build=lambda: mc.eigvecsh(Spd), shape=("n", "n"),
+                    rejects=_not_square("eigvecsh"),
+                    ref=lambda V_: _signed_eigenvectors(V_["Spd"])),
+    "svdvals": Row(build=lambda: mc.svdvals(mc.Matrix("W34", 3, 4)), shape=(3, 1),
+                   rejects=[(lambda: mc.svdvals(W), ShapeError, ("svdvals", "min(m, n)"))],
+                   ref=lambda V_: np.linalg.svd(V_["W34"], compute_uv=False).reshape(-1, 1)),
+    "pinv": Row(build=lambda: mc.pinv(W), shape=("n", "m"),
+                rejects=_bad_operand("pinv", mc.pinv),
+                ref=lambda V_: np.linalg.pinv(V_["W"])),
+    "expm": Row(build=lambda: mc.expm(S), shape=("n", "n"), rejects=_not_square("expm"),
+                ref=lambda V_: scipy.linalg.expm(V_["S"])),
+    "matrix_power": Row(build=lambda: mc.matrix_power(S, 3), shape=("n", "n"),
+                        rejects=[(lambda: mc.matrix_power(S, 1.5), InputError,
+                                  ("matrix_power", "integer")),
+                                 (lambda: mc.matrix_power(W, 2), ShapeError,
+                                  ("matrix_power", "square", "W (m×n)"))],
+                        ref=lambda V_: np.linalg.matrix_power(V_["S"], 3)),
+    "logabsdet": Row(build=lambda: mc.logabsdet(S), shape=(1, 1), rejects=_not_square("logabsdet"),
+                     ref=lambda V_: np.array([[np.linalg.slogdet(V_["S"])[1]]])),
+    "vector_norm": Row(build=lambda: mc.norm(W, ord=1, axis=0), shape=(1, "n"),
+                       rejects=[(lambda: mc.norm(v, ord="nuc"), InputError, ("norm", "matrices")),
+                                (lambda: mc.norm(v, ord=0.5), InputError, ("norm", "ord"))],
+                       ref=lambda V_: np.abs(V_["W"]).sum(axis=0, keepdims=True)),
+    "matrix_norm": Row(build=lambda: mc.norm(S, ord="nuc"), shape=(1, 1),
+                       rejects=[(lambda: mc.norm(W, ord=3), InputError, ("norm", "not supported")),
+                                (lambda: mc.norm(W, ord=2), ShapeError, ("svdvals", "min(m, n)"))],
+                       ref=lambda V_: np.array([[np.linalg.norm(V_["S"], "nuc")]])),
 }
 
 

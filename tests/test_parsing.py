@@ -101,15 +101,20 @@ def test_every_spelled_op_is_callable_in_text():
     assert set(FUNCTIONS) == set(table)
     assert FUNCTIONS["sum"].keywords == ("axis",) and FUNCTIONS["power"].kinds == ("expr",
                                                                                      "number")
-    spelled = {name for op in OPS.values() for name in op.spell}
+    spelled = {name for op in OPS.values() for name in op.spell + tuple(op.aliases)}
     assert spelled == set(table)  # every parameter of a built-in op can be written in text
+    assert table["hstack"].op is OPS["concat"] and "axis" not in table["hstack"].names
 
 
 def test_latex_spellings_come_from_the_records():
     tables = latex_tables()
     for op in OPS.values():
         for spelling in op.latex_in:
-            if spelling.startswith("\\operatorname{"):
+            if spelling in op.aliases:  # flipud: flip with axis 0
+                assert tables.functions[tables.words[spelling]].op is op
+            elif spelling in tables.calls:  # several operands: \operatorname{where}(M, A, B)
+                assert tables.calls[spelling] is op
+            elif spelling.startswith("\\operatorname{"):
                 assert tables.words[spelling[len("\\operatorname{"):-1]] == op.name
             elif spelling.startswith("\\") and op.arity == 2:
                 assert tables.infix[spelling[1:]].op is op
@@ -122,14 +127,20 @@ def test_latex_spellings_come_from_the_records():
     assert tables.infix["otimes"].how == "other"
 
 
+KEEPING = {"relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "softplus", "step", "sign",
+           "softmax", "log_softmax", "inv", "triu", "tril", "flip", "flipud", "fliplr", "cumsum",
+           "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arctanh",
+           "erf", "gelu", "silu", "log1p", "expm1", "leaky_relu", "elu", "cholesky", "expm",
+           "eigvecsh"}
+
+
 def test_shape_keeping_functions_come_from_the_shape_rules():
     """The functions whose placeholder argument stays a placeholder, as the shape rules say."""
     tables = latex_tables()
     spelled = {name for name in tables.commands.values()} | set(tables.words.values())
-    built_in = {name for name in spelled if not OPS[name].extra.get("user")}
+    built_in = {name for name in spelled if not tables.functions[name].op.extra.get("user")}
     keeping = {name for name in built_in if tables.functions[name].keeps}
-    assert keeping == {"relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "softplus",
-                       "step", "sign", "softmax", "log_softmax", "inv", "adj"}
+    assert keeping == KEEPING
     assert tables.functions["inv"].keeps == tables.functions["adj"].keeps == "square"
     assert tables.functions["tanh"].keeps == "all"
     assert tables.functions["trace"].keeps == "" and tables.functions["sum"].keeps == ""

@@ -41,6 +41,7 @@ __all__ = [
 
 ARITH = frozenset({"add", "sub", "mul", "div", "neg", "pow", "const"})
 MAX_TERMS = 48
+SHARED_WEIGHT = 10  # a node used more than once is read through only if its form is this small
 
 Q = int | Fraction  # exact rationals; ints where they are whole (Python's ints are fast)
 Mono = tuple[tuple[int, Q], ...]  # (atom index, exponent), sorted by atom index
@@ -142,6 +143,11 @@ class Poly:
 
 # --- Expr → Poly ----------------------------------------------------------------------------------
 
+def _weight(p: Poly) -> int:
+    """The size of a polynomial: its atom occurrences, a term at least one."""
+    return sum(max(1, len(m)) for m in p.terms)
+
+
 def broadcast_of(node: Expr) -> Expr | None:
     """What a node stretches by broadcasting, when that is all it does: 𝟏 (ones), or v for the
     outer products v 𝟏ᵀ (a column copied along the columns) and 𝟏 v (a row down the rows)."""
@@ -162,14 +168,22 @@ class Reader:
     node that is not arithmetic (an atom, or what the caller makes of it: a sum is a count times
     a mean, a named definition is its name); ``whole`` atoms stop the walk."""
 
-    def __init__(self, atoms: Atoms, atom: Callable[[Expr], Poly]):
+    def __init__(self, atoms: Atoms, atom: Callable[[Expr], Poly], keep_spread: bool = False):
         self.atoms, self.atom_poly = atoms, atom
+        # inside a reduction, m ⊙ (X − x̄) stays whole: distributed, its mean would split into
+        # mean(m ⊙ X) − x̄ mean(m), a difference that cancels
+        self.keep_spread = keep_spread
+        self.shared: set[Expr] = set()  # nodes used more than once in the graph
+        # the polys read so far (a shared node is read once); clear it when readings change
+        self.memo: dict[Expr, Poly] = {}
 
     def atom(self, node: Expr) -> Poly:
         return Poly.atom(self.atoms.of(node))
 
     def read(self, root: Expr) -> Poly:
-        memo: dict[Expr, Poly] = {}
+        memo = self.memo
+        if root in memo:
+            return memo[root]
         stack: list[tuple[Expr, bool]] = [(root, False)]
         while stack:
             node, ready = stack.pop()
@@ -191,11 +205,18 @@ class Reader:
                 stack.append((node, True))
                 stack += [(a, False) for a in node.args if a not in memo]
                 continue
-            p = self.combine(node, [memo[a] for a in node.args])
+            p = self.combine(node, [self.use(a, memo[a]) for a in node.args])
             if len(p) > MAX_TERMS:  # too big to expand further: keep it whole
                 p = self.atom(write(p, self.atoms, node.shape))
             memo[node] = p
         return memo[root]
+
+    def use(self, node: Expr, p: Poly) -> Poly:
+        """A child's poly as its parent reads it: a node used elsewhere too stays whole unless
+        it is small (copying it into each use would make the result grow with every use)."""
+        if node in self.shared and _weight(p) > SHARED_WEIGHT:
+            return self.atom(node)
+        return p
 
     def combine(self, node: Expr, args: list[Poly]) -> Poly:
         name = node.op.name
@@ -216,8 +237,26 @@ class Reader:
         return self.atom(node) if p is None else self.power(node.args[0], args[0], p)
 
     def product(self, a: Poly, b: Poly, node: Expr) -> Poly:
-        """a · b, or the product kept whole when expanding it would make too many terms."""
+        """a · b when one side is a single term; a product of two sums is kept whole: expanding
+        it, (x − y)(x − y) = x² − 2xy + y², would trade an exact difference for cancellation."""
+        if len(a) > 1 and len(b) > 1:
+            return self.atom(node)
+        if self.keep_spread and (self.spread(a) or self.spread(b)):
+            return self.atom(node)
         return a * b if len(a) * len(b) <= MAX_TERMS else self.atom(node)
+
+    def spread(self, p: Poly) -> bool:
+        """Whether a sum has terms of different shapes (one broadcast against another)."""
+        if len(p) < 2:
+            return False
+        shapes = set()
+        for m in p.terms:
+            rows, cols = False, False
+            for i, _ in m:
+                r, c = self.atoms.nodes[i].shape
+                rows, cols = rows or not r.is_one, cols or not c.is_one
+            shapes.add((rows, cols))
+        return len(shapes) > 1
 
     def inverse(self, node: Expr, p: Poly) -> Poly:
         mono = p.monomial()
@@ -231,11 +270,6 @@ class Reader:
         if mono is not None and (k.denominator == 1 or mono[0] == 1):
             c, m = mono
             return Poly({mono_pow(m, k): q(Fraction(c) ** int(k)) if k.denominator == 1 else ONE_F})
-        if k.denominator == 1 and 0 < k <= 3 and len(p) ** int(k) <= MAX_TERMS:  # (a + b)² …
-            out = Poly.number(ONE_F)
-            for _ in range(int(k)):
-                out = out * p
-            return out
         return Poly.atom(self.atoms.of(write(p, self.atoms, base.shape)), k)
 
 

@@ -135,6 +135,7 @@ class Algebra:
         self.atoms = Atoms()
         self.defs, self.polish, self.report = defs, polish, report
         self.reader = Reader(self.atoms, self.atom)
+        self.inside = Reader(self.atoms, self.atom, keep_spread=True)  # reads what is reduced
         self._centred: dict[tuple[Expr, int | None], bool] = {}
         self._named_monos: list[tuple[Mono, Q, int]] | None = None
         self.solved: dict[Expr, Poly] = {}  # atoms read as something else (x as u ‖x‖)
@@ -156,7 +157,7 @@ class Algebra:
         if node.op.name in REDUCTIONS:
             axis = node.get("axis")
             arg = node.args[0]
-            p = self.reduce(self.reader.read(arg), arg.shape, axis)
+            p = self.reduce(self.inside.read(arg), arg.shape, axis)
             if node.op.name == "sum":
                 n = _count(arg.shape, axis)
                 if n.is_int:
@@ -260,6 +261,11 @@ class Algebra:
             return []
         return candidates(p, self.atoms, node.shape, self.fold)
 
+    def forget(self) -> None:
+        """Drop the polys read so far (the reading of atoms changed)."""
+        self.reader.memo.clear()
+        self.inside.memo.clear()
+
     def inversions(self, node: Expr) -> list[dict[Expr, Poly]]:
         """Readings that write an atom by a named monomial it defines: with u = x / ‖x‖, x is
         read as u ‖x‖ (one reading per atom of each named monomial that occurs in the node)."""
@@ -291,12 +297,17 @@ class Algebra:
         options = [self.polish(node)] + [self.polish(c) for c in self.forms(node)]
         for reading in self.inversions(node):
             self.solved, saved = reading, dict(self._centred)
+            self.forget()
             try:
                 options += [self.polish(c) for c in self.forms(node)]
             finally:
                 self.solved, self._centred = {}, saved
-        best, best_len = options[0], self.length(options[0])
-        for e in options[1:]:
+                self.forget()
+        distinct = list(dict.fromkeys(options))  # the same node from several spellings: once
+        if len(distinct) == 1:
+            return distinct[0]
+        best, best_len = distinct[0], self.length(distinct[0])
+        for e in distinct[1:]:
             n = self.length(e)
             if n < best_len:
                 best, best_len = e, n
@@ -321,10 +332,12 @@ class Algebra:
 
 
 def normalize(roots: list[Expr], defs: dict[Expr, Expr], polish: Polish,
-              report: Report = _quiet, done: dict[Expr, Expr] | None = None) -> list[Expr]:
+              report: Report = _quiet, done: dict[Expr, Expr] | None = None,
+              program: frozenset[Expr] = frozenset()) -> list[Expr]:
     """Each elementwise subexpression, and each sum or mean of one, in its shortest normal form
     (one bottom-up pass; ``polish`` is the rule pass applied to every candidate; ``done`` keeps
-    the forms found, across passes)."""
+    the forms found, across passes). Nodes of ``program`` — the forward values a derivative
+    reuses — are the user's program as written, and stay as they are."""
     algebra = Algebra(defs, polish, report)
     done = {} if done is None else done
     order = toposort(roots)
@@ -333,13 +346,18 @@ def normalize(roots: list[Expr], defs: dict[Expr, Expr], polish: Polish,
         if node.op.name in ARITH or node.op.name in REDUCTIONS:
             inside.update(a for a in node.args if a.op.name in ARITH or a.op.name in REDUCTIONS)
     top = set(roots)
-    memo: dict[Expr, Expr] = {}
-    program: set[Expr] = set()  # inside a named intermediate: the user's program, as written
-    for node in reversed(order):
-        if node.op.name == "named" or node in program:
-            program.update(node.args)
+    users: dict[Expr, int] = {}
     for node in order:
-        if node in program or node.op.name == "named":
+        for a in node.args:
+            users[a] = users.get(a, 0) + 1
+    shared = {n for n, k in users.items() if k > 1}
+    memo: dict[Expr, Expr] = {}
+    kept = set(program)  # and inside a named intermediate: the user's program, as written
+    for node in reversed(order):
+        if node.op.name == "named" or node in kept:
+            kept.update(node.args)
+    for node in order:
+        if node in kept or node.op.name == "named":
             memo[node] = node
             continue
         args = tuple(memo[a] for a in node.args)
@@ -348,7 +366,7 @@ def normalize(roots: list[Expr], defs: dict[Expr, Expr], polish: Polish,
         out = rebuilt
         name = rebuilt.op.name
         if (name in REDUCTIONS or (name in ARITH and name != "const")) and (
-                node in top or node not in inside):
+                node in top or node not in inside or node in shared):
             known = done.get(rebuilt)
             if known is None:
                 known = done[rebuilt] = algebra.best(rebuilt)
@@ -356,5 +374,8 @@ def normalize(roots: list[Expr], defs: dict[Expr, Expr], polish: Polish,
             out = known
             if out is not rebuilt:
                 report("normal_form", rebuilt, out)
+        if node in shared:
+            algebra.reader.shared.add(out)
+            algebra.inside.shared.add(out)
         memo[node] = out
     return [memo[r] for r in roots]

@@ -15,17 +15,44 @@ from typing import Any
 
 import numpy as np
 
-from ..dims import ONE, Dim, Shape, dim, shape_str
+from ..dims import ONE, ZERO, Dim, Shape, dim, shape_str
 from ..errors import InputError, InternalError, ShapeError
 from ..expr import PREC_ADD, PREC_ATOM, PREC_NEG, Expr, Op, Param, register
 from ..latexnames import number_latex
 from ..render import short
 
 __all__ = [
-    "CONST", "ONE", "PARAM_KINDS", "PREC_ATOM", "Builder", "Dim", "Expr", "InputError", "Op",
-    "Param", "Shape", "ShapeError", "as_expr", "broadcast_shape", "builder", "check_axis", "const",
-    "defop", "describe", "dim", "make_builder", "np", "number", "reduced_shape", "require_square",
-    "run_template", "shape_str",
+    "CONST",
+    "ONE",
+    "PARAM_KINDS",
+    "PREC_ATOM",
+    "ZERO",
+    "Builder",
+    "Dim",
+    "Expr",
+    "InputError",
+    "Op",
+    "Param",
+    "Shape",
+    "ShapeError",
+    "as_expr",
+    "broadcast_shape",
+    "builder",
+    "check_axis",
+    "check_bool",
+    "check_int",
+    "check_offset",
+    "const",
+    "defop",
+    "describe",
+    "dim",
+    "make_builder",
+    "np",
+    "number",
+    "reduced_shape",
+    "require_square",
+    "run_template",
+    "shape_str",
 ]
 
 
@@ -117,19 +144,84 @@ def check_axis(opname: str, axis: Any, allow_none: bool = True) -> int | None:
     return axis
 
 
+def check_offset(opname: str, name: str, value: Any) -> Dim:
+    """A position along an axis: 0, a positive int, a dimension, or a polynomial in them that may
+    be ≥ 0 (m - 1)."""
+    if isinstance(value, Dim):
+        out = value
+    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value == 0:
+        out = ZERO
+    else:
+        try:
+            out = dim(value)
+        except InputError:
+            raise InputError(f"{opname}: {name} must be 0, a positive integer or a dimension, "
+                             f"got {value!r}") from None
+    if out.terms and not (out + 1).maybe_positive:
+        raise InputError(f"{opname}: {name} = {out} is never ≥ 0")
+    return out
+
+
+def check_int(opname: str, name: str, value: Any) -> int:
+    """An integer (positive, zero or negative), as in matrix_power(A, 3) or triu(A, -1)."""
+    if isinstance(value, np.integer):
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or type(value) is not int or abs(value) > 2**31:
+        raise InputError(f"{opname}: {name} must be an integer, got {value!r}")
+    return value
+
+
+def check_bool(opname: str, name: str, value: Any) -> bool:
+    """True or False (1 and 0 are accepted, as the input language writes them)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)) and value in (0, 1):
+        return bool(value)
+    raise InputError(f"{opname}: {name} must be True or False, got {value!r}")
+
+
+def check_ord(opname: str, name: str, value: Any) -> Any:
+    """A norm's order as NumPy spells it: None, "fro", "nuc", inf, -inf, or a number ≥ 1."""
+    if value is None or value in ("fro", "nuc"):
+        return value
+    if isinstance(value, str) and value in ("inf", "-inf"):
+        return math.inf if value == "inf" else -math.inf
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        v = float(value)
+        if math.isinf(v):
+            return v
+        if v >= 1:
+            return int(v) if v.is_integer() else v
+    raise InputError(f"{opname}: {name} must be None, 'fro', 'nuc', inf, -inf or a number ≥ 1, "
+                     f"got {value!r}")
+
+
 # kind -> convert(opname, parameter name, value) -> the node's parameter (raises InputError)
 PARAM_KINDS: dict[str, Callable[[str, str, Any], Any]] = {
     "axis": lambda op, name, v: check_axis(op, v, True),
     "axis01": lambda op, name, v: check_axis(op, v, False),
     "dim": lambda op, name, v: dim(v),
     "number": lambda op, name, v: number(v, f"{op}: {name}"),
+    "offset": check_offset,
+    "int": check_int,
+    "bool": check_bool,
+    "ord": check_ord,
 }
 
 
 def _signature(op: Op) -> inspect.Signature:
+    def kind(p: Param) -> Any:
+        if p.many:
+            return inspect.Parameter.VAR_POSITIONAL
+        if any(q.many for q in op.params) or not p.positional:
+            return inspect.Parameter.KEYWORD_ONLY  # after *xs, or as declared: by keyword only
+        return inspect.Parameter.POSITIONAL_OR_KEYWORD
+
     return inspect.Signature([
-        inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                          default=inspect.Parameter.empty if p.required else p.default)
+        inspect.Parameter(p.name, kind(p),
+                          default=inspect.Parameter.empty if p.required or p.many else p.default)
         for p in op.params])
 
 
@@ -147,7 +239,13 @@ def make_builder(op: Op) -> Callable[..., Expr]:
         operands, params = [], {}
         for p in op.params:
             value = bound.arguments[p.name]
-            if p.kind == "expr":
+            if p.many:
+                items = list(value[0]) if len(value) == 1 and isinstance(value[0], (list, tuple)) \
+                    else list(value)  # hstack(A, B) or hstack([A, B]), as NumPy writes it
+                if not items:
+                    raise InputError(f"{public}: give at least one operand")
+                operands += [as_expr(x, public) for x in items]
+            elif p.kind == "expr":
                 operands.append(as_expr(value, public))
             else:
                 params[p.name] = PARAM_KINDS[p.kind](public, p.name, value)

@@ -22,10 +22,13 @@ def dim_symbol(name: str) -> sympy.Symbol:
 
 
 def sdim(d: Dim) -> Any:
-    """A dimension as a SymPy integer or product of positive integer symbols."""
-    out: Any = sympy.Integer(d.coef)
-    for name in d.names:
-        out = out * dim_symbol(name)
+    """A dimension as a SymPy polynomial in positive integer symbols."""
+    out: Any = sympy.Integer(0)
+    for names, coef in d.terms:
+        term: Any = sympy.Integer(coef)
+        for name in names:
+            term = term * dim_symbol(name)
+        out = out + term
     return out
 
 

@@ -6,11 +6,12 @@ input language both build them.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import sympy
 
-from ..expr import PREC_ADD, PREC_HAD, PREC_MUL, PREC_NEG, PREC_POW, Param
+from ..expr import PREC_ADD, PREC_HAD, PREC_MUL, PREC_NEG, PREC_POW, Param, toposort
 from ..latexstyle import style
 from . import _sympy as sp
 from ._base import (
@@ -26,12 +27,13 @@ from ._base import (
     describe,
     number,
 )
+from .elementwise import log as log_
 from .leaves import eye, ones
 from .reductions import sum as sum_
 from .structure import commutation, dvec, kron, spread, total
 
-__all__ = ["add", "div", "hadamard", "matmul", "mul", "neg", "power", "sub", "transpose",
-           "unbroadcast"]
+__all__ = ["add", "div", "fold_constant", "hadamard", "matmul", "mul", "neg", "power",
+           "reciprocal", "square", "sub", "transpose", "unbroadcast"]
 
 
 def _scale_jac(m: Expr, dj: Expr | None, out: Expr) -> Expr | None:
@@ -226,16 +228,60 @@ def _pow_vjp(g: Expr, out: Expr) -> tuple[Expr]:
 
 
 def _exp_text(p: float) -> str:
-    return str(p) if isinstance(p, int) else repr(p)
+    """An exponent as written: 2, 0.5, and 1/3 for a float that is exactly a short fraction."""
+    if isinstance(p, int):
+        return str(p)
+    frac = Fraction(p).limit_denominator(1000)
+    if frac.denominator != 1 and float(frac) == p and len(repr(p)) > 6:
+        return f"{frac.numerator}/{frac.denominator}"
+    return repr(p)
+
+
+_FOLDABLE = {"const", "add", "sub", "mul", "div", "neg", "pow"}
+
+
+def fold_constant(e: Expr) -> int | float | None:
+    """The value of a 1×1 expression made of numbers and arithmetic ((1/3), 2 ** -1), exactly
+    while it is rational; None for anything that reads a variable."""
+    if not e.is_scalar:
+        return None
+    values: dict[int, Fraction | float] = {}
+    for node in toposort([e]):
+        name = node.op.name
+        if name not in _FOLDABLE or not node.is_scalar:
+            return None
+        a = [values[id(x)] for x in node.args]
+        try:
+            if name == "const":
+                v = node.get("value")
+                values[id(node)] = Fraction(v) if isinstance(v, int) else v
+            elif name == "pow":
+                p = node.get("p")
+                values[id(node)] = a[0] ** p if isinstance(p, int) else float(a[0]) ** p
+            elif name == "neg":
+                values[id(node)] = -a[0]
+            else:
+                values[id(node)] = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y,
+                                    "mul": lambda x, y: x * y,
+                                    "div": lambda x, y: x / y}[name](a[0], a[1])
+        except (ZeroDivisionError, OverflowError):
+            return None
+    out = values[id(e)]
+    if isinstance(out, complex):
+        return None
+    return number(out.numerator if isinstance(out, Fraction) and out.denominator == 1
+                  else float(out), "power: the exponent")
 
 
 def power(a: Any, p: Any) -> Expr:
-    """Elementwise power with a constant exponent."""
+    """Elementwise power: a constant exponent (also a constant expression such as 1/3), or an
+    expression broadcast against the base (x ** y)."""
     base = as_expr(a, "power")
     if isinstance(p, Expr):
-        if p.op.name != "const":
-            raise InputError(f"power: the exponent must be a constant number, got {p}")
-        p = p.get("value")
+        folded = fold_constant(p)
+        if folded is None:
+            return Expr.make(POW_VAR, (base, p))
+        p = folded
     if isinstance(p, int) and not isinstance(p, bool) and abs(p) > 2**53:
         raise InputError(f"power: the exponent {p} is too large")
     p = number(p, "power: the exponent")
@@ -244,11 +290,22 @@ def power(a: Any, p: Any) -> Expr:
     return Expr.make(POW, (base,), p=p)
 
 
+def square(a: Any) -> Expr:
+    """A ** 2, elementwise."""
+    return power(a, 2)
+
+
+def reciprocal(a: Any) -> Expr:
+    """1 / A, elementwise (A ** -1)."""
+    return power(a, -1)
+
+
 POW = defop(
     "pow", 1,
     build=power,
     params=(Param("a"), Param("p", "number")),
     spell=("power",),
+    aliases={"square": {"p": 2}, "reciprocal": {"p": -1}},
     operator="**",
     shape=lambda args, p: args[0].shape,
     vjp=_pow_vjp,
@@ -257,10 +314,10 @@ POW = defop(
     jac=lambda out, d: _scale_jac(out.get("p") * power(out.args[0], out.get("p") - 1), d[0], out),
     domain_through="positive",
     sympy=_pow_sympy,
-    text=lambda n: [(0, PREC_POW + 1), " ** " + _exp_text(n.get("p"))],
+    text=lambda n: [(0, PREC_POW + 1), " ** " + _paren_fraction(_exp_text(n.get("p")))],
     # a matrix's elementwise power is the Hadamard power X^{∘p}, never the matrix power
     latex=lambda n: [(0, PREC_POW + 1), "^{" + ("" if n.args[0].is_scalar else r"\circ ")
-                     + _exp_text(n.get("p")) + "}"],
+                     + _latex_exponent(n.get("p")) + "}"],
     prec=PREC_POW,
     kind="elementwise",
     doc="A ** p elementwise, p a constant; ∂/∂A = G ⊙ p A^(p−1).",
@@ -268,6 +325,51 @@ POW = defop(
           "torch": lambda n, args, env: f"torch.pow({args[0]}, {float(n.get('p'))!r})"},
     sample=lambda S: S.W ** 2,
 )
+
+def _latex_exponent(p: float) -> str:
+    text = _exp_text(p)
+    if "/" not in text:
+        return text
+    num, den = text.split("/")
+    sign = "-" if num.startswith("-") else ""
+    return sign + r"\frac{" + num.lstrip("-") + "}{" + den + "}"
+
+
+def _paren_fraction(text: str) -> str:
+    return f"({text})" if "/" in text else text
+
+
+def _pow_var_vjp(g: Expr, out: Expr) -> tuple[Expr, Expr]:
+    a, y = out.args
+    return (unbroadcast(g * y * power(a, y - 1), a.shape),
+            unbroadcast(g * out * log_(a), y.shape))
+
+
+def _pow_var_jac(out: Expr, d: list[Expr | None]) -> Expr | None:
+    a, y = out.args
+    return total(_scale_jac(y * power(a, y - 1), spread(d[0], a, out), out),
+                 _scale_jac(out * log_(a), spread(d[1], y, out), out))
+
+
+POW_VAR = defop(
+    "pow_var", 2,
+    build=lambda a, y: power(a, y),
+    params=(Param("a"), Param("y")),
+    shape=lambda args: broadcast_shape("pow_var", "raise to a power", *args),
+    vjp=_pow_var_vjp,
+    jac=_pow_var_jac,
+    domain={0: "positive"},
+    text=lambda n: [(0, PREC_POW + 1), " ** ", (1, PREC_POW)],
+    latex=lambda n: [(0, PREC_POW + 1), "^{" + ("" if n.args[0].is_scalar else r"\circ "),
+                     (1, 0), "}"],
+    prec=PREC_POW,
+    kind="binary",
+    doc="A ** Y elementwise with a variable exponent (A > 0); ∂/∂A = G ⊙ Y A^(Y−1), "
+        "∂/∂Y = G ⊙ A^Y log A.",
+    code={"numpy": "np.power({0}, {1})", "torch": "torch.pow({0}, {1})"},
+    sample=lambda S: S.W ** S.s,
+)
+
 
 def neg(a: Any) -> Expr:
     """−A, elementwise."""
@@ -305,12 +407,15 @@ def _is_diagonal_matrix(x: Expr) -> bool:
 
 
 def _matmul_lower(n: Expr) -> Expr | None:
-    """A diagonal factor is a broadcast: diag(v) B = v ⊙ B and A diag(v) = A ⊙ vᵀ."""
+    """Products that are broadcasts: diag(v) B = v ⊙ B, A diag(v) = A ⊙ vᵀ, and an outer product
+    u vᵀ = u ⊙ vᵀ (a multiply per entry, not a matrix product with inner size 1)."""
     a, b = n.args
     if _is_diagonal_matrix(a) and not b.rows.is_one:
         return a.args[0] * b
     if _is_diagonal_matrix(b) and not a.cols.is_one:
         return a * b.args[0].T
+    if a.cols.is_one and not (a.rows.is_one and b.cols.is_one):
+        return a * b
     return None
 
 

@@ -12,21 +12,28 @@ from typing import Any
 
 import sympy
 
+from ..expr import Param
 from ..latexstyle import style
-from ._base import PREC_ATOM, Builder, Expr, Op, builder, defop
+from . import kernels
+from ._base import PREC_ATOM, Builder, Expr, Op, builder, defop, np
 from .structure import dvec
 
-__all__ = ["abs", "exp", "log", "relu", "sigmoid", "sign", "softplus", "sqrt", "step", "tanh",
-           "unary"]
+__all__ = ["abs", "arccos", "arcsin", "arcsinh", "arctan", "arctanh", "cos", "cosh", "elu", "erf",
+           "exp", "expm1", "gelu", "leaky_relu", "log", "log1p", "relu", "sigmoid", "sign", "silu",
+           "sin", "sinh", "softplus", "sqrt", "step", "tan", "tanh", "unary"]
 
 _x = sympy.Symbol("x", real=True)
 
 Local = Callable[[Expr, Expr], "Expr | None"]
 
 
+Domain = str | Callable[[Expr], dict[Any, str]] | None
+
+
 def unary(name: str, local: Local | None, scalar: Any, doc: str, code: dict[str, Any],
-          latex: str | Callable[[Expr], list[Any]] | None = None, domain: str | None = None,
-          latex_in: tuple[str, ...] = (), domain_through: str = "") -> Op:
+          latex: str | Callable[[Expr], list[Any]] | None = None, domain: Domain = None,
+          latex_in: tuple[str, ...] = (), domain_through: str = "",
+          helpers: dict[str, list[Callable[..., Any]]] | None = None) -> Op:
     """Declare f(A) elementwise; ``local(a, out)`` is f'(A) as an expression (None for 0), and
     None for a function whose derivative is 0 almost everywhere (step, sign)."""
 
@@ -55,9 +62,10 @@ def unary(name: str, local: Local | None, scalar: Any, doc: str, code: dict[str,
         kind="elementwise",
         scalar=scalar,
         doc=doc,
-        domain={0: domain} if domain else {},
+        domain=domain if callable(domain) else {0: domain} if domain else {},
         extra={"derivative": local},
         code=code,
+        code_helpers=helpers or {},
     )
 
 
@@ -114,3 +122,155 @@ log: Builder = builder(LOG)
 sqrt: Builder = builder(SQRT)
 abs: Builder = builder(ABS)  # shadows the builtin: the public name users expect
 softplus: Builder = builder(SOFTPLUS)
+
+
+# --- trigonometric, hyperbolic and the smooth activations ---------------------------------------
+
+
+def _inside_unit(n: Expr) -> dict[Any, str]:
+    """|x| < 1 (arcsin, arccos, arctanh): 1 − x² stays positive."""
+    return {1 - n.args[0] ** 2: "positive"}
+
+
+def _fn(name: str, tex: str | None = None) -> dict[str, Any]:
+    """The spellings of a function LaTeX has a command for (\\sin) or writes as a word."""
+    if tex is None:
+        return {"latex": rf"\{name}", "latex_in": (rf"\{name}", name)}
+    return {"latex": rf"\operatorname{{{tex}}}", "latex_in": (tex, name)}
+
+
+def _np(fn: str, torch_fn: str | None = None) -> dict[str, str]:
+    return {"numpy": f"np.{fn}({{0}})", "torch": f"torch.{torch_fn or fn}({{0}})"}
+
+
+_SQRT_2PI = float(np.sqrt(2.0 * np.pi))
+
+SIN = unary("sin", lambda a, out: cos(a), sympy.sin(_x), "sin x; derivative cos x.",
+            _np("sin"), **_fn("sin"))
+COS = unary("cos", lambda a, out: -sin(a), sympy.cos(_x), "cos x; derivative −sin x.",
+            _np("cos"), **_fn("cos"))
+TAN = unary("tan", lambda a, out: 1 + out ** 2, sympy.tan(_x),
+            "tan x (away from π/2 + kπ); derivative 1 + tan² x.", _np("tan"), **_fn("tan"))
+ARCSIN = unary("arcsin", lambda a, out: (1 - a ** 2) ** -0.5, sympy.asin(_x),
+               "arcsin x for |x| < 1; derivative 1 / √(1 − x²).", _np("arcsin", "asin"),
+               domain=_inside_unit, **_fn("arcsin"))
+ARCCOS = unary("arccos", lambda a, out: -((1 - a ** 2) ** -0.5), sympy.acos(_x),
+               "arccos x for |x| < 1; derivative −1 / √(1 − x²).", _np("arccos", "acos"),
+               domain=_inside_unit, **_fn("arccos"))
+ARCTAN = unary("arctan", lambda a, out: 1 / (1 + a ** 2), sympy.atan(_x),
+               "arctan x; derivative 1 / (1 + x²).", _np("arctan", "atan"), **_fn("arctan"))
+SINH = unary("sinh", lambda a, out: cosh(a), sympy.sinh(_x), "sinh x; derivative cosh x.",
+             _np("sinh"), **_fn("sinh"))
+COSH = unary("cosh", lambda a, out: sinh(a), sympy.cosh(_x), "cosh x; derivative sinh x.",
+             _np("cosh"), **_fn("cosh"))
+ARCSINH = unary("arcsinh", lambda a, out: (1 + a ** 2) ** -0.5, sympy.asinh(_x),
+                "arsinh x; derivative 1 / √(1 + x²).", _np("arcsinh", "asinh"),
+                **_fn("arcsinh", "arsinh"))
+ARCTANH = unary("arctanh", lambda a, out: 1 / (1 - a ** 2), sympy.atanh(_x),
+                "artanh x for |x| < 1; derivative 1 / (1 − x²).", _np("arctanh", "atanh"),
+                domain=_inside_unit, **_fn("arctanh", "artanh"))
+ERF = unary("erf", lambda a, out: (2 / float(np.sqrt(np.pi))) * exp(-(a ** 2)), sympy.erf(_x),
+            "The error function erf x; derivative 2 e^(−x²) / √π.",
+            {"numpy": "_erf({0})", "torch": "torch.erf({0})"}, helpers={"numpy": [kernels._erf]},
+            **_fn("erf", "erf"))
+GELU = unary("gelu", lambda a, out: (1 + erf(a * float(1 / np.sqrt(2.0)))) / 2
+             + a * exp(-(a ** 2) / 2) / _SQRT_2PI,
+             _x * (1 + sympy.erf(_x / sympy.sqrt(2))) / 2,
+             "GELU x = x Φ(x) (exact, with the normal CDF Φ); derivative Φ(x) + x φ(x).",
+             {"numpy": "_gelu({0})", "torch": "torch.nn.functional.gelu({0})"},
+             helpers={"numpy": [kernels._gelu]}, latex=r"\operatorname{GELU}",
+             latex_in=("GELU", "gelu"))
+SILU = unary("silu", lambda a, out: sigmoid(a) * (1 + a * (1 - sigmoid(a))),
+             _x / (1 + sympy.exp(-_x)),
+             "SiLU x = x σ(x) (swish); derivative σ(x)(1 + x(1 − σ(x))).",
+             {"numpy": "{0} * np.exp(-np.logaddexp(0.0, -{0}))",
+              "torch": "torch.nn.functional.silu({0})"},
+             latex=r"\operatorname{SiLU}", latex_in=("SiLU", "silu"))
+LOG1P = unary("log1p", lambda a, out: 1 / (1 + a), sympy.log(1 + _x),
+              "log(1 + x) for x > −1, accurate near 0; derivative 1 / (1 + x).",
+              _np("log1p"), domain=lambda n: {1 + n.args[0]: "positive"}, **_fn("log1p", "log1p"))
+EXPM1 = unary("expm1", lambda a, out: exp(a), sympy.exp(_x) - 1,
+              "eˣ − 1, accurate near 0; derivative eˣ.", _np("expm1"), **_fn("expm1", "expm1"))
+
+sin: Builder = builder(SIN)
+cos: Builder = builder(COS)
+tan: Builder = builder(TAN)
+arcsin: Builder = builder(ARCSIN)
+arccos: Builder = builder(ARCCOS)
+arctan: Builder = builder(ARCTAN)
+sinh: Builder = builder(SINH)
+cosh: Builder = builder(COSH)
+arcsinh: Builder = builder(ARCSINH)
+arctanh: Builder = builder(ARCTANH)
+erf: Builder = builder(ERF)
+gelu: Builder = builder(GELU)
+silu: Builder = builder(SILU)
+log1p: Builder = builder(LOG1P)
+expm1: Builder = builder(EXPM1)
+
+
+# --- activations with a parameter ---------------------------------------------------------------
+
+def _with_alpha(name: str, default: float, local: Callable[[Expr, Expr, float], Expr],
+                doc: str, code: dict[str, Any], tex: str) -> Op:
+    """f(A, alpha) elementwise with a constant alpha; its kink at 0 is kept away from."""
+
+    def vjp(g: Expr, out: Expr) -> tuple[Expr]:
+        return (g * local(out.args[0], out, out.get("alpha")),)
+
+    def jac(out: Expr, d: list[Expr | None]) -> Expr | None:
+        if d[0] is None:
+            return None
+        slope = local(out.args[0], out, out.get("alpha"))
+        return slope * d[0] if out.is_scalar else dvec(slope) @ d[0]
+
+    def text(n: Expr) -> list[Any]:
+        alpha = n.get("alpha")
+        return [name + "(", (0, 0), ")" if alpha == default else f", {alpha!r})"]
+
+    def latex(n: Expr) -> list[Any]:
+        alpha = n.get("alpha")
+        extra = "" if alpha == default else f", {alpha!r}"
+        return [tex + r"\left(", (0, 0), extra + r"\right)"]
+
+    return defop(
+        name, 1,
+        params=(Param("a"), Param("alpha", "number", default)),
+        spell=(name,),
+        latex_in=(tex.removeprefix(r"\operatorname{").removesuffix("}"), name),
+        shape=lambda args, alpha: args[0].shape,
+        vjp=vjp,
+        jac=jac,
+        text=text,
+        latex=latex,
+        kind="elementwise",
+        doc=doc,
+        domain={0: "kink"},
+        code=code,
+    )
+
+
+def _where_positive(x: str, negative: str, lib: str) -> str:
+    return f"{lib}.where({x} > 0, {x}, {negative})"
+
+
+LEAKY_RELU = _with_alpha(
+    "leaky_relu", 0.01, lambda a, out, alpha: alpha + (1 - alpha) * step(a),
+    "x for x > 0, αx otherwise (α = 0.01 unless given); derivative 1 or α (α at 0).",
+    {"numpy": lambda n, args, env: _where_positive(args[0], f"{n.get('alpha')!r} * {args[0]}",
+                                                   "np"),
+     "torch": lambda n, args, env: _where_positive(args[0], f"{n.get('alpha')!r} * {args[0]}",
+                                                   "torch")},
+    r"\operatorname{LeakyReLU}")
+ELU = _with_alpha(
+    "elu", 1.0, lambda a, out, alpha: step(a) + (1 - step(a)) * (out + alpha),
+    "x for x > 0, α(eˣ − 1) otherwise (α = 1 unless given); derivative 1 or α eˣ.",
+    {"numpy": lambda n, args, env: _where_positive(
+        args[0], f"{n.get('alpha')!r} * np.expm1(np.minimum({args[0]}, 0.0))", "np"),
+     "torch": lambda n, args, env: _where_positive(
+        args[0], f"{n.get('alpha')!r} * torch.expm1(torch.clamp({args[0]}, max=0.0))", "torch")},
+    r"\operatorname{ELU}")
+leaky_relu: Builder = builder(LEAKY_RELU)
+elu: Builder = builder(ELU)
+LEAKY_RELU.sample = lambda S: leaky_relu(S.Z, 0.1)
+ELU.sample = lambda S: elu(S.Z)

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 
     Array = NDArray[np.float64]
 
-__all__ = ["_adjugate", "_commutation", "_logdet", "_logsumexp", "_norm", "_softmax",
-           "_unkron_left", "_unkron_right"]
+__all__ = ["_adjugate", "_cho_logdet", "_cho_solve", "_commutation", "_eigh_vectors", "_embed",
+           "_erf", "_expm", "_gelu", "_logdet", "_logsumexp", "_norm", "_slice", "_softmax",
+           "_solve_triangular", "_unkron_left", "_unkron_right", "_vector_norm"]
 
 
 def _logsumexp(a: "Array", axis: "int | None") -> "Array":
@@ -78,4 +79,89 @@ def _unkron_left(g: "Array", b: "Array", rows: "int", cols: "int") -> "Array":
 def _unkron_right(g: "Array", a: "Array", rows: "int", cols: "int") -> "Array":
     """C[k, l] = Σ_ij G[(i, k), (j, l)] A[i, j]: the VJP of kron(A, B) with respect to B."""
     out: Array = np.einsum("ikjl,ij->kl", g.reshape(a.shape[0], rows, a.shape[1], cols), a)
+    return out
+
+
+def _slice(a: "Array", r0: "int", r1: "int", c0: "int", c1: "int") -> "Array":
+    """a[r0:r1, c0:c1], refusing bounds outside the array (NumPy would shorten the slice)."""
+    rows, cols = a.shape
+    if not (0 <= r0 < r1 <= rows and 0 <= c0 < c1 <= cols):
+        raise IndexError(f"the slice [{r0}:{r1}, {c0}:{c1}] does not fit an array of shape "
+                         f"{rows}×{cols}")
+    out: Array = a[r0:r1, c0:c1]
+    return out
+
+
+def _embed(g: "Array", rows: "int", cols: "int", r0: "int", c0: "int") -> "Array":
+    """A rows×cols array of zeros with g placed at (r0, c0): the gradient of a slice."""
+    h, w = g.shape
+    if not (0 <= r0 and r0 + h <= rows and 0 <= c0 and c0 + w <= cols):
+        raise IndexError(f"a {h}×{w} block at ({r0}, {c0}) does not fit in {rows}×{cols}")
+    out: Array = np.pad(g, ((r0, rows - r0 - h), (c0, cols - c0 - w)))  # no in-place write:
+    return out  # the same code runs on jax.numpy, whose arrays are immutable
+
+
+def _erf(x: "Array") -> "Array":
+    """The error function, elementwise (SciPy's)."""
+    from scipy.special import erf
+
+    out: Array = erf(x)
+    return out
+
+
+def _gelu(x: "Array") -> "Array":
+    """x Φ(x) with Φ the standard normal CDF (the exact GELU)."""
+    from scipy.special import erf
+
+    out: Array = 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+    return out
+
+
+def _eigh_vectors(a: "Array") -> "Array":
+    """The eigenvectors of (a + aᵀ)/2 by ascending eigenvalue, each signed so that its entry of
+    largest magnitude is positive (a choice that does not jump under small changes)."""
+    _, v = np.linalg.eigh((a + a.T) / 2)
+    pick = np.argmax(np.abs(v), axis=0)
+    out: Array = v * np.sign(v[pick, np.arange(v.shape[1])])
+    return out
+
+
+def _solve_triangular(a: "Array", b: "Array", lower: "bool") -> "Array":
+    """x with T x = b for T the lower (or upper) triangle of a (the rest of a is not read)."""
+    from scipy.linalg import solve_triangular
+
+    out: Array = solve_triangular(a, b, lower=lower)
+    return out
+
+
+def _expm(a: "Array") -> "Array":
+    """The matrix exponential (SciPy's scaling and squaring)."""
+    from scipy.linalg import expm
+
+    out: Array = expm(a)
+    return out
+
+
+def _vector_norm(x: "Array", ord: "float", axis: "int | None") -> "Array":
+    """The ord-norm of all entries as one vector (axis None) or of each column (0) or row (1)."""
+    if axis is None:
+        whole: Array = np.asarray(np.linalg.norm(x.reshape(-1), ord)).reshape(1, 1)
+        return whole
+    out: Array = np.linalg.norm(x, ord, axis=axis, keepdims=True)
+    return out
+
+
+def _cho_solve(a: "Array", b: "Array") -> "Array":
+    """a⁻¹ b for a symmetric positive definite a, by its Cholesky factor."""
+    from scipy.linalg import cho_factor, cho_solve
+
+    out: Array = cho_solve(cho_factor(a, lower=True), b)
+    return out
+
+
+def _cho_logdet(a: "Array") -> "Array":
+    """log det a for a symmetric positive definite a: twice the log-diagonal of its Cholesky
+    factor."""
+    diagonal = np.diag(np.linalg.cholesky(a))
+    out: Array = (2.0 * np.sum(np.log(diagonal))).reshape(1, 1)
     return out

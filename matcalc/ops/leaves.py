@@ -15,7 +15,8 @@ from ..latexstyle import style
 from . import _sympy as sp
 from ._base import ONE, Builder, Expr, InputError, as_expr, builder, const, defop, dim, np
 
-__all__ = ["Matrix", "Scalar", "Vector", "cotangent", "eye", "named", "ones", "size", "zeros"]
+__all__ = ["STRUCTURES", "Matrix", "Scalar", "Vector", "check_structure", "cotangent", "eye",
+           "named", "ones", "size", "zeros"]
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
 
@@ -28,10 +29,27 @@ def check_name(name: Any, what: str) -> str:
 
 # --- symbols -----------------------------------------------------------------------------------
 
+# The structures a square symbol may be declared with: what a gradient with respect to it, a
+# sample of it and the code that reads it may assume (see matcalc.ops.structured).
+STRUCTURES = ("symmetric", "spd", "diagonal", "lower", "upper")
+
+
+def check_structure(structure: Any, rows: Any, cols: Any, name: str) -> str | None:
+    if structure is None:
+        return None
+    if structure not in STRUCTURES:
+        raise InputError(f"{name}: structure must be one of {', '.join(STRUCTURES)}, "
+                         f"got {structure!r}")
+    if rows != cols:
+        raise InputError(f"{name}: a {structure} matrix is square, but {name} is declared "
+                         f"{rows}×{cols}")
+    return str(structure)
+
+
 SYMBOL = defop(
     "symbol", 0,
-    build=lambda name, rows, cols: Matrix(name, rows, cols),
-    shape=lambda args, name, rows, cols, tex=None: (rows, cols),
+    build=lambda name, rows, cols, structure=None: Matrix(name, rows, cols, structure),
+    shape=lambda args, name, rows, cols, tex=None, structure=None: (rows, cols),
     numpy=lambda ctx, node: ctx.value(node.get("name")),
     sympy=lambda node, a: sp.symbol(node.get("name"), node.shape),
     text=lambda n: [n.get("name")],
@@ -46,9 +64,16 @@ SYMBOL = defop(
 )
 
 
-def Matrix(name: str, rows: Any, cols: Any) -> Expr:
-    """A symbolic matrix ``name`` of shape rows×cols (dimensions are names or positive ints)."""
-    return Expr.make(SYMBOL, (), name=check_name(name, "a symbol"), rows=dim(rows), cols=dim(cols))
+def Matrix(name: str, rows: Any, cols: Any, structure: str | None = None) -> Expr:
+    """A symbolic matrix ``name`` of shape rows×cols (dimensions are names or positive ints);
+    ``structure`` declares a square one symmetric, spd (symmetric positive definite), diagonal,
+    lower or upper (triangular)."""
+    name = check_name(name, "a symbol")
+    rows, cols = dim(rows), dim(cols)
+    structure = check_structure(structure, rows, cols, name)
+    if structure is None:
+        return Expr.make(SYMBOL, (), name=name, rows=rows, cols=cols)
+    return Expr.make(SYMBOL, (), name=name, rows=rows, cols=cols, structure=structure)
 
 
 def cotangent(of: str, rows: Any, cols: Any, loss: str = "L") -> Expr:

@@ -1,4 +1,4 @@
-"""Linear algebra: trace, det, logdet, inv, the adjugate and the Frobenius norm."""
+"""Linear algebra: trace, det, logdet, inv and the adjugate (norms are with the decompositions)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .leaves import eye
 from .reductions import sum as sum_
 from .structure import kron, vec
 
-__all__ = ["adj", "det", "inv", "logdet", "norm", "restrict", "trace"]
+__all__ = ["adj", "det", "inv", "logdet", "restrict", "trace"]
 
 
 def _to_scalar(opname: str) -> Any:
@@ -22,10 +22,18 @@ def _to_scalar(opname: str) -> Any:
     return lambda args: (require_square(opname, args[0]), (ONE, ONE))[1]
 
 
-def _norm_sympy(node: Expr, a: list[Any]) -> Any:
-    if node.args[0].is_scalar:
-        return sympy.Abs(sp.scalar(a[0]))
-    return sympy.sqrt(sympy.Trace(sympy.MatMul(sympy.Transpose(a[0]), a[0])))
+def _spd(x: Expr) -> bool:
+    """A symbol declared symmetric positive definite: its code may use a Cholesky factor."""
+    return bool(x.op.name == "symbol" and x.get("structure") == "spd")
+
+
+def _inverse_code(n: Expr, args: list[str], lib: str) -> str:
+    a = n.args[0]
+    if _spd(a):
+        eye_ = "np.eye" if lib == "np" else "torch.eye"
+        dtype = "" if lib == "np" else ", dtype=torch.float64"
+        return f"_cho_solve({args[0]}, {eye_}({args[0]}.shape[0]{dtype}))"
+    return f"{lib}.linalg.inv({args[0]})"
 
 
 TRACE = defop(
@@ -104,8 +112,10 @@ LOGDET = defop(
     # A⁻ᵀ exists where det(A) < 0 too: derivatives of an expression holding logdet are
     # restricted (NaN) where it is NaN (see diff.restricted)
     extra={"nan_outside_domain": True},
-    code={"all": "_logdet({0})"},
-    code_helpers={"numpy": [kernels._logdet], "torch": [kernels_torch._logdet]},
+    code={"all": lambda n, args, env: (f"_cho_logdet({args[0]})" if _spd(n.args[0])
+                                       else f"_logdet({args[0]})")},
+    code_helpers={"numpy": [kernels._logdet, kernels._cho_logdet],
+                  "torch": [kernels_torch._logdet, kernels_torch._cho_logdet]},
     sample=lambda S: logdet(S.A),
 )
 logdet: Builder = builder(LOGDET)
@@ -123,29 +133,12 @@ INV = defop(
     domain={0: "invertible"},
     kind="linalg",
     doc="A⁻¹; ∂/∂A = −A⁻ᵀ G A⁻ᵀ (Cookbook eq. 61).",
-    code={"numpy": "np.linalg.inv({0})", "torch": "torch.linalg.inv({0})"},
+    code={"numpy": lambda n, args, env: _inverse_code(n, args, "np"),
+          "torch": lambda n, args, env: _inverse_code(n, args, "torch")},
+    code_helpers={"numpy": [kernels._cho_solve], "torch": [kernels_torch._cho_solve]},
     sample=lambda S: inv(S.A),
 )
 inv: Builder = builder(INV)
-
-NORM = defop(
-    "norm", 1,
-    spell=("norm",),
-    shape=lambda args: (ONE, ONE),
-    vjp=lambda g, out: (g * out.args[0] / out,),
-    jac=lambda out, d: None if d[0] is None else (vec(out.args[0]).T @ d[0]) / out,
-    sympy=_norm_sympy,
-    latex=lambda n: [r"\left\lVert ", (0, 0),
-                     r" \right\rVert" + ("" if n.args[0].cols.is_one else "_F")],
-    domain={0: "nonzero"},
-    kind="linalg",
-    doc="Frobenius norm ‖A‖_F (Euclidean for vectors); ∂/∂A = A / ‖A‖_F.",
-    code={"all": "_norm({0})"},  # scaled: entries of 1e200 have a norm
-    code_helpers={"numpy": [kernels._norm], "torch": [kernels_torch._norm]},
-    sample=lambda S: norm(S.W),
-)
-norm: Builder = builder(NORM)
-
 
 def _adj_vjp(g: Expr, out: Expr) -> tuple[Expr]:
     """d adj(A) = det(A) (tr(A⁻¹ dA) A⁻¹ − A⁻¹ dA A⁻¹): the VJP is

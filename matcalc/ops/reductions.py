@@ -212,9 +212,7 @@ mean: Builder = builder(MEAN)
 
 
 def _lse_vjp(g: Expr, out: Expr) -> tuple[Expr]:
-    a, axis = out.args[0], out.get("axis")
-    local = exp(a - out) if axis is None else softmax(a, axis)
-    return (g * local,)
+    return (g * exp(out.args[0] - out),)  # softmax(A) from the output: exp(A − logsumexp(A))
 
 
 LOGSUMEXP = defop(
@@ -260,7 +258,8 @@ LOG_SOFTMAX = defop(
     spell=("log_softmax",),
     latex_in=("log_softmax", "logsoftmax"),
     shape=lambda args, axis: args[0].shape,
-    vjp=lambda g, out: (g - softmax(out.args[0], out.get("axis")) * sum(g, axis=out.get("axis")),),
+    # softmax(A) is exp of the output: the local gradient reuses the forward value
+    vjp=lambda g, out: (g - exp(out) * sum(g, axis=out.get("axis")),),
     jac=_log_softmax_jac,
     latex=_by_rows(r"\log\operatorname{softmax}"),
     latex_prec=lambda n: PREC_ATOM if n.get("axis") == 0 or n.args[0].rows.is_one else PREC_POW,

@@ -206,9 +206,8 @@ KRON = defop(
     latex_prec=PREC_HAD,  # A (B ⊗ C) keeps its parentheses
     kind="linalg",
     doc="Kronecker product A ⊗ B; its VJPs contract G's blocks with B (for A) or with A (for B).",
-    # torch.kron views its inputs: a transposed (non-contiguous) one must be copied first
-    code={"numpy": "np.kron({0}, {1})",
-          "torch": "torch.kron({0}.contiguous(), {1}.contiguous())"},
+    # PyTorch's kron needs contiguous tensors (a transpose is a strided view)
+    code={"numpy": "np.kron({0}, {1})", "torch": "torch.kron({0}.contiguous(), {1}.contiguous())"},
     sample=lambda S: kron(S.W, S.A),
 )
 kron: Builder = builder(KRON)

@@ -187,7 +187,8 @@ def run(grammar: GrammarFile, program: P, current: ContextVar[P],
 # --- declarations --------------------------------------------------------------------------------
 
 def declare(shapes: Mapping[Any, Any], reserved: Iterable[str] = ()) -> dict[str, Expr]:
-    """The symbols a ``shapes`` mapping declares ({"W": ("m", "n")} or {"W": "m,n"})."""
+    """The symbols a ``shapes`` mapping declares ({"W": ("m", "n")} or {"W": "m,n"}; a third
+    entry declares a structure: {"S": ("n", "n", "symmetric")})."""
     if not isinstance(shapes, Mapping):
         raise InputError(f"shapes must be a mapping from names to (rows, cols), "
                          f"got {type(shapes).__name__}")
@@ -199,11 +200,12 @@ def declare(shapes: Mapping[Any, Any], reserved: Iterable[str] = ()) -> dict[str
         if name in taken:
             raise InputError(f"shapes[{name!r}]: {name!r} is a function name; choose another")
         if isinstance(shape, str):
-            shape = shape.split(",")
-        if not isinstance(shape, (tuple, list)) or len(shape) != 2:
-            raise InputError(f"shapes[{name!r}] must be a (rows, cols) pair, got {shape!r}")
+            shape = [part.strip() for part in shape.split(",")]
+        if not isinstance(shape, (tuple, list)) or len(shape) not in (2, 3):
+            raise InputError(f"shapes[{name!r}] must be a (rows, cols) pair, or (n, n, "
+                             f"structure), got {shape!r}")
         try:
-            out[name] = ops.Matrix(name, shape[0], shape[1])
+            out[name] = ops.Matrix(name, shape[0], shape[1], *shape[2:])
         except InputError as exc:
             raise InputError(f"shapes[{name!r}] = {shape!r}: {exc}") from None
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from .. import ops
 from ..expr import OPERATORS, OPS, Expr, Op
@@ -21,10 +22,40 @@ from .common import builder
 from .tables import RegistryCache, broadcasts, keeps_shape, one_operand
 
 __all__ = [
-    "ABS", "CLOSING_TEXT", "CMPS", "COMPOSED", "DELIMS", "ENDS_OPERAND", "EXP", "EYE", "FONTS",
-    "FRACS", "GREEK_ALIASES", "GREEK_NAMES", "INV", "NORM", "OF_BARS", "ONES", "RAW", "RELU",
-    "SIGMA_FUNCTION", "SIZING", "SPACING", "STEP", "SUM", "WORD_FONTS", "ZEROS", "Infix",
-    "LatexFunction", "LatexTables", "latex_tables",
+    "ABS",
+    "AXIS_WORDS",
+    "CLOSING_TEXT",
+    "CMPS",
+    "COMPOSED",
+    "DELIMS",
+    "ENDS_OPERAND",
+    "EXP",
+    "EYE",
+    "FONTS",
+    "FRACS",
+    "GREEK_ALIASES",
+    "GREEK_NAMES",
+    "INV",
+    "LAMBDA_FUNCTION",
+    "MATRIX_ENVIRONMENTS",
+    "NORM",
+    "OF_BARS",
+    "ONES",
+    "PAIRWISE",
+    "RAW",
+    "RELU",
+    "SIGMA_FUNCTION",
+    "SIZING",
+    "SPACING",
+    "STEP",
+    "SUM",
+    "SUPERSCRIPT_OPS",
+    "WORD_FONTS",
+    "ZEROS",
+    "Infix",
+    "LatexFunction",
+    "LatexTables",
+    "latex_tables",
 ]
 
 # --- LaTeX's own notation -------------------------------------------------------------------------
@@ -65,9 +96,19 @@ GREEK_NAMES = set(GREEK) | {"ell", "varsigma", "varrho", "varpi", "varkappa", "d
 GREEK_ALIASES = {"lambda": ["lam", "lambda_", "lmbda"]}
 FRACS = {"frac", "tfrac", "dfrac", "cfrac"}
 CMPS = {"gt": ">", "lt": "<", "geq": ">=", "ge": ">=", "geqslant": ">=", "leq": "<=",
-        "le": "<=", "leqslant": "<="}
+        "le": "<=", "leqslant": "<=", "neq": "!=", "ne": "!="}
+# environments of a block matrix
+MATRIX_ENVIRONMENTS = {"bmatrix", "pmatrix", "matrix"}
+# \max(a, b) and \min(a, b) of two operands are elementwise; \max_{\text{col}} reduces
+PAIRWISE = {"max": "maximum", "min": "minimum"}
+# a subscript naming the axis of a reduction: \max_{\text{col}}(Z) is the max of each column
+AXIS_WORDS = {"col": 0, "row": 1}
+# a superscript naming an op: A^{+} is the pseudo-inverse
+SUPERSCRIPT_OPS = {"+": "pinv", r"\dagger": "pinv"}
 # \sigma(x) is the logistic sigmoid (unless sigma is declared)
 SIGMA_FUNCTION = "sigmoid"
+# \lambda(S) is the eigenvalues of S (unless lambda is declared)
+LAMBDA_FUNCTION = "eigvalsh"
 # \log followed by a function is one function: \log\det X, \log\operatorname{softmax}(Z)
 COMPOSED = {("log", "det"): "logdet", ("log", "softmax"): "log_softmax"}
 # a function of bars |X| that reads as another of X when X is square: \log|X| is log det X
@@ -80,7 +121,7 @@ EYE, ONES, ZEROS, INV, SUM = (builder(f) for f in (ops.eye, ops.ones, ops.zeros,
 
 # the tokens after which an operand has ended (so a bar there closes rather than opens)
 ENDS_OPERAND = {"NAME", "WORD", "GREEK", "NUMBER", "CLOSE", "NORM_CLOSE", "SUPERSCRIPT",
-                "SUBSCRIPT", "PRIME", "ONES", "ZEROS"}
+                "SUBSCRIPT", "PRIME", "ONES", "ZEROS", "MATRIX_CLOSE"}
 
 # --- what the op records spell -------------------------------------------------------------------
 
@@ -96,11 +137,12 @@ class LatexFunction:
 
     op: Op
     keeps: str
+    fixed: tuple[tuple[str, Any], ...] = ()  # parameters an alias fixes: flipud is flip, axis 0
 
     def apply(self, x: Expr) -> Expr:
         """The op's node for the operand x."""
         assert self.op.build is not None  # one_operand() admits only ops with a builder
-        return self.op.build(x)
+        return self.op.build(x, **dict(self.fixed))
 
 
 @dataclass(frozen=True)
@@ -121,6 +163,7 @@ class LatexTables:
     commands: dict[str, str]  # command name (without its backslash) → op name of a function
     words: dict[str, str]  # word inside \operatorname{…} → op name of a function
     infix: dict[str, Infix]  # command name → infix operator
+    calls: dict[str, Op]  # word of an op of several operands: \operatorname{where}(M, A, B)
 
 
 _WRAPPED = re.compile(r"\\(?:operatorname|mathrm|text)\s*\{([^{}]+)\}")
@@ -140,22 +183,33 @@ def _build_tables() -> LatexTables:
     registered = list(OPS.values())
     functions = {op.name: LatexFunction(op, keeps_shape(op)) for op in registered
                  if one_operand(op)}
+    for op in registered:  # an alias that fixes parameters is a function of its own
+        for alias, fixed in op.aliases.items():
+            if op.name in functions:
+                functions.setdefault(alias, LatexFunction(op, functions[op.name].keeps,
+                                                          tuple(fixed.items())))
     commands: dict[str, str] = {}
     words: dict[str, str] = {}
     infix: dict[str, Infix] = {}
+    calls: dict[str, Op] = {}
     for op in registered:
         for spelling in op.latex_in:
             wrapped, command = _WRAPPED.fullmatch(spelling), _COMMAND.fullmatch(spelling)
             if wrapped is not None or not spelling.startswith("\\"):
-                if op.name in functions:
-                    words.setdefault(wrapped.group(1) if wrapped else spelling, op.name)
+                word = wrapped.group(1) if wrapped else spelling
+                if word in op.aliases and word in functions:
+                    words.setdefault(word, word)
+                elif op.name in functions:
+                    words.setdefault(word, op.name)
+                elif op.build is not None:
+                    calls.setdefault(word, op)
             elif command is not None and op.name in functions:
                 commands.setdefault(command.group(1), op.name)
             elif command is not None:
                 as_infix = _infix(op)
                 if as_infix is not None:
                     infix.setdefault(command.group(1), as_infix)
-    return LatexTables(functions, commands, words, infix)
+    return LatexTables(functions, commands, words, infix, calls)
 
 
 _TABLES = RegistryCache(_build_tables)

@@ -25,7 +25,10 @@ from .latex_commands import (
     ENDS_OPERAND,
     FONTS,
     FRACS,
+    GREEK_ALIASES,
     GREEK_NAMES,
+    LAMBDA_FUNCTION,
+    MATRIX_ENVIRONMENTS,
     RAW,
     SIGMA_FUNCTION,
     SIZING,
@@ -125,7 +128,8 @@ class Classifier:
             yield out
         if self.stack:
             top = self.stack[-1]
-            closer = ("\\right" if top.paired else "") + CLOSING_TEXT[top.kind]
+            closer = "\\end{bmatrix}" if top.kind == "matrix" else \
+                ("\\right" if top.paired else "") + CLOSING_TEXT[top.kind]
             raise self.prog.error(ParseError, f"missing {closer!r}: the {top.shown!r} at column "
                                   f"{top.tok.column} is never closed", top.tok)
         if not seen:
@@ -141,6 +145,11 @@ class Classifier:
             return self.delimiter(tok, "", None)
         if t in _RENAMED:
             return retype(*_RENAMED[t], tok)
+        inner = self.stack[-1].kind if self.stack else None
+        if t == "AMP" and inner == "matrix":
+            return retype("CELLSEP", "&", tok)
+        if t == "EQUAL" and inner == "[":  # \mathbb{I}[A = B]
+            return retype("CMP", "=", tok)
         if t in _REFUSED:
             raise self.prog.error(ParseError, _REFUSED[t], tok)
         return self.command(tok)
@@ -152,6 +161,10 @@ class Classifier:
         tables, symbols = self.prog.tables, self.prog.symbols
         if name in SPACING:
             return None
+        if name in ("begin", "end"):
+            return self.environment(tok, name)
+        if name == "\\" and self.stack and self.stack[-1].kind == "matrix":
+            return retype("ROWSEP", name, tok)
         if name in SIZING:
             return self.sized(tok, name)
         if text in DELIMS:
@@ -160,6 +173,9 @@ class Classifier:
             return self.font(tok, name)
         if name == "sigma" and "sigma" not in symbols:
             return retype("FUNC", SIGMA_FUNCTION, tok)
+        if name == "lambda" and self.applied() and not any(
+                n in symbols for n in ["lambda"] + GREEK_ALIASES["lambda"]):
+            return retype("FUNC", LAMBDA_FUNCTION, tok)  # \lambda(S): the eigenvalues
         if name in GREEK_NAMES:
             return retype("GREEK", name, tok)
         if name in _OWN:
@@ -172,6 +188,31 @@ class Classifier:
             return retype("MULOP", name, tok)
         refused = _REFUSED_COMMANDS.get(name, "unknown command {text}")
         raise self.prog.error(ParseError, refused.replace("{text}", text), tok)
+
+    def environment(self, tok: Token, which: str) -> Token:
+        r"""\begin{bmatrix} and \end{bmatrix} (pmatrix and matrix too): a block matrix."""
+        brace = self.buf.next()
+        if brace is None or brace.type != "LBRACE":
+            raise self.prog.error(ParseError, f"\\{which} needs an environment, as in "
+                                  f"\\{which}{{bmatrix}}", tok)
+        content, close = self.braced(which, brace)
+        env = "".join(str(c) for c in content).strip()
+        if env not in MATRIX_ENVIRONMENTS:
+            raise self.prog.error(ParseError, f"the environment {env!r} is not supported; "
+                                  r"write a block matrix as \begin{bmatrix} A & B \end{bmatrix}",
+                                  tok)
+        if which == "begin":
+            self.stack.append(_Open("matrix", True, tok, f"\\begin{{{env}}}"))
+            return span("MATRIX_OPEN", env, tok, close)
+        if not self.stack or self.stack[-1].kind != "matrix":
+            raise self.prog.error(ParseError, f"\\end{{{env}}} has no \\begin{{{env}}}", tok)
+        self.stack.pop()
+        return span("MATRIX_CLOSE", env, tok, close)
+
+    def applied(self) -> bool:
+        """Whether an opening parenthesis comes next (\\lambda(S) is a function there)."""
+        nxt = self.buf.peek()
+        return nxt is not None and (nxt.type == "LPAR" or str(nxt) == "\\left")
 
     def sized(self, tok: Token, name: str) -> Token:
         """\\left, \\right, \\bigl, …: the delimiter that follows, with its side fixed."""
@@ -289,6 +330,8 @@ class Classifier:
         """The op a word in a font names (None: a name); an unknown \\operatorname is an error."""
         prog = self.prog
         op = prog.tables.words.get(word)
+        if op is None and word in prog.tables.calls:  # \operatorname{where}(M, A, B)
+            op = word
         declared = word in prog.symbols
         if op is not None and (font == "operatorname" or not declared):
             return op

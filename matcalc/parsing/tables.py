@@ -8,6 +8,7 @@ function made visible to ``parse`` later), so an op registered after import is p
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,8 @@ T = TypeVar("T")
 def fingerprint() -> tuple[Any, ...]:
     """What the tables depend on: the registry's version and every record's spellings."""
     return (registry_version(),
-            tuple((op.name, op.spell, op.latex_in) for op in list(OPS.values())))
+            tuple((op.name, op.spell, op.latex_in, tuple(op.aliases))
+                  for op in list(OPS.values())))
 
 
 class RegistryCache(Generic[T]):
@@ -96,6 +98,9 @@ def _text_functions() -> dict[str, Function]:
             continue
         for name in op.spell:
             out.setdefault(name, Function(name, op, op.build, op.params))
+        for name, fixed in op.aliases.items():  # hstack: concat with axis=1
+            params = tuple(p for p in op.params if p.name not in fixed)
+            out.setdefault(name, Function(name, op, functools.partial(op.build, **fixed), params))
     return out
 
 
@@ -122,6 +127,7 @@ def one_operand(op: Op) -> bool:
     """Whether the op can be applied to a single operand (its other parameters have defaults)."""
     operands = [p for p in op.params if p.kind == "expr"]
     return (op.build is not None and len(operands) == 1 and op.params[0].kind == "expr"
+            and not op.params[0].many
             and all(not p.required for p in op.params[1:]))
 
 

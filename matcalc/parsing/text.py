@@ -54,6 +54,22 @@ class _Actions(Transformer[Token, Any]):
         """A statement that is an expression."""
         return Val("expr", _current.get().expr(v), v.line, v.column)
 
+    def assign_many(self, *items: Any) -> Val:
+        """w, V = eigh(A): the parts of a function of several values, each named."""
+        prog = _current.get()
+        names, v = list(items[:-1]), items[-1]
+        if v.kind != "tuple":
+            raise prog.error(ParseError, f"{len(names)} names take the values of a function "
+                             f"that gives {len(names)}, such as eigh(A) or slogdet(A)", names[0])
+        if len(v.value) != len(names):
+            raise prog.error(ParseError, f"{len(names)} names for {len(v.value)} values",
+                             names[0])
+        out = None
+        for name, part in zip(names, v.value):
+            out = self.assign(name, Val("expr", part, v.line, v.column))
+        assert out is not None
+        return out
+
     def assign(self, name: Token, v: Val) -> Val:
         """Y = expr: the named intermediate Y."""
         prog = _current.get()
@@ -72,15 +88,25 @@ class _Actions(Transformer[Token, Any]):
         return Val("assigned", node, name.line or 1, name.column or 1)
 
     def binop(self, left: Val, op: Token, right: Val) -> Val:
-        """a + b, a @ b, …: the op that declares the operator (m * n is a dimension)."""
+        """a + b, a @ b, …: the op that declares the operator (m * n and m + 1 are dimensions)."""
         prog = _current.get()
-        if (op == "*" and (left.kind, right.kind) != ("num", "num")
+        if (op in ("*", "+", "-") and (left.kind, right.kind) != ("num", "num")
                 and prog.dimlike(left) and prog.dimlike(right)):  # m * n, as in ones(m * n, 1)
             first = left if left.kind != "num" else right
             name = first.value[1] if first.kind == "dim" else first
-            return Val("dim", (prog.dim(left) * prog.dim(right), name), left.line, left.column)
+            da, db = prog.dim(left), prog.dim(right)
+            size = da * db if op == "*" else da + db if op == "+" else da - db
+            return Val("dim", (size, name), left.line, left.column)
         a, b = prog.expr(left), prog.expr(right)
         out = prog.build(op, prog.operator(op, str(op)), a, b)
+        return Val("expr", out, left.line, left.column)
+
+    def compare(self, left: Val, op: Token, right: Val) -> Val:
+        """a > b, a == b, …: a 0/1 mask."""
+        prog = _current.get()
+        symbol = str(op)
+        build = {"==": ops.equal, "!=": ops.not_equal}.get(symbol) or prog.operator(op, symbol)
+        out = prog.build(op, build, prog.expr(left), prog.expr(right))
         return Val("expr", out, left.line, left.column)
 
     def unary(self, op: Token, v: Val) -> Val:
@@ -93,15 +119,13 @@ class _Actions(Transformer[Token, Any]):
         return prog.value(op, prog.operator(op, "-x"), prog.expr(v))
 
     def pow(self, base: Val, op: Token, exponent: Val) -> Val:
-        """a ** p with a constant exponent."""
+        """a ** p: a constant exponent (folded from 1/3 and the like) or a variable one."""
         prog = _current.get()
         value = constant(exponent.value) if exponent.kind == "expr" else None
         if value is not None:  # a parenthesised or negated number: (2), -(1)
             exponent = Val("num", value, exponent.line, exponent.column)
-        if exponent.kind != "num":
-            raise prog.error(ParseError, "the exponent of ** must be a number such as 2, -1 or "
-                                         f"0.5, got {exponent.describe()}", exponent)
-        out = prog.build(op, prog.operator(op, "**"), prog.expr(base), exponent.value)
+        value_of = exponent.value if exponent.kind == "num" else prog.expr(exponent)
+        out = prog.build(op, prog.operator(op, "**"), prog.expr(base), value_of)
         return Val("expr", out, base.line, base.column)
 
     def attr(self, v: Val, dot: Token, name: Token) -> Val:
@@ -129,6 +153,24 @@ class _Actions(Transformer[Token, Any]):
                                        tok) from None
         return Val("num", value, tok.line or 1, tok.column or 1)
 
+    def span(self, start: Val | None, colon: Token, stop: Val | None) -> Val:
+        """a:b in an index (either side may be left out)."""
+        return Val("span", (start, stop), colon.line or 1, colon.column or 1)
+
+    def index(self, base: Val, bracket: Token, rows: Val, cols: Val | None) -> Val:
+        """X[i, j], X[0:3, :], X[:k, -1]: a slice that keeps two dimensions."""
+        prog = _current.get()
+        key = (prog.index_key(rows), slice(None) if cols is None else prog.index_key(cols))
+        return prog.value(bracket, ops.getitem, prog.expr(base), key)
+
+    def items(self, *values: Val | None) -> list[Val]:
+        """The entries of a list literal."""
+        return [v for v in values if v is not None]
+
+    def blocks(self, bracket: Token, items: list[Val]) -> Val:
+        """[A, B] (side by side) or [[A, B], [C, D]] (a block matrix), as np.block reads them."""
+        return Val("blocks", items, bracket.line or 1, bracket.column or 1)
+
     def kwarg(self, key: Token, v: Val) -> tuple[Token, Val]:
         """name=value in a call."""
         return (key, v)
@@ -144,6 +186,17 @@ class _Actions(Transformer[Token, Any]):
             raise prog.error(ParseError, "only a function name can be called, as in relu(X); "
                              f"{fname.describe()} is not one", fname)
         name = str(fname.value)
+        several = SEVERAL_VALUES.get(name)
+        if several is not None and name not in prog.functions:  # w, V = eigh(A)
+            args = [prog.expr(it) for it in (items or []) if isinstance(it, Val)]
+            made: list[tuple[Expr, ...]] = []
+
+            def run(*a: Expr) -> Expr:
+                made.append(tuple(several(*a)))
+                return made[0][0]
+
+            prog.build(fname, run, *args)  # its errors come back positioned
+            return Val("tuple", made[0], fname.line or 1, fname.column or 1)
         fn = prog.functions.get(name)
         if fn is None:
             if prog.lookup(name) is not None:
@@ -152,13 +205,23 @@ class _Actions(Transformer[Token, Any]):
             raise prog.error(UnknownNameError, f"unknown function {name!r}" + hint, fname)
         bound = prog.bind(fn, items or [], fname)
         values = [prog.argument(fn, i, v, where) for i, (v, where) in enumerate(bound)]
+        if fn.params and fn.params[0].many:  # hstack(A, B, axis=…): the rest by keyword
+            keywords = {fn.names[i]: v for i, v in enumerate(values) if i}
+            return prog.value(fname, lambda: fn.build(*values[0], **keywords))
+        if not all(p.positional for p in fn.params[:len(values)]):  # max(Z, axis=0)
+            keywords = {fn.names[i]: v for i, v in enumerate(values)
+                        if not fn.params[i].positional}
+            leading = [v for i, v in enumerate(values) if fn.params[i].positional]
+            return prog.value(fname, lambda: fn.build(*leading, **keywords))
         return prog.value(fname, fn.build, *values)
 
+
+# Functions of several values, as NumPy's: written w, V = eigh(A)
+SEVERAL_VALUES = {"eigh": ops.eigh, "slogdet": ops.slogdet}
 
 # What people coming from NumPy type, and what they mean (a spelling alike would mislead:
 # max is not softmax).
 INSTEAD = {
-    "max": " (for max(Z, 0), write relu(Z))", "maximum": " (for maximum(Z, 0), write relu(Z))",
     "dot": " (write a.T @ b, or A @ B)", "matmul": " (write A @ B)",
 }
 

@@ -36,12 +36,13 @@ class Separators(PostLex):
                 if prog.depth == 0 or tok.value == ";":
                     pending = tok if seen and pending is None else pending
                 continue
-            if tok.type == "NAME" and keyword.iskeyword(tok.value) and tok.value != "None":
+            if tok.type == "NAME" and keyword.iskeyword(tok.value) and \
+                    tok.value not in ("None", "True", "False"):
                 raise prog.error(ParseError, f"{tok.value!r} is a Python keyword; a matcalc "
                                              "program is formulas, not Python", tok)
-            if tok.type == "LPAR":
+            if tok.type in ("LPAR", "LSQB"):
                 prog.depth += 1
-            elif tok.type == "RPAR":
+            elif tok.type in ("RPAR", "RSQB"):
                 prog.stray_paren = prog.depth == 0
                 prog.depth = max(prog.depth - 1, 0)
             if pending is not None:
@@ -56,10 +57,9 @@ class Separators(PostLex):
 
 _HINTS = {
     "'": "strings are not part of the language", '"': "strings are not part of the language",
-    "[": "indexing and list literals are not supported", "]": "indexing is not supported",
-    "{": "dict and set literals are not supported", ":": "lambdas and slices are not supported",
-    "!": "use only + - * / @ ** and .T", "<": "comparisons are not supported",
-    ">": "comparisons are not supported", "^": "use ** for powers",
+    "{": "dict and set literals are not supported",
+    ":": "a colon belongs in an index, as in X[0:3, :]",
+    "!": "use only + - * / @ ** and .T", "^": "use ** for powers",
     "−": "use the ASCII minus '-'", "×": "use @ for the matrix product or * elementwise",
     "·": "use @ for the matrix product or * elementwise",
     "⊙": "use * for the elementwise product",

@@ -24,6 +24,17 @@ _EXPECTED = {
     "number": "{param} must be a number such as 2, -1 or 0.5 (a constant, like an exponent)",
     "axis": "{param} must be None, 0 or 1",
     "axis01": "{param} must be 0 or 1",
+    "offset": "{param} must be 0, a positive integer or a dimension",
+    "int": "{param} must be an integer such as 2 or -1",
+    "bool": "{param} must be True or False",
+    "ord": "{param} must be 1, 2, inf, fro, nuc or a number ≥ 1",
+}
+
+
+# what a refused positional argument was probably meant to be
+POSITIONAL_HINTS = {
+    "max": "; for the elementwise maximum write maximum(Z, 0), or relu(Z)",
+    "min": "; for the elementwise minimum write minimum(Z, 0)",
 }
 
 
@@ -53,6 +64,16 @@ class TextProgram(Program):
         if v.kind == "expr":
             out: Expr = v.value
             return out
+        if v.kind == "blocks":  # [A, B] or [[A, B], [C, D]]
+            nested = any(x.kind == "blocks" for x in v.value)
+            rows: Any = [[self.expr(y) for y in x.value] if x.kind == "blocks" else [self.expr(x)]
+                         for x in v.value] if nested else [self.expr(x) for x in v.value]
+            return self.build(v, ops.block, rows)
+        if v.kind == "span":
+            raise self.error(ParseError, "a range a:b belongs inside an index, as in X[0:3, :]", v)
+        if v.kind == "tuple":
+            raise self.error(ParseError, f"this gives {len(v.value)} values: name them, as in "
+                             "w, V = eigh(A)", v)
         if v.kind == "num":
             return self.build(v, ops.const, v.value)
         if v.kind == "dim":  # m * n where neither is a matrix: report the first name
@@ -64,6 +85,9 @@ class TextProgram(Program):
             return found
         if name == "None":
             raise self.error(ParseError, "None is only allowed as axis=None", v)
+        if name in ("True", "False"):
+            raise self.error(ParseError, f"{name!r} is a Python keyword, allowed only as a "
+                             "parameter's value, as in lower=True", v)
         if name in self.functions:
             raise self.error(ParseError, f"{name!r} is a function; call it like {name}(X)", v)
         if any(name in d.names for s in self.symbols.values() for d in s.shape):
@@ -71,6 +95,23 @@ class TextProgram(Program):
                              f"(declare it in shapes, or use ones({name}, 1))", v)
         known = list(self.symbols) + list(self.assigned)
         raise self.error(UnknownNameError, f"undeclared name {name!r}" + suggest(name, known), v)
+
+    def index_key(self, v: Val) -> Any:
+        """One index of X[i, j] as Python writes it: an int, a dimension or a slice."""
+        if v.kind == "span":
+            start, stop = v.value
+            return slice(None if start is None else self.position(start),
+                         None if stop is None else self.position(stop))
+        return self.position(v)
+
+    def position(self, v: Val) -> Any:
+        """A position in an index: an integer (negative counts from the end) or a dimension."""
+        if v.kind == "num" and isinstance(v.value, int):
+            return v.value
+        if v.kind in ("name", "dim") and self.dimlike(v):
+            return self.dim(v)
+        raise self.error(ParseError, "an index must be an integer (negative counts from the end) "
+                         f"or a dimension, got {v.describe()}", v)
 
     def dimlike(self, v: Val) -> bool:
         """Whether v can be a dimension: a name that is not a matrix, a positive int, m*n."""
@@ -89,9 +130,15 @@ class TextProgram(Program):
     def literal(self, fn: Function, i: int, v: Val, at: Positioned) -> Any:
         """The Python value the text of argument i stands for (a Dim, a number or None)."""
         kind = fn.kinds[i]
-        if kind == "dim":  # here a name is always a dimension, even if a matrix shares it
+        if kind in ("dim", "offset"):  # here a name is always a dimension, even if a matrix
+            if kind == "offset" and v.kind == "num" and v.value == 0:  # shares it
+                return 0
             if self.dimlike(v) or (v.kind == "name" and v.value != "None"):
                 return self.dim(v)
+        elif kind == "bool" and v.kind == "name" and v.value in ("True", "False"):
+            return v.value == "True"
+        elif kind == "ord" and v.kind == "name" and v.value in ("inf", "fro", "nuc", "None"):
+            return None if v.value == "None" else v.value
         elif v.kind == "num":
             return v.value
         elif kind != "number" and v.kind == "name" and v.value == "None":
@@ -99,9 +146,13 @@ class TextProgram(Program):
         wanted = _EXPECTED.get(kind, "{param} must be a number or None").format(param=fn.names[i])
         raise self.error(ParseError, f"{fn.name}: {wanted}, got {v.describe()}", at)
 
-    def argument(self, fn: Function, i: int, v: Val, at: Positioned) -> Any:
+    def argument(self, fn: Function, i: int, v: Any, at: Positioned) -> Any:
         """Argument i, converted and checked according to its parameter's kind."""
         kind = fn.kinds[i]
+        if isinstance(v, Val) and v.kind == "default":  # not given: the parameter's default
+            return v.value
+        if fn.params[i].many:  # the operands of hstack(A, B, C)
+            return [self.expr(x) for x in v]
         if kind == "expr":
             return self.expr(v)
         value = self.literal(fn, i, v, at)
@@ -110,15 +161,24 @@ class TextProgram(Program):
         except InputError as exc:
             raise self.error(ParseError, exc.message, at) from None
 
-    def bind(self, fn: Function, items: list[Any], at: Positioned) -> list[tuple[Val, Positioned]]:
+    def bind(self, fn: Function, items: list[Any], at: Positioned) -> list[tuple[Any, Positioned]]:
         """Arguments in parameter order, each with where an error about it points."""
-        bound: dict[int, tuple[Val, Positioned]] = {}
-        positional = [it for it in items if isinstance(it, Val)]
+        bound: dict[int, tuple[Any, Positioned]] = {}
+        positional: list[Any] = [it for it in items if isinstance(it, Val)]
+        if fn.params and fn.params[0].many:  # every positional argument is an operand
+            if not positional:
+                raise self.error(ParseError, f"{fn.name}() takes at least one matrix", at)
+            positional = [positional]
         if len(positional) > len(fn.params):
             raise self.error(ParseError, f"{fn.name}() takes {_count(fn)}, "
                              f"got {len(positional)}", at)
         for i, v in enumerate(positional):
-            bound[i] = (v, v)
+            if not fn.params[i].positional:
+                name = fn.params[i].name
+                hint = POSITIONAL_HINTS.get(fn.name, "")
+                raise self.error(ParseError, f"{fn.name}() takes {name} by name only: "
+                                 f"{fn.name}(…, {name}=…){hint}", v)
+            bound[i] = (v, v[0] if isinstance(v, list) else v)
         for key, v in (it for it in items if isinstance(it, tuple)):
             if str(key) not in fn.keywords:
                 raise self.error(ParseError, f"{fn.name}() got an unexpected keyword argument "
@@ -127,11 +187,13 @@ class TextProgram(Program):
             if i in bound:
                 raise self.error(ParseError, f"{fn.name}() got {str(key)!r} twice", key)
             bound[i] = (v, key)
-        missing = [i for i in range(max(fn.required, len(bound))) if i not in bound]
+        missing = [i for i in range(fn.required) if i not in bound]
         if missing:
             raise self.error(ParseError, f"{fn.name}() takes {_count(fn)}; argument "
                              f"{missing[0] + 1} is missing", at)
-        return [bound[i] for i in range(len(bound))]
+        last = max(bound) + 1 if bound else 0  # parameters skipped before a keyword: defaults
+        return [bound[i] if i in bound else (Val("default", fn.params[i].default, at.line or 1,
+                                                 at.column or 1), at) for i in range(last)]
 
 
 def _count(fn: Function) -> str:
