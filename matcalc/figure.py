@@ -24,7 +24,7 @@ import numpy as np
 from .dims import shape_str
 from .errors import FigureError
 from .expr import Expr, toposort
-from .latexnames import ALIASES, GREEK
+from .latexnames import GREEK, LAMBDA_NAME, is_regular
 from .render import to_text
 
 __all__ = ["COLUMN_PX", "FigureError", "draw", "graph_dot", "how_to_draw", "min_text_px",
@@ -44,7 +44,7 @@ _GREEK_CHARS = dict(zip(
      "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
      "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"],
     "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ"))
-_TRAILING_DIGITS = re.compile(r"^([A-Za-z]+?)(\d+)$")
+_LETTER_DIGITS = re.compile(r"([A-Za-z]+?)([0-9]+)")
 
 
 def _fmt(v: np.ndarray) -> str:
@@ -58,20 +58,23 @@ def _escape(s: str) -> str:
 
 
 def _greek(word: str) -> str:
-    word = ALIASES.get(word, word)
-    return _GREEK_CHARS.get(word, word) if word in GREEK else word
+    """A word, or its Greek letter (alpha1 → α1)."""
+    m = _LETTER_DIGITS.fullmatch(word)
+    letters, digits = (m.group(1), m.group(2)) if m else (word, "")
+    return _GREEK_CHARS.get(letters, letters) + digits if letters in GREEK else word
 
 
 def html_name(name: str, size: int = 14) -> str:
-    """A name as a Graphviz HTML label: W_v → W<SUB>v</SUB>, W1 → W<SUB>1</SUB>, alpha → α;
-    subscripts ``size`` points high."""
-    head, sep, sub = name.partition("_")
-    if not (sep and head and sub):
-        m = _TRAILING_DIGITS.match(name)
-        if not m or not (len(m.group(1)) == 1 or m.group(1) in GREEK):
-            return _escape(_greek(name))
-        head, sub = m.group(1), m.group(2)
-    subs = ",".join(_greek(s) for s in sub.split("_"))
+    """A name as a Graphviz HTML label, spelled as in LaTeX (matcalc.latexnames): W_v →
+    W<SUB>v</SUB>, W1 → W1, alpha → α, lam → λ; subscripts ``size`` points high."""
+    if name == LAMBDA_NAME:
+        return _GREEK_CHARS["lambda"]
+    if not is_regular(name):
+        return _escape(name)
+    head, *parts = name.split("_")
+    if not parts:
+        return _escape(_greek(head))
+    subs = ",".join(_GREEK_CHARS.get(p, p) if p in GREEK else p for p in parts)
     return (f'{_escape(_greek(head))}<SUB><FONT POINT-SIZE="{size}">{_escape(subs)}</FONT>'
             f"</SUB>")
 
