@@ -174,7 +174,7 @@ class Classifier:
             return self.delimiter(tok, "", None)
         if name in FONTS:
             return self.font(tok, name)
-        if name == "sigma" and "sigma" not in symbols:
+        if name == "sigma" and "sigma" not in symbols and not self.longer_name(tok):
             return retype("FUNC", SIGMA_FUNCTION, tok)
         if name == "lambda" and self.applied() and not any(
                 n in symbols for n in ["lambda"] + GREEK_ALIASES["lambda"]):
@@ -211,6 +211,22 @@ class Classifier:
             raise self.prog.error(ParseError, f"\\end{{{env}}} has no \\begin{{{env}}}", tok)
         self.stack.pop()
         return span("MATRIX_CLOSE", env, tok, close)
+
+    def longer_name(self, tok: Token) -> bool:
+        """Whether a Greek command begins a declared name: \\sigma_1, \\sigma1."""
+        nxt = self.buf.peek()
+        if nxt is None:
+            return False
+        base = str(tok)[1:]
+        if nxt.type == "SUBSCRIPT":
+            return self.prog.exists(base, sub_text(nxt))
+        if nxt.type != "NUMBER" or not str(nxt).isdigit() or nxt.start_pos != tok.end_pos:
+            return False
+        self.buf.next()
+        after = self.buf.peek()
+        self.buf.push([nxt])
+        sub = sub_text(after) if after is not None and after.type == "SUBSCRIPT" else None
+        return self.prog.exists(base + str(nxt), sub)
 
     def applied(self) -> bool:
         """Whether an opening parenthesis comes next (\\lambda(S) is a function there)."""
