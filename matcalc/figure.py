@@ -11,6 +11,7 @@ column (700–860 px wide): then top to bottom.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -22,13 +23,14 @@ from typing import Any
 import numpy as np
 
 from .dims import shape_str
-from .errors import FigureError
+from .errors import FigureError, InputError
 from .expr import Expr, toposort
 from .latexnames import GREEK, LAMBDA_NAME, is_regular
+from .publish import check_line
 from .render import to_text
 
-__all__ = ["COLUMN_PX", "FigureError", "draw", "graph_dot", "how_to_draw", "min_text_px",
-           "render"]
+__all__ = ["COLUMN_PX", "FigureError", "check_path", "draw", "graph_dot", "how_to_draw",
+           "min_text_px", "render"]
 
 GREEN, RED = "#1a7f37", "#cf222e"
 COLUMN_PX = 760  # a typical blog column (Chirpy's is about 760 px at full width)
@@ -200,11 +202,11 @@ def draw(expr: Expr, path: str | Path, values: Mapping[str, Any] | None = None,
     On failure the DOT source is written beside ``path`` (``.dot``) and the FigureError says how
     to draw it.
     """
-    path = Path(path)
+    path = check_path(path)
     fmt = _format(path)
     _writable(path)
     if fmt == "dot":
-        path.write_text(graph_dot(expr, values, title), encoding="utf-8")
+        _write(path, graph_dot(expr, values, title))
         return path
     source = graph_dot(expr, values, title)
     try:
@@ -215,23 +217,46 @@ def draw(expr: Expr, path: str | Path, values: Mapping[str, Any] | None = None,
             if min_text_px(tall_svg.decode("utf-8"), column_px) > \
                     min_text_px(svg.decode("utf-8"), column_px):
                 source, svg = tall, tall_svg
-        path.write_bytes(svg if fmt == "svg" else _draw_bytes(source, fmt))
+        _write(path, svg if fmt == "svg" else _draw_bytes(source, fmt))
     except FigureError as exc:
         dot_path = path.with_suffix(".dot")
-        dot_path.write_text(source, encoding="utf-8")
+        _write(dot_path, source)
         raise FigureError(f"{exc.message}; {path.name} was not drawn. The graph's DOT source is "
                           f"in {dot_path}: {how_to_draw(dot_path, path)}") from None
     return path
 
 
+def check_path(path: object) -> Path:
+    """A figure's file: one line (InputError for a line break or another control character), a
+    file rather than a folder and a format matcalc draws (FigureError otherwise)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"figure: the path must be a file name, got {type(path).__name__}")
+    text = check_line(os.fspath(path), "the figure's path")
+    if not text.strip():
+        raise FigureError("figure: give a file name such as graph.svg")
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+        raise FigureError(f"figure: {text} is a folder; give a file name such as graph.svg")
+    _format(Path(text))
+    return Path(text)
+
+
 def _writable(path: Path) -> None:
-    """Make the figure's folder; a FigureError if it cannot be made or written."""
+    """Make the figure's folder; a FigureError if it cannot be made."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FigureError(f"figure: cannot write {path}: {exc.strerror}") from None
-    if path.is_dir():
-        raise FigureError(f"figure: {path} is a folder; give a file name such as graph.svg")
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    """Write a figure's file; a FigureError (not an OSError) if it cannot be written."""
+    try:
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise FigureError(f"figure: cannot write {path}: {exc.strerror}") from None
 
 
 def _format(path: Path) -> str:
@@ -247,17 +272,17 @@ def render(dot_source: str, path: str | Path) -> list[Path]:
     Without Graphviz, writes the .dot source beside ``path`` and raises FigureError saying how to
     draw it.
     """
-    path = Path(path)
+    path = check_path(path)
     fmt = _format(path)
     _writable(path)
     if fmt == "dot":
-        path.write_text(dot_source, encoding="utf-8")
+        _write(path, dot_source)
         return [path]
     try:
-        path.write_bytes(_draw_bytes(dot_source, fmt))
+        _write(path, _draw_bytes(dot_source, fmt))
     except FigureError as exc:
         dot_path = path.with_suffix(".dot")
-        dot_path.write_text(dot_source, encoding="utf-8")
+        _write(dot_path, dot_source)
         raise FigureError(f"{exc.message}; {path.name} was not drawn. The graph's DOT source is "
                           f"in {dot_path}: {how_to_draw(dot_path, path)}") from None
     return [path]
