@@ -378,8 +378,9 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         _say(_encoding_error(exc))
         return 2
-    except OSError as exc:  # writing the output failed: a full disk, a closed or bad stream
-        _silence_stdout()
+    except OSError as exc:  # writing failed: a full disk, a closed or bad stream, a bad file
+        if exc.filename is None:  # standard output itself
+            _silence_stdout()
         where = f": {exc.filename}" if exc.filename else " (writing the output)"
         _say(f"error: {exc.strerror or exc}{where}")
         return 2

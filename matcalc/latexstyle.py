@@ -64,6 +64,8 @@ def make_style(base: LatexStyle | None = None, **options: Any) -> LatexStyle:
         raise InputError(f"latex: unknown style option {bad[0]!r}; "
                          f"options are {', '.join(sorted(fields))}")
     out = replace(base, **options)
+    if not (isinstance(out.loss, str) and out.loss.isascii() and out.loss.isidentifier()):
+        raise InputError(f"latex: loss must be an ASCII identifier like 'L', got {out.loss!r:.80}")
     if out.transpose not in TRANSPOSES:
         raise InputError(f"latex: transpose must be one of {', '.join(TRANSPOSES)}, "
                          f"got {out.transpose!r}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import keyword
 import string
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -156,3 +157,26 @@ def test_print_then_parse_gives_back_the_names(names: list[str], vectors: bool) 
     back = mc.parse_latex(tex, _declared(names, cols))
     assert sorted(symbols_of(back)) == sorted(names), tex
     assert mc.to_text(back) == mc.to_text(expr), tex
+
+
+def test_names_read_back_inside_products_powers_and_functions():
+    shapes = {"W1": ("n", "n"), "W_1": ("n", "n"), "x1": ("n", 1), "x_1": ("n", 1),
+              "alpha1": (1, 1), "sigma_1": ("n", "n"), "lambda_": (1, 1), "lam": (1, 1)}
+    s = {k: mc.Matrix(k, *v) for k, v in shapes.items()}
+    expr = (s["alpha1"] * (s["W1"] @ s["x1"]) + s["lam"] * (s["W_1"].T @ s["x_1"])
+            + s["lambda_"] * mc.tanh(s["sigma_1"] @ s["x1"]) + mc.sigmoid(s["W1"]) @ s["x_1"])
+    rng = np.random.default_rng(0)
+    values = {k: rng.standard_normal((3 if v[0] == "n" else 1, 3 if v[1] == "n" else 1))
+              for k, v in shapes.items()}
+    want = mc.evaluate(expr, values)
+    for bold in (False, True):
+        tex = mc.latex(expr, bold_vectors=bold)
+        back = mc.parse_latex(tex, shapes)  # the same names, grouped as LaTeX groups them
+        assert sorted(symbols_of(back)) == sorted(shapes), tex
+        np.testing.assert_allclose(mc.evaluate(back, values), want, rtol=1e-12)
+
+
+def test_the_loss_name_of_a_style_is_an_identifier_too():
+    with pytest.raises(InputError, match="loss must be an ASCII identifier"):
+        make_style(loss=r"\input{x}")
+    assert make_style(loss="J").loss == "J"
