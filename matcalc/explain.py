@@ -271,7 +271,8 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown",
     if fmt not in FORMATS:
         raise InputError(f"explain: format must be markdown or latex, got {fmt!r}")
     check_target(target)
-    o = _Options(lang, fmt, target, TEXT[lang], list(exercise), program or _program_text(d))
+    o = _Options(lang, fmt, target, TEXT[lang], list(exercise),
+                 _one_line_program(program) if program else _program_text(d))
     w = _Writer(fmt, target)
     plain_title = (default_title(d, lang) if title is None or title == ""
                    else check_line(title, "the title"))
@@ -330,6 +331,13 @@ def _escape_md(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
 
 
+def _one_line_program(source: str) -> str:
+    """A program's source on one line, its comments dropped: what is left is the grammar's own
+    tokens, which can end neither a code block nor a verbatim environment."""
+    lines = (re.sub(r"#.*", "", line).strip() for line in source.splitlines())
+    return "; ".join(line for line in lines if line)
+
+
 def _program_text(d: Derivation) -> str:
     from .printing import program_text
 
@@ -357,7 +365,7 @@ def explain(program: Any, wrt: Any = None, shapes: Mapping[str, Any] | None = No
 
         if shapes is None:
             raise InputError("explain: give shapes for the program's inputs")
-        source = "; ".join(line.strip() for line in program.strip().splitlines() if line.strip())
+        source = program
         program = parse(program, shapes)
     d = derive(program, wrt, values, node, exclude=exercise)
     return render(d, lang, fmt, front_matter, title, figure, target, exercise, source)

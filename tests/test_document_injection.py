@@ -6,6 +6,7 @@ Markdown with markdown-it (CommonMark, raw HTML allowed, as on most blogs)."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -217,3 +218,27 @@ def test_the_document_size_is_capped():
 def test_explain_values_must_be_a_mapping():
     with pytest.raises(InputError, match="values must be a mapping.*got list"):
         mc.explain("f = x * y", shapes={"x": (1, 1), "y": (1, 1)}, values=[1, 2])
+
+
+# --- the exercise's check command --------------------------------------------------------------
+
+HIDDEN = "L = sum(W @ x) # \\end{verbatim}\\immediate\\write18{id}\\begin{verbatim} ``` <script>"
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_a_comment_in_the_program_cannot_end_the_code_block(fmt):
+    post = mc.explain(HIDDEN, shapes=SHAPES, fmt=fmt, exercise=["W"])
+    assert "write18" not in post and "<script" not in post
+    assert "matcalc compare 'L = sum(W @ x)' --shape W=m,n --shape x=n,1 --wrt W" in post
+    if fmt == "markdown":
+        assert post.count("```") == 2  # the one code block, opened and closed
+
+
+def test_the_check_command_of_a_commented_program_runs():
+    post = mc.explain("y = W @ x  # the layer\n\n# the loss\nL = sum(y)", shapes=SHAPES,
+                      exercise=["W"])
+    line = next(x for x in post.splitlines() if x.startswith("matcalc compare"))
+    assert line.startswith("matcalc compare 'y = W @ x; L = sum(y)' ")
+    args = shlex.split(line.replace("YOUR ANSWER", r"\mathbf{1}_m x^\top"))
+    done = _cli(*args[1:])
+    assert done.returncode == 0, done.stderr
