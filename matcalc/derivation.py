@@ -21,7 +21,7 @@ from .expr import Expr, toposort
 from .limits import LIMITS
 from .ops import const, cotangent
 
-__all__ = ["Derivation", "Local", "Node", "derive"]
+__all__ = ["Derivation", "Local", "Node", "derive", "name_list"]
 
 # How a node's output y relates to one of its inputs x, which decides how the local gradient
 # ∂y/∂x is described:
@@ -138,6 +138,16 @@ def _top(loss: Expr, node: bool) -> tuple[str, Expr]:
     return "L", cotangent(top_name, *loss.shape)
 
 
+def name_list(names: Any, what: str) -> list[str]:
+    """A name or a list of names, as a list; InputError for anything else."""
+    if isinstance(names, str):
+        return [names]
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise InputError(f"explain: {what} must be a name or a list of names, got "
+                         f"{names!r:.80}")
+    return list(names)
+
+
 def _check_steps(order: list[Expr], loss: Expr) -> None:
     """SizeLimitError, before any derivative is taken, for more steps than a post can show."""
     steps = sum(n.op.name == "named" for n in order) + (loss.op.name != "named")
@@ -163,6 +173,7 @@ def derive(loss: Expr, wrt: Any = None, values: Mapping[str, Any] | None = None,
     if values is not None and not isinstance(values, Mapping):
         raise InputError(f"explain: values must be a mapping from input names to numbers or "
                          f"arrays, got {type(values).__name__}")
+    exclude = name_list(exclude, "exercise")
     order = toposort([loss])
     _check_steps(order, loss)
     inputs = [n for n in order if n.op.name == "symbol" and not n.get("tex")]

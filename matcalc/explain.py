@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .derivation import Derivation, Local, Node, derive
+from .derivation import Derivation, Local, Node, derive, name_list
 from .dims import Dim
 from .errors import InputError, SizeLimitError
 from .explain_words import TEXT, particles
@@ -271,7 +271,7 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown",
     if fmt not in FORMATS:
         raise InputError(f"explain: format must be markdown or latex, got {fmt!r}")
     check_target(target)
-    o = _Options(lang, fmt, target, TEXT[lang], list(exercise),
+    o = _Options(lang, fmt, target, TEXT[lang], name_list(exercise, "exercise"),
                  _one_line_program(program) if program else _program_text(d))
     w = _Writer(fmt, target)
     plain_title = (default_title(d, lang) if title is None or title == ""

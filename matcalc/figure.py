@@ -202,6 +202,8 @@ def draw(expr: Expr, path: str | Path, values: Mapping[str, Any] | None = None,
     On failure the DOT source is written beside ``path`` (``.dot``) and the FigureError says how
     to draw it.
     """
+    if not isinstance(expr, Expr):
+        raise InputError(f"figure: draw expects a matcalc expression, got {type(expr).__name__}")
     path = check_path(path)
     fmt = _format(path)
     _writable(path)

@@ -57,7 +57,10 @@ def make_style(base: LatexStyle | None = None, **options: Any) -> LatexStyle:
     """A style from keyword options; unknown options or values are errors."""
     from .errors import InputError
 
-    base = base or DEFAULT
+    base = DEFAULT if base is None else base
+    if not isinstance(base, LatexStyle):
+        raise InputError(f"latex: style must be a LatexStyle (matcalc.latexstyle.make_style), "
+                         f"got {type(base).__name__}")
     fields = set(LatexStyle.__dataclass_fields__)
     bad = sorted(set(options) - fields)
     if bad:

@@ -110,6 +110,9 @@ def display_math(tex: str, target: str) -> list[str]:
 def _yaml_list(value: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
     if value is None:
         return list(default)
+    if not isinstance(value, (str, list, tuple)):
+        raise InputError(f"front matter: categories and tags must be text or a list of text, "
+                         f"got {type(value).__name__}")
     items = [value] if isinstance(value, str) else list(value)
     return [_front_text(s.strip(), "a category or tag") for item in items
             for s in str(item).split(",") if s.strip()]
@@ -123,7 +126,7 @@ def front_matter(title: str, target: str, options: Mapping[str, Any] | None = No
     opts = dict(options or {})
     data: dict[str, Any] = {"title": _front_text(opts.pop("title", title), "the title")}
     date = opts.pop("date", None) or _dt.date.today()
-    data["date"] = date if isinstance(date, (_dt.date, _dt.datetime)) else str(date)
+    data["date"] = date if isinstance(date, _dt.date) else _front_text(date, "the date")
     data["categories"] = _yaml_list(opts.pop("categories", None), DEFAULT_CATEGORIES)
     data["tags"] = _yaml_list(opts.pop("tags", None), DEFAULT_TAGS)
     data["math"] = bool(opts.pop("math", True))

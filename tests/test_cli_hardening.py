@@ -163,3 +163,39 @@ def test_latex_gradients_wrong_types(bad):
 def test_explain_values_wrong_type(values):
     with pytest.raises(InputError, match="values must be a mapping"):
         mc.explain("f = x * y", shapes={"x": (1, 1), "y": (1, 1)}, values=values)
+
+
+def _api_cases() -> dict[str, object]:
+    from matcalc.figure import draw
+
+    shapes = {"W_1": ("m", "n"), "x": ("n", 1)}
+    program = "L = sum(W_1 @ x)"
+    expr = mc.parse(program, shapes)
+    return {
+        "exercise=5": lambda: mc.explain(program, shapes=shapes, exercise=5),
+        "exercise=[5]": lambda: mc.explain(program, shapes=shapes, exercise=[5]),
+        "title=5": lambda: mc.explain(program, shapes=shapes, title=5),
+        "figure=5": lambda: mc.explain(program, shapes=shapes, figure=5),
+        "front_matter date": lambda: mc.explain(program, shapes=shapes,
+                                                front_matter={"date": "x\ny: 1"}),
+        "front_matter tags": lambda: mc.explain(program, shapes=shapes, front_matter={"tags": 5}),
+        "latex style=5": lambda: mc.latex(expr, style=5),
+        "latex wrt=5": lambda: mc.latex(expr, wrt=5),
+        "program_text(None)": lambda: mc.program_text(None),
+        "to_latex(None)": lambda: mc.to_latex(None),
+        "to_text(None)": lambda: mc.to_text(None),
+        "draw(None)": lambda: draw(None, "g.svg"),
+        "draw(path=None)": lambda: draw(expr, None),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_api_cases()))
+def test_api_wrong_types_are_input_errors(case):
+    with pytest.raises(InputError):
+        _api_cases()[case]()  # type: ignore[operator]
+
+
+def test_a_single_exercise_name_is_one_name():
+    post = mc.explain("L = sum(W_1 @ x)", shapes={"W_1": ("m", "n"), "x": ("n", 1)},
+                      exercise="W_1")
+    assert "--wrt W_1 --candidate" in post
