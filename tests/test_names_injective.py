@@ -69,6 +69,12 @@ def test_the_issue_case() -> None:
     assert mc.to_text(back) == "W1 + 2 * W_1"
 
 
+def test_lambda_itself_is_not_a_name() -> None:
+    """lambda is a Python keyword: never a name, so \\lambda is free for lam."""
+    with pytest.raises(InputError):
+        mc.Matrix("lambda", 1, 1)
+
+
 def test_lambda_spellings_stay_apart() -> None:
     names = ["lam", "lambda_", "lmbda", "lambda_1", "lam_1"]
     back = mc.parse_latex(mc.latex(_weighted_sum(names)), _declared(names))
@@ -103,6 +109,12 @@ def test_unicode_names_never_meet_their_folded_form() -> None:
         mc.Matrix("ｆｏｏ", "n", "n")
     with pytest.raises(mc.ParseError):
         mc.parse_latex("ｆｏｏ + foo", _declared(["foo"]))
+    with pytest.raises(mc.ParseError):
+        mc.parse("ｆｏｏ + foo", _declared(["foo"]))
+    with pytest.raises(InputError):
+        mc.parse("foo + foo", _declared(["ｆｏｏ"]))
+    with pytest.raises(InputError):
+        mc.Matrix("foo", "ｎ", "n")  # dimension names too
     with pytest.raises(InputError):
         mc.latex_gradients({"ｆｏｏ": mc.Matrix("foo", "n", "n")})
 
