@@ -1,25 +1,91 @@
-"""Dimension binding: the sizes of m, n, B read off the arrays, and the error for a mismatch.
+"""Inputs checked once for evaluate and compiled code: values, dimension binding, sizes.
 
-:func:`bind_shapes` is written once and used twice: by :func:`matcalc.evaluate`, and, as source
-copied into every compiled module, by the code the generator writes (which therefore reports a
-mismatch in the same words). It uses nothing but builtins and ``DimensionBindingError``; its
-annotations are strings, never evaluated, since the generated module does not define their names.
+:func:`coerce_input` (what a value may be), :func:`bind_shapes` (the sizes of m, n, B read off the
+arrays) and :func:`check_sizes` (no array beyond the limits) are written once and used twice: by
+:func:`matcalc.evaluate`, and, as source copied into every compiled module, by the code the
+generator writes — which therefore refuses the same values, in the same words. They use nothing
+but builtins and matcalc's error classes; their annotations are strings, never evaluated, since
+the generated module does not define their names.
+
+The module also remembers which inputs a derived expression's program declared
+(:func:`remember_declarations`): the gradient ``ones(m, 1) @ v.T`` of ``sum(sum(X, axis=0) @ v)``
+no longer reads X, but a value given for X still binds m.
 """
 
-from typing import TYPE_CHECKING
+import weakref
+from typing import TYPE_CHECKING, Any
 
 from .dims import Dim
-from .errors import DimensionBindingError
+from .errors import DimensionBindingError, SizeLimitError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
-__all__ = ["bind_shapes", "declared_spec"]
+__all__ = ["bind_shapes", "check_sizes", "coerce_input", "declarations_of", "declared_spec",
+           "remember_declarations"]
+
+Spec = tuple[int | str, int | str]  # a declared shape as bind_shapes reads it
 
 
 def declared_spec(d: Dim) -> int | str:
     """A declared dimension as bind_shapes reads it: an int, a name, or a product ``2*m*n``."""
     return d.coef if d.is_int else d.text
+
+
+def coerce_input(name: "str", value: "Any", column: "bool", asarray: "Callable[[Any], Any]",
+                 to_float: "Callable[[Any], Any]") -> "Any":
+    """An input's value as a float64 array (a number or a 0-d array as 1×1, a 1-D array as a
+    column where a column is declared), or DimensionBindingError saying why it cannot be one.
+
+    asarray and to_float are the backend's conversions (np.asarray and astype(float64) for
+    NumPy); real numbers and arrays of booleans, integers or floats are accepted; None, text,
+    booleans, complex numbers and arrays of objects are not.
+    """
+    import numbers
+
+    what = type(value).__name__
+    if value is None or isinstance(value, (str, bytes, bytearray, bool)):
+        raise DimensionBindingError(f"value of {name} must be numeric, got {what}")
+    if isinstance(value, complex) or (isinstance(value, numbers.Complex)
+                                      and not isinstance(value, numbers.Real)):
+        raise DimensionBindingError(f"value of {name} must be real, got the complex number "
+                                    f"{value!r}")
+    if isinstance(value, numbers.Real):
+        try:
+            value = float(value)
+        except (OverflowError, ValueError, TypeError):
+            raise DimensionBindingError(f"value of {name} is too large for float64") from None
+    try:
+        arr = asarray(value)
+        kind = getattr(arr.dtype, "kind", None) or _torch_kind(str(arr.dtype))
+    except Exception as exc:  # noqa: BLE001 - ragged lists, objects the backend cannot read
+        raise DimensionBindingError(f"value of {name} is not a numeric array ({what}: "
+                                    f"{str(exc).splitlines()[0] if str(exc) else exc!r})"
+                                    ) from None
+    if kind == "b" and arr.ndim == 0:  # a NumPy boolean, like a Python one
+        raise DimensionBindingError(f"value of {name} must be numeric, got {what}")
+    if kind == "c":
+        raise DimensionBindingError(f"value of {name} must be real, got an array of dtype "
+                                    f"{arr.dtype} (its imaginary part would be dropped)")
+    if kind not in ("b", "i", "u", "f"):
+        raise DimensionBindingError(f"value of {name} must be a real numeric array, got dtype "
+                                    f"{arr.dtype}")
+    arr = to_float(arr)
+    if arr.ndim == 0:
+        arr = arr.reshape(1, 1)
+    elif arr.ndim == 1 and column:
+        arr = arr.reshape(-1, 1)  # a 1-D array is accepted for a declared column
+    return arr
+
+
+def _torch_kind(dtype: "str") -> "str":
+    """The NumPy kind letter of a torch dtype's name (torch.float64 → f, torch.complex64 → c)."""
+    text = dtype.rpartition(".")[2]
+    for prefix, kind in (("complex", "c"), ("bool", "b"), ("uint", "u"), ("int", "i"),
+                         ("float", "f"), ("bfloat", "f"), ("half", "f"), ("double", "f")):
+        if text.startswith(prefix):
+            return kind
+    return "O"
 
 
 def bind_shapes(declared: "Mapping[str, tuple[int | str, ...]]",
@@ -112,3 +178,47 @@ def bind_shapes(declared: "Mapping[str, tuple[int | str, ...]]",
             missing = next(n for _, ns in terms(want) for n in ns if n not in bound)
             raise DimensionBindingError(f"dimension {missing} in {name}'s shape is not bound")
     return {k: v for k, (v, _) in bound.items()}
+
+
+def check_sizes(arrays: "Iterable[tuple[str, int, int, int]]", max_elements: "int",
+                max_total: "int") -> "int":
+    """The entries of every array together; SizeLimitError, before anything is allocated, when
+    one array or all of them would exceed the limits (see matcalc.limits).
+
+    arrays: (what, rows, cols, how many arrays of that shape).
+    """
+    total = 0
+    for what, rows, cols, count in arrays:
+        size = rows * cols
+        if size > max_elements:
+            raise SizeLimitError(
+                f"{what} would be a {rows}×{cols} array ({size:,} entries), more than the limit "
+                f"of {max_elements:,} entries per array; use smaller sizes, or raise the limit "
+                f"with matcalc.limits.configure(max_elements=…) or MATCALC_MAX_ELEMENTS")
+        total += size * count
+    if total > max_total:
+        raise SizeLimitError(
+            f"the arrays of this evaluation would hold {total:,} entries together, more than the "
+            f"limit of {max_total:,}; use smaller sizes, or raise the limit with "
+            f"matcalc.limits.configure(max_total_elements=…) or MATCALC_MAX_TOTAL_ELEMENTS")
+    return total
+
+
+# result node -> {input name: its declared shape, or None where two programs disagree}
+_DECLARED: "weakref.WeakKeyDictionary[Any, dict[str, Spec | None]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def remember_declarations(result: "Any", declared: "Mapping[str, Spec]") -> None:
+    """Note that result was derived from a program declaring these inputs (name → shape)."""
+    known = _DECLARED.setdefault(result, {})
+    for name, spec in declared.items():
+        if name in known and known[name] != spec:
+            known[name] = None  # the same node derived from programs that disagree: no binding
+        else:
+            known.setdefault(name, tuple(spec))  # type: ignore[arg-type]
+
+
+def declarations_of(result: "Any") -> "dict[str, Spec | None]":
+    """The inputs (name → declared shape) of the programs result was derived from."""
+    return dict(_DECLARED.get(result, {}))

@@ -25,7 +25,6 @@ import builtins
 import inspect
 import itertools
 import linecache
-import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,17 +33,33 @@ import numpy as np
 
 from .algebra.fast import fast_form
 from .binding import bind_shapes, declared_spec
-from .dims import Dim
+from .codegen_inputs import (
+    HEADER,
+    INPUT_CONVERSIONS,
+    MODULE_NAMES,
+    check_constant_sizes,
+    check_function_name,
+    check_helper_names,
+    check_input_names,
+    is_identifier,
+    prologue,
+    shared_source,
+    size_groups,
+)
+from .dims import Dim, dim
 from .errors import (
     CodegenError,
     DimensionBindingError,
     EvaluationError,
     InputError,
+    MatcalcError,
     NoCodeTemplateError,
 )
-from .evaluate import symbols_of
+from .evaluate import declared_inputs, symbols_of
 from .expr import Expr, toposort
+from .limits import LIMITS
 from .lowering import BACKEND_KEYS, Env, Helper, helpers_of, lower, render, template_of
+from .ops import Matrix
 
 __all__ = ["CodegenError", "CompiledFunction", "NoCodeTemplateError", "compile", "numpy_source",
            "source", "template_of"]
@@ -56,31 +71,21 @@ class Backend:
 
     name: str
     header: str  # the module's imports
-    coerce: str  # an input as an array: "{x}" is its name
     copy: str  # a fresh copy of a value computed at load time
     module: str  # what must be importable to run the code
 
 
 BACKENDS = {
-    "numpy": Backend("numpy", "import numpy as np", "np.asarray({x}, dtype=np.float64)",
-                     "{x}.copy()", "numpy"),
+    "numpy": Backend("numpy", "import numpy as np", "{x}.copy()", "numpy"),
     "jax": Backend("jax",
                    "import jax.numpy as np  # the NumPy templates run unchanged on jax.numpy",
-                   "np.asarray({x})", "{x}", "jax"),
-    "torch": Backend("torch", "import torch", "torch.as_tensor({x}, dtype=torch.float64)",
-                     "{x}.clone()", "torch"),
+                   "{x}", "jax"),
+    "torch": Backend("torch", "import torch", "{x}.clone()", "torch"),
 }
 assert set(BACKENDS) == set(BACKEND_KEYS)
 
-_ERRORS = '''\
-try:
-    from matcalc.errors import DimensionBindingError
-except ImportError:  # the code also runs where matcalc is not installed
-    DimensionBindingError = ValueError'''
-
-# names the module itself defines or reads, besides the helpers
-_MODULE_NAMES = {"np", "torch", "jax", "DimensionBindingError", "bind_shapes", "_SHAPES",
-                 "locals", "float", "tuple"}
+# names the module itself defines or reads, besides the helpers (see codegen_inputs)
+_MODULE_NAMES = MODULE_NAMES
 
 
 @dataclass
@@ -177,22 +182,6 @@ def _wrap(head: str, items: list[str], tail: str, indent: str, width: int = 99) 
     return lines
 
 
-def _wrap_or(head: str, terms: list[str], tail: str, indent: str, width: int = 99) -> list[str]:
-    """``head + " or ".join(terms) + tail`` broken before ``or`` to fit width."""
-    lines, line = [], head + "("
-    for i, term in enumerate(terms):
-        piece = ("" if i == 0 else " or ") + term
-        if len(line) + len(piece) > width and i:
-            lines.append(line)
-            line = indent + "        or " + term
-        else:
-            line += piece
-    lines.append(line + ")" + tail)
-    if len(lines) == 1:  # no parentheses needed
-        return [head + " or ".join(terms) + tail]
-    return lines
-
-
 def _outputs(outputs: Any) -> tuple[list[Expr], bool]:
     single = isinstance(outputs, Expr)
     items = [outputs] if single else list(outputs) if isinstance(outputs, (list, tuple)) else None
@@ -208,14 +197,45 @@ def _outputs(outputs: Any) -> tuple[list[Expr], bool]:
 
 
 def _check_dims(dims: Mapping[str, int] | None) -> dict[str, int]:
+    if dims is not None and not isinstance(dims, Mapping):
+        raise InputError(f"dims must be a mapping from dimension names to sizes, "
+                         f"got {type(dims).__name__}")
     out = {}
     for key, v in (dims or {}).items():
-        if not isinstance(key, str) or not key.isidentifier():
-            raise InputError(f"dims: a dimension name must be an identifier, got {key!r}")
+        if not is_identifier(key):
+            raise InputError(f"dims: a dimension name must be a plain ASCII identifier, "
+                             f"got {key!r}")
         if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
             raise DimensionBindingError(f"dimension {key} must be a positive integer, got {v!r}")
         out[key] = v
     return out
+
+
+def _binding_inputs(items: list[Expr], symbols: dict[str, Expr], fixed: Mapping[str, int]
+                    ) -> dict[str, Expr]:
+    """Inputs the outputs do not read but their program declared, taken for their shapes where
+    they bind a dimension nothing else binds (as evaluate takes them; see matcalc.binding)."""
+    needed: dict[str, None] = {}
+    for node in toposort(items):
+        for d in [*node.shape, *(v for _, v in node.params if isinstance(v, Dim))]:
+            needed.update(dict.fromkeys(d.names))
+    bound = set(fixed) | {d.names[0] for s in symbols.values() for d in s.shape
+                          if _single_name(d)}
+    extra: dict[str, Expr] = {}
+    for name, spec in sorted(declared_inputs(items).items()):
+        if name in symbols or spec is None or not is_identifier(name):
+            continue
+        shape = (dim(spec[0]), dim(spec[1]))
+        binds = {d.names[0] for d in shape if _single_name(d)}
+        if binds & (set(needed) - bound):
+            extra[name] = Matrix(name, *shape)
+            bound |= binds
+    return extra
+
+
+def _single_name(d: Dim) -> bool:
+    """Whether d is one name (m), which an input's axis binds."""
+    return not d.is_sum and len(d.names) == 1 and d.coef == 1
 
 
 def _helper_order(helpers: dict[str, Helper], instrs: list[Instr]) -> list[str]:
@@ -228,50 +248,6 @@ def _helper_order(helpers: dict[str, Helper], instrs: list[Instr]) -> list[str]:
             want.add(h)
             todo += [c for c in helpers[h].calls if c in helpers]
     return sorted(want)
-
-
-def _prologue(be: Backend, prog: _Program) -> list[str]:
-    """Coerce the inputs, bind the dimensions from their shapes, check every shape at once."""
-    symbols, fixed = prog.inputs, prog.fixed
-    body = []
-    for n, s in symbols.items():
-        body.append(f"    {n} = {be.coerce.format(x=n)}")
-        if s.is_scalar:  # a number is accepted for a 1×1 input
-            body += [f"    if {n}.ndim == 0:", f"        {n} = {n}.reshape(1, 1)"]
-    fail = ("bind_shapes(_SHAPES, {k: tuple(v.shape) for k, v in locals().items() "
-            "if k in _SHAPES}" + (f", {fixed!r})" if fixed else ")"))
-    fail_lines = [f"        {fail}", ("        raise DimensionBindingError(\"the inputs' shapes do "
-                                      "not match their declarations\")")]
-    if symbols:
-        body += _wrap_or("    if ", [f"{n}.ndim != 2" for n in symbols], ":", "    ")
-        body += fail_lines
-    bound: set[str] = set()
-    for name in list(prog.dim_var):
-        if name in fixed:
-            body.append(f"    {prog.dim_var[name]} = {fixed[name]}")
-            bound.add(name)
-    for n, s in symbols.items():
-        for axis, d in enumerate(s.shape):
-            if not d.is_sum and len(d.names) == 1 and d.coef == 1 and d.names[0] not in bound:
-                body.append(f"    {prog.dim(d.names[0])} = {n}.shape[{axis}]")
-                bound.add(d.names[0])
-    missing = [d for d in prog.dim_var if d not in bound]
-    if missing:
-        raise DimensionBindingError(
-            f"dimension {missing[0]} is not bound by any input's shape; pass "
-            f"dims={{'{missing[0]}': …}} to fix it")
-
-    def spell(d: Dim) -> str:
-        if d.is_int:
-            return str(d.coef)
-        text = d.render(prog.dim, " * ")
-        return "(" + text + ")" if d.is_sum else text
-
-    if symbols:
-        terms = [f"{n}.shape != ({spell(s.rows)}, {spell(s.cols)})" for n, s in symbols.items()]
-        body += _wrap_or("    if ", terms, ":", "    ")
-        body += fail_lines
-    return body
 
 
 def _body(prog: _Program, returned: set[str]) -> list[str]:
@@ -306,22 +282,31 @@ def source(outputs: Any, backend: str = "numpy", dims: Mapping[str, int] | None 
 
     ``dims`` fixes dimensions that no input's shape binds (those of eye(k), say).
     """
-    if backend not in BACKENDS:
+    if not isinstance(backend, str) or backend not in BACKENDS:
         raise CodegenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if not isinstance(name, str) or not name.isidentifier():
-        raise InputError(f"name must be an identifier, got {name!r}")
+    check_function_name(name, ())
     items, _ = _outputs(outputs)
     fixed = _check_dims(dims)
-    symbols = dict(sorted(symbols_of(items).items()))
+    symbols = symbols_of(items)
+    lowered = lower(fast_form(items, fixed))  # the cheapest order, if sizes are known
+    symbols.update(_binding_inputs(lowered, symbols, fixed))
+    symbols = dict(sorted(symbols.items()))
+    check_input_names(symbols, ())
     prog = _Program(backend, symbols, fixed)
     prog.taken.add(name)
-    results = prog.build(lower(fast_form(items, fixed)))  # the cheapest order, if sizes are known
-    return _module(BACKENDS[backend], prog, results, name)
+    results = prog.build(lowered)
+    check_helper_names(prog.helpers)
+    check_function_name(name, prog.helpers)
+    groups = size_groups(toposort(lowered))
+    check_constant_sizes(groups, LIMITS)  # they are computed when the module loads
+    return _module(BACKENDS[backend], prog, results, name, groups)
 
 
-def _module(be: Backend, prog: _Program, results: list[str], name: str) -> str:
-    binding = textwrap.dedent(inspect.getsource(bind_shapes)).strip()
-    out = [be.header, "", _ERRORS, "", "", binding]
+def _module(be: Backend, prog: _Program, results: list[str], name: str,
+            groups: list[tuple[tuple[Dim, Dim], int]]) -> str:
+    out = [be.header, "", HEADER, "", INPUT_CONVERSIONS[be.name]]
+    for shared in shared_source():
+        out += ["", "", shared]
     for hname in _helper_order(prog.helpers, prog.instrs):
         out += ["", "", prog.helpers[hname].source]
     out += ["", "", "_SHAPES = {  # the declared shapes"]
@@ -337,7 +322,8 @@ def _module(be: Backend, prog: _Program, results: list[str], name: str) -> str:
     n = len(results)
     out.append(f'    """The values of {n} expression{"s" if n != 1 else ""} as 2-D arrays, '
                f'in order (generated by matcalc)."""')
-    body = _prologue(be, prog) + _body(prog, set(results))
+    body = prologue(prog.inputs, prog.fixed, prog.dim_var, prog.dim, groups)
+    body += _body(prog, set(results))
     hoisted = {ins.target for ins in prog.instrs if ins.hoisted}
     shown = [be.copy.format(x=v) if v in hoisted else v for v in results]
     body += _wrap("    return [", shown, "]", "    ")
@@ -359,12 +345,11 @@ class CompiledFunction:
     CACHE = 64  # specialisations kept per function
 
     def __init__(self, items: list[Expr], backend: str, dims: dict[str, int], single: bool):
-        self.backend, self.inputs = backend, sorted(symbols_of(items))
-        self._items, self._dims, self._single = items, dims, single
-        self._declared = {n: (declared_spec(s.rows), declared_spec(s.cols))
-                          for n, s in symbols_of(items).items()}
+        self.backend, self._items, self._dims, self._single = backend, items, dims, single
         self.source = source(items, backend=backend, dims=dims)
         self._fn = _load(self.source, backend)
+        self.inputs = list(inspect.signature(self._fn).parameters)
+        self._declared = _declared_shapes(self._fn)
         self._specialised: dict[tuple[Any, ...], Callable[..., Any]] = {}
         self.sources: dict[tuple[Any, ...], str] = {}
 
@@ -378,7 +363,7 @@ class CompiledFunction:
         try:
             shapes = {n: _shape2(inputs[n], self._declared[n]) for n in self.inputs}
             sizes = bind_shapes(self._declared, shapes, self._dims)
-        except (DimensionBindingError, KeyError, TypeError):
+        except (MatcalcError, KeyError, TypeError, ValueError):
             return self._fn
         text = source(self._items, backend=self.backend, dims=sizes)
         fn = self._fn if text == self.source else _load(text, self.backend)
@@ -388,25 +373,33 @@ class CompiledFunction:
         self._specialised[key], self.sources[key] = fn, text
         return fn
 
-    def __call__(self, **inputs: Any) -> Any:
+    def __call__(self, *args: Any, **inputs: Any) -> Any:
+        if args:
+            raise InputError(f"the compiled function takes its inputs by name: "
+                             f"f({', '.join(k + '=…' for k in self.inputs)})")
+        missing = [k for k in self.inputs if k not in inputs]
+        if missing:
+            raise DimensionBindingError(
+                f"the compiled function takes {', '.join(self.inputs)}: missing "
+                f"{', '.join(missing)}")
+        given = {k: inputs[k] for k in self.inputs}  # values not read are ignored, as evaluate does
         try:
-            out = self._for(inputs)(**inputs)
-        except TypeError:
-            missing = sorted(set(self.inputs) - set(inputs))
-            if missing:
-                raise DimensionBindingError(
-                    f"the compiled function takes {', '.join(self.inputs)}: missing "
-                    f"{', '.join(missing)}") from None
-            if set(inputs) == set(self.inputs):
-                raise
-            # values the outputs do not read are ignored, as evaluate does
-            return self(**{k: inputs[k] for k in self.inputs})
-        except np.linalg.LinAlgError as exc:
-            raise EvaluationError(f"the compiled function failed: {exc}") from None
+            out = self._for(given)(**given)
+        except MatcalcError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the backend's own errors, said our way
+            raise EvaluationError(f"the compiled function ({self.backend}) failed: "
+                                  f"{type(exc).__name__}: {_first_line(exc)}") from None
         return out[0] if self._single else out
 
     def __repr__(self) -> str:
         return f"<matcalc compiled function ({self.backend}) of {', '.join(self.inputs)}>"
+
+
+def _declared_shapes(fn: Callable[..., Any]) -> dict[str, tuple[Any, Any]]:
+    """The declared shape of each input, as the generated module states it (``_SHAPES``)."""
+    shapes: dict[str, tuple[Any, Any]] = fn.__globals__["_SHAPES"]
+    return dict(shapes)
 
 
 def _shape2(value: Any, declared: tuple[Any, Any]) -> tuple[int, ...]:
@@ -415,6 +408,11 @@ def _shape2(value: Any, declared: tuple[Any, Any]) -> tuple[int, ...]:
     if shape == () and declared == (1, 1):
         return (1, 1)
     return shape
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else repr(exc)
 
 
 def _load(text: str, backend: str) -> Callable[..., Any]:
@@ -440,7 +438,7 @@ def compile(outputs: Any, backend: str = "numpy",  # shadows the builtin: the na
     (float64 tensors). Products are ordered for the actual sizes (see CompiledFunction).
     """
     items, single = _outputs(outputs)
-    if backend not in BACKENDS:
+    if not isinstance(backend, str) or backend not in BACKENDS:
         raise CodegenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     return CompiledFunction(items, backend, _check_dims(dims), single)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import overload
 
+from .binding import declarations_of, declared_spec, remember_declarations
 from .dims import shape_str
 from .errors import DifferentiationError, InputError, InternalError
 from .expr import Expr, toposort
@@ -47,6 +48,15 @@ def resolve_wrt(nodes: list[Expr], wrt: Variable | Variables) -> list[Expr]:
             if item.op.name not in ("symbol", "named"):
                 raise InputError(f"wrt: differentiate by a symbol or a named intermediate, "
                                  f"not by the expression {item}")
+            if variables is None:
+                variables = _variables(nodes)
+            same_name = variables[0].get(item.get("name"))
+            if same_name is not None and same_name is not item:
+                raise DifferentiationError(
+                    f"wrt: the expression's {item.get('name')} is {shape_str(same_name.shape)}"
+                    f"{'' if same_name.op is item.op else ' (' + same_name.op.name + ')'}, not "
+                    f"the {shape_str(item.shape)} {item.op.name} given; differentiate by the "
+                    f"expression's own node or by its name")
             out.append(item)
         elif isinstance(item, str):
             if variables is None:
@@ -116,7 +126,38 @@ def _finish_all(targets: Sequence[Expr], gs: Sequence[Expr | None], simplify: bo
         from .simplify import simplify_many
 
         out = simplify_many(out, context=[context] if context is not None else None)
+    if context is not None:
+        out = restricted(out, context)
+        _remember_program(out, context)
     return out
+
+
+def restricted(results: Sequence[Expr], source: Expr) -> list[Expr]:
+    """Derivatives of source kept to where source is defined: when source holds an op whose
+    value is NaN outside its domain (its record's ``extra["nan_outside_domain"]``: logdet), each
+    result is NaN wherever one of those values is, though its formula (A⁻ᵀ) may exist there."""
+    from .ops import restrict
+
+    guards = [n for n in toposort([source]) if n.op.extra.get("nan_outside_domain")]
+    if not guards:
+        return list(results)
+    guard = guards[0]
+    for extra in guards[1:]:
+        guard = guard + extra  # NaN where any of them is
+    return [r if r.op.name == "zeros" or (r.op is restrict(r, guard).op and r.args[1] is guard)
+            else restrict(r, guard) for r in results]
+
+
+def _remember_program(results: Sequence[Expr], program: Expr) -> None:
+    """Each result binds its dimensions from values of the inputs the program declared, too (a
+    gradient that no longer reads X still takes its sizes from X; see matcalc.binding)."""
+    declared = {name: spec for name, spec in declarations_of(program).items()
+                if spec is not None}
+    for node in toposort([program]):
+        if node.op.name == "symbol":
+            declared[node.get("name")] = (declared_spec(node.rows), declared_spec(node.cols))
+    for r in results:
+        remember_declarations(r, declared)
 
 
 @overload
@@ -158,6 +199,9 @@ def vjp(Y: Expr, wrt: Variable | Variables, upstream: Expr | None = None,
         raise InputError(f"vjp expects a matcalc expression, got {type(Y).__name__}")
     if upstream is None:
         upstream = cotangent(Y.get("name") if Y.op.name == "named" else "Y", Y.rows, Y.cols)
+    elif not isinstance(upstream, Expr):
+        raise InputError(f"vjp: upstream must be a matcalc expression of the output's shape "
+                         f"{shape_str(Y.shape)}, got {type(upstream).__name__}")
     targets = resolve_wrt(toposort([Y]), wrt)
     gs = backward(Y, upstream, targets)
     out = _finish_all(targets, gs, simplify, Y)
@@ -173,6 +217,10 @@ def hvp(L: Expr, x: Variable, v: Expr, simplify: bool = True) -> Expr:
     from .ops import sum as sum_
 
     g = grad(L, x, simplify=simplify)
+    if not isinstance(v, Expr):
+        raise InputError(f"hvp: v must be a matcalc expression of the variable's shape "
+                         f"{shape_str(g.shape)}, got {type(v).__name__} (wrap an array's shape "
+                         f"as a symbol, e.g. mc.Matrix('V', ...), and give its value to evaluate)")
     if v.shape != g.shape:
         raise DifferentiationError(f"hvp: v must have the variable's shape {shape_str(g.shape)}, "
                                    f"got {shape_str(v.shape)}")
@@ -215,11 +263,13 @@ def jacobian(y: Expr, x: Variable, simplify: bool = True) -> Expr:
         jac[node] = j
     out = jac.get(y) if y is not target else jac[target]
     if out is None:
-        return zeros(y.rows * y.cols, n)
-    if simplify:
+        out = zeros(y.rows * y.cols, n)
+    elif simplify:
         from .simplify import simplify as simp
 
-        return simp(out, context=[y])
+        out = simp(out, context=[y])
+    (out,) = restricted([out], y)
+    _remember_program([out], y)
     return out
 
 
@@ -232,5 +282,7 @@ def hessian(L: Expr, x: Variable, simplify: bool = True) -> Expr:
             f"take jacobian(vec(grad(L, X)), X) or use hvp")
     target = resolve_wrt(toposort([L]), x)[0]
     if target not in toposort([g]):
-        return zeros(g.rows, g.rows)
+        out = zeros(g.rows, g.rows)
+        _remember_program([out], L)
+        return out
     return jacobian(g, target, simplify=simplify)

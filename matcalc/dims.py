@@ -15,11 +15,21 @@ import keyword
 import re
 from collections.abc import Callable, Mapping
 
-from .errors import InputError, InternalError
+from .errors import InputError, InternalError, SizeLimitError
+from .limits import LIMITS
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_DIGITS = re.compile(r"[0-9]{1,300}")  # a longer number is no size (and int() refuses 4,300+)
+_MAX_COEF = 10**300
+
 
 Term = tuple[tuple[str, ...], int]  # (names of a product, sorted; its integer coefficient)
+
+
+def _coef(n: int) -> int:
+    if n > _MAX_COEF:
+        raise SizeLimitError("a dimension with more than 300 digits is not a size")
+    return n
 
 
 def _order(name: str) -> tuple[bool, str]:
@@ -115,7 +125,13 @@ class Dim:
     # --- arithmetic ------------------------------------------------------------------------------
     def __mul__(self, other: Dim | int) -> Dim:
         o = other if isinstance(other, Dim) else Dim(other)
-        return Dim(terms=tuple((a + b, c * d) for a, c in self.terms for b, d in o.terms))
+        factors = max((len(a) for a, _ in self.terms), default=0) + \
+            max((len(b) for b, _ in o.terms), default=0)
+        if factors > LIMITS.max_dim_factors:  # checked before sorting: each product re-sorts
+            raise SizeLimitError(
+                f"a product of {factors} dimension names is more than the limit of "
+                f"{LIMITS.max_dim_factors} (matcalc.limits.configure(max_dim_factors=…))")
+        return Dim(terms=tuple((a + b, _coef(c * d)) for a, c in self.terms for b, d in o.terms))
 
     __rmul__ = __mul__
 
@@ -204,9 +220,14 @@ def _refuse(x: object) -> InputError:
 
 
 def _parse_product(text: str, whole: str) -> Dim:
+    parts = [q.strip() for q in re.split(r"[*·]", text)]
+    if len(parts) > LIMITS.max_dim_factors:
+        raise SizeLimitError(
+            f"a product of {len(parts)} dimension factors is more than the limit of "
+            f"{LIMITS.max_dim_factors} (matcalc.limits.configure(max_dim_factors=…))")
     out = ONE
-    for p in (q.strip() for q in re.split(r"[*·]", text)):
-        if p.isdigit() and int(p) > 0:
+    for p in parts:
+        if _DIGITS.fullmatch(p) and int(p) > 0:  # ASCII digits: "²".isdigit() is True
             out = out * Dim(int(p))
         elif _NAME.fullmatch(p) and not keyword.iskeyword(p):
             out = out * Dim(1, (p,))
@@ -231,10 +252,10 @@ def dim(x: int | str | Dim) -> Dim:
             raise _refuse(x) from None
         if n <= 0:
             raise InputError(f"a dimension must be a positive integer or a name, not {n}")
-        return Dim(n)
+        return Dim(_coef(n))
     if isinstance(x, str):
         s = x.strip()
-        if s.isdigit():
+        if _DIGITS.fullmatch(s):  # ASCII digits only: "²".isdigit() and "٣".isdigit() are True
             return dim(int(s))
         pieces = re.split(r"([+-])", s)
         if not pieces[0].strip() and len(pieces) > 1 and pieces[1] == "-":

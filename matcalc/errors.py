@@ -14,8 +14,8 @@ from __future__ import annotations
 __all__ = [
     "CheckError", "CodegenError", "DifferentiationError", "DimensionBindingError",
     "EvaluationError", "FigureError", "InputError", "InternalError", "InteropError", "MatcalcError",
-    "NoCodeTemplateError", "ParseError", "RequestError", "ShapeError", "StructureError",
-    "TimeLimitError", "UnknownNameError", "WebError", "WorkerError", "caret",
+    "NoCodeTemplateError", "ParseError", "RequestError", "ShapeError", "SizeLimitError",
+    "StructureError", "TimeLimitError", "UnknownNameError", "WebError", "WorkerError", "caret",
 ]
 
 _WINDOW = 120  # a long source line is cut to this many characters around the caret
@@ -103,6 +103,10 @@ class CheckError(MatcalcError):
 
 class FigureError(MatcalcError):
     """A figure that cannot be drawn (Graphviz missing, an unwritable path)."""
+
+
+class SizeLimitError(MatcalcError):
+    """A size beyond the limits of :mod:`matcalc.limits`, refused before anything is allocated."""
 
 
 class WebError(MatcalcError):

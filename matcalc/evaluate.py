@@ -14,45 +14,33 @@ from typing import Any
 import numpy as np
 
 from .algebra.fast import fast_form
-from .binding import bind_shapes, declared_spec
+from .binding import bind_shapes, check_sizes, coerce_input, declarations_of, declared_spec
 from .dims import dim, shape_str
 from .errors import (
     DimensionBindingError,
     EvaluationError,
     InputError,
     InternalError,
+    MatcalcError,
     StructureError,
 )
 from .expr import Expr, toposort
+from .limits import LIMITS
 from .lowering import Env, helpers_of, lower, render, template_of
 from .ops.custom import helper_function
 from .render import short
 
-__all__ = ["EvaluationError", "bind", "evaluate", "evaluate_many", "resolve_dims", "symbols_of"]
+__all__ = ["EvaluationError", "array_sizes", "bind", "check_array_sizes", "declared_inputs",
+           "evaluate", "evaluate_many", "resolve_dims", "symbols_of"]
+
+
+def _to_float64(arr: Any) -> np.ndarray:
+    return np.array(arr, dtype=np.float64)  # a copy: the caller's array is never shared
 
 
 def _as_array(name: str, value: Any, declared: Any) -> np.ndarray:
-    if isinstance(value, (bool, np.bool_, str)):
-        raise DimensionBindingError(f"value of {name} must be numeric, got {type(value).__name__}")
-    if isinstance(value, numbers.Real):
-        try:
-            arr = np.full((1, 1), float(value))
-        except OverflowError:
-            raise DimensionBindingError(f"value of {name} is too large for float64") from None
-    else:
-        try:
-            arr = np.asarray(value)
-        except Exception as exc:  # noqa: BLE001 - ragged lists and the like
-            raise DimensionBindingError(f"value of {name} is not an array: {exc}") from None
-        if arr.dtype.kind not in "biuf":
-            raise DimensionBindingError(
-                f"value of {name} must be a real numeric array, got dtype {arr.dtype}")
-        arr = arr.astype(np.float64)
-        if arr.ndim == 0:
-            arr = arr.reshape(1, 1)
-        elif arr.ndim == 1 and declared[1].is_one:
-            arr = arr.reshape(-1, 1)  # a 1-D array is accepted for a declared column
-    return arr
+    out: np.ndarray = coerce_input(name, value, declared[1].is_one, np.asarray, _to_float64)
+    return out
 
 
 class Context:
@@ -120,28 +108,111 @@ def _check_dims(dims: Any) -> dict[str, int]:
     return out
 
 
-def bind(symbols: dict[str, Expr], values: Mapping[str, Any], dims: Mapping[str, int] | None = None
+def bind(symbols: dict[str, Expr], values: Mapping[str, Any], dims: Mapping[str, int] | None = None,
+         declared: Mapping[str, Any] | None = None
          ) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    """Check the arrays against the declarations; return (arrays, dimension bindings)."""
+    """Check the arrays against the declarations; return (arrays, dimension bindings).
+
+    ``declared`` ({name: (rows, cols)}) are inputs the expression no longer reads but its program
+    declared: a value given for one of them is checked and binds its dimensions too.
+    """
     if not isinstance(values, Mapping):
         raise InputError(
             f"values must be a mapping from names to arrays, got {type(values).__name__}")
     fixed = _check_dims(dims)
     arrays: dict[str, np.ndarray] = {}
+    specs: dict[str, tuple[Any, ...]] = {}
     for name, sym in symbols.items():
         if name not in values:
             raise DimensionBindingError(f"no value given for {name} ({shape_str(sym.shape)})")
-        arr = _as_array(name, values[name], sym.shape)
-        if 0 in arr.shape:
-            raise DimensionBindingError(f"value of {name} is empty (shape {arr.shape}); "
-                                        f"dimensions are positive")
-        arrays[name] = arr
-    declared = {n: tuple(declared_spec(d) for d in s.shape) for n, s in symbols.items()}
-    bindings = bind_shapes(declared, {n: a.shape for n, a in arrays.items()}, fixed)
+        arrays[name] = _checked_array(name, values[name], sym.shape)
+        specs[name] = tuple(declared_spec(d) for d in sym.shape)
+    bindings = bind_shapes(specs, {n: a.shape for n, a in arrays.items()}, fixed)
+    for name, spec in sorted((declared or {}).items()):
+        # an input the expression no longer reads only fills in dimensions nothing else binds;
+        # one that does not fit is left out (the node may be shared with another program)
+        if name in values and name not in symbols and spec is not None and any(
+                isinstance(d, str) and "*" not in d and d not in bindings for d in spec):
+            try:
+                extra = _checked_array(name, values[name], (dim(spec[0]), dim(spec[1])))
+                shapes = {**{n: a.shape for n, a in arrays.items()}, name: extra.shape}
+                bindings = bind_shapes({**specs, name: tuple(spec)}, shapes, fixed)
+            except MatcalcError:
+                continue
+            arrays[name], specs[name] = extra, tuple(spec)
     for name, sym in symbols.items():
         if sym.get("structure") is not None:
             check_structure(name, sym.get("structure"), arrays[name])
-    return arrays, bindings
+    return {n: arrays[n] for n in symbols}, bindings
+
+
+def _checked_array(name: str, value: Any, shape: Any) -> np.ndarray:
+    arr = _as_array(name, value, shape)
+    if 0 in arr.shape:
+        raise DimensionBindingError(f"value of {name} is empty (shape {arr.shape}); "
+                                    f"dimensions are positive")
+    return arr
+
+
+def declared_inputs(exprs: list[Expr]) -> dict[str, Any]:
+    """The inputs the programs of exprs declared (name → (rows, cols)), read or not."""
+    out: dict[str, Any] = {}
+    for e in exprs:
+        for name, spec in declarations_of(e).items():
+            out[name] = spec if out.get(name, spec) == spec else None
+    return out
+
+
+def _shape_groups(nodes: list[Expr]) -> list[tuple[Any, Expr, int]]:
+    """(shape, its first node, how many nodes have it) per distinct shape of nodes."""
+    groups: dict[Any, list[Any]] = {}
+    for node in nodes:
+        entry = groups.get(node.shape)
+        if entry is None:
+            groups[node.shape] = [node, 1]
+        else:
+            entry[1] += 1
+    return [(shape, node, count) for shape, (node, count) in groups.items()]
+
+
+def array_sizes(nodes: list[Expr], bindings: Mapping[str, int],
+                groups: list[tuple[Any, Expr, int]] | None = None
+                ) -> list[tuple[str, int, int, int]]:
+    """(what, rows, cols, count) per distinct shape of nodes, for binding.check_sizes."""
+    out = []
+    for shape, node, count in groups if groups is not None else _shape_groups(nodes):
+        missing = [n for d in shape for n in d.names if n not in bindings]
+        if missing:
+            raise DimensionBindingError(
+                f"dimension {missing[0]} is not bound by any input array; "
+                f"pass dims={{'{missing[0]}': …}}")
+        rows, cols = (d.value(dict(bindings)) for d in shape)
+        out.append((f"the value of {short(node, 60)}", rows, cols, count))
+    return out
+
+
+def check_array_sizes(nodes: list[Expr], bindings: Mapping[str, int],
+                      groups: list[tuple[Any, Expr, int]] | None = None) -> None:
+    """SizeLimitError if the values of nodes would exceed matcalc.limits (nothing allocated)."""
+    check_sizes(array_sizes(nodes, bindings, groups), LIMITS.max_elements,
+                LIMITS.max_total_elements)
+
+
+@functools.lru_cache(maxsize=256)
+def _inputs(exprs: tuple[Expr, ...]) -> tuple[dict[str, Expr], dict[str, Any]]:
+    """The symbols exprs read and the inputs their programs declared, worked out once per tuple
+    of expressions (a check evaluates one expression thousands of times)."""
+    return symbols_of(list(exprs)), declared_inputs(list(exprs))
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(exprs: tuple[Expr, ...], sizes: tuple[tuple[str, int], ...]
+          ) -> tuple[list[Expr], list[Expr], list[tuple[Any, Expr, int]]]:
+    """The lowered roots in the cheapest product order for these sizes, their nodes in order and
+    their shapes, once per expressions and sizes."""
+    roots = lower(fast_form(list(exprs), dict(sizes)))
+    order = toposort(roots)
+    return roots, order, _shape_groups(order)
 
 
 def check_structure(name: str, structure: str, a: np.ndarray) -> None:
@@ -183,15 +254,20 @@ def evaluate(expr: Expr, values: Mapping[str, Any], dims: Mapping[str, int] | No
 def evaluate_many(exprs: list[Expr], values: Mapping[str, Any],
                   dims: Mapping[str, int] | None = None) -> list[np.ndarray]:
     """Evaluate several expressions at once, each shared node once."""
+    if not isinstance(exprs, (list, tuple)):
+        raise InputError(f"evaluate_many expects a list of expressions, got "
+                         f"{type(exprs).__name__}")
     for e in exprs:
         if not isinstance(e, Expr):
             raise InputError(f"evaluate expects a matcalc expression, got {type(e).__name__}")
-    arrays, bindings = bind(symbols_of(list(exprs)), values, dims)
+    symbols, declared = _inputs(tuple(exprs))
+    arrays, bindings = bind(symbols, values, dims, declared)
     ctx = Context(arrays, bindings)
-    roots = lower(fast_form(exprs, bindings))  # the product order for these sizes
+    roots, order, groups = _plan(tuple(exprs), tuple(sorted(bindings.items())))
+    check_array_sizes(order, bindings, groups)  # before anything is allocated
     memo: dict[int, np.ndarray] = {}
     with np.errstate(all="ignore"):
-        for node in toposort(roots):
+        for node in order:
             if node.op.name == "symbol":
                 memo[id(node)] = arrays[node.get("name")]
                 continue

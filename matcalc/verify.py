@@ -30,6 +30,7 @@ never a pass or a fail. User-supplied values are used as given; nearness to an e
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -42,16 +43,25 @@ from .diff import Variable, Variables, grad, resolve_wrt
 from .dims import Dim, Shape, shape_str
 from .errors import CheckError, ShapeError
 from .evaluate import EvaluationError, bind, evaluate_many, resolve_dims, symbols_of
-from .expr import Expr, toposort
+from .expr import OPS, Expr, toposort
 from .ops import Matrix
 
 __all__ = ["CheckError", "CheckReport", "VariableCheck", "check", "substitute"]
 
 DEFAULT_DIMS = {"m": 3, "n": 4, "B": 5}
 METHODS = ("both", "directional", "full")
-REL_STEP, RTOL, ATOL = 1e-4, 1e-6, 1e-10
-NOISE = 100.0  # rounding of f, in units of ε·max|f|, that the stencil may amplify by 1/h
-MARGIN, KINK_MARGIN, COND_MAX = 100.0, 10.0, 1e8
+REL_STEP, RTOL, ATOL = 1e-4, 1e-6, 0.0
+NOISE = 4.0  # the rounding of a difference, in units of f's measured noise σ, times 1/h
+ROUND = 0.5  # the least noise of f assumed: half an ulp (ε·|f| / 2)
+GUARANTEE = 1e-4  # no PASS for a gradient whose relative error is this or more (docs/testing.md)
+RESOLUTION = 1e-5  # the largest uncertainty of the differences, relative to the gradient, a PASS
+# may carry: with rtol it keeps a passing gradient's error under GUARANTEE / 4
+STEP_TRIES = 8  # steps tried per variable while adapting h to the function
+ZERO = 1e3  # a gradient below ZERO·ε·|f| / max(1, max|x|) is rounding (see _compare)
+# an argument nearer its domain's edge than MARGIN times the stencil's reach makes the point
+# suspect (redrawn when it was sampled): the step adapts to the function, and the uncertainty
+# measures the rest
+MARGIN, KINK_MARGIN, COND_MAX = 4.0, 2.0, 1e8
 EPS = float(np.finfo(np.float64).eps)
 _SQUARE = ("invertible", "spd")
 
@@ -82,6 +92,7 @@ class VariableCheck:
     atol: float
     evaluations: int
     note: str = ""
+    uncertainty: float = float("nan")  # of the differences, relative to the gradient's size
 
     @property
     def status(self) -> str:
@@ -173,9 +184,9 @@ class CheckReport:
                 lines.append(f"    note: {r.note}")
         if self.rows:
             r = self.rows[0]
-            lines.append(f"agreement: |numeric − symbolic| ≤ atol + rtol·max(|numeric|, "
-                         f"|symbolic|, scale), rtol={r.tolerance:.0e}, atol={r.atol:.0e} "
-                         f"+ rounding floor")
+            lines.append(f"agreement: ‖numeric − symbolic‖ ≤ atol + rtol·max(‖numeric‖, "
+                         f"‖symbolic‖) + uncertainty, rtol={r.tolerance:.0e}, atol={r.atol:.0e}; "
+                         f"PASS needs an uncertainty ≤ {RESOLUTION:.0e} of the gradient")
         lines += [f"note: {n}" for n in self.notes]
         verdict = {True: "PASS", False: "FAIL", None: "SKIPPED"}[self.passed]
         lines.append(f"overall: {verdict}")
@@ -236,11 +247,26 @@ def _domain_items(expr: Expr, expand: dict[str, frozenset[str]]) -> list[_Domain
     return items
 
 
-def _edge_distance(kind: str, whole: bool, a: np.ndarray) -> float | np.ndarray:
+def _kinks(op: str) -> np.ndarray:
+    """Where an op's derivative jumps (its record's extra["kinks"]; 0 for relu, abs, step)."""
+    record = OPS.get(op)
+    return np.asarray(record.extra.get("kinks", (0.0,)) if record is not None else (0.0,))
+
+
+def _kink_sides(op: str, a: np.ndarray) -> np.ndarray:
+    """The side of each of the op's kinks each entry is on (a point crossing one changes it)."""
+    sides: np.ndarray = np.sign(a[..., None] - _kinks(op))
+    return sides
+
+
+def _edge_distance(kind: str, whole: bool, a: np.ndarray, op: str = "") -> float | np.ndarray:
     if kind in _SQUARE:
         return float(np.linalg.svd(a, compute_uv=False)[-1])
     if whole:
         return float(np.linalg.norm(a))
+    if kind == "kink":
+        out: np.ndarray = np.min(np.abs(a[..., None] - _kinks(op)), axis=-1)
+        return out
     return a if kind == "positive" else np.abs(a)
 
 
@@ -269,8 +295,15 @@ class _Guard:
             elif kind == "nonzero" and not (np.any(a) if whole else np.all(a)):
                 raise _Problem(f"{op} needs a nonzero argument", deps)
             self.sign.append(s)
-            self.dist.append(_edge_distance(kind, whole, a))
+            self.dist.append(_edge_distance(kind, whole, a, op))
             self.delta.append(0.0)
+
+    def save(self) -> list[float | np.ndarray]:
+        """The stencil's reach so far (trial steps are measured, then forgotten)."""
+        return list(self.delta)
+
+    def restore(self, saved: list[float | np.ndarray]) -> None:
+        self.delta = list(saved)
 
     def observe(self, arrays: list[np.ndarray]) -> None:
         """Reject the point if a stencil point crosses a kink or leaves a domain."""
@@ -289,7 +322,8 @@ class _Guard:
             elif whole:
                 ok = np.any(a)
             else:
-                ok = np.array_equal(np.sign(a), np.sign(a0))
+                ok = np.array_equal(_kink_sides(op, a), _kink_sides(op, a0)) if kind == "kink" \
+                    else np.array_equal(np.sign(a), np.sign(a0))
             if not ok:
                 what = "a kink" if kind == "kink" else "the edge of its domain"
                 raise _Problem(f"the argument of {op} crosses {what} within the stencil", deps)
@@ -356,14 +390,15 @@ def _sample(rng: np.random.Generator, kinds: set[str], shape: tuple[int, int]) -
     """Random values of the given shape that satisfy the given domain kinds."""
     r, c = shape
     elementwise = kinds & {"positive", "nonzero", "kink"}
+    # Square matrices are never symmetric: a symmetric point cannot tell a gradient from its
+    # transpose (logdet's A⁻ᵀ from A⁻¹).
     if kinds & set(_SQUARE) and r == c:
-        if elementwise:  # symmetric, positive entries, diagonally dominant: SPD and invertible
-            m = rng.uniform(0.5, 2.0, (r, r))
-            return (m + m.T) / 2 + 2 * r * np.eye(r)
-        if "spd" in kinds:
-            a = rng.standard_normal((r, r))
-            return a @ a.T / r + np.eye(r)
-        return np.eye(r) + rng.standard_normal((r, r)) * (0.2 / float(np.sqrt(r)))
+        if elementwise:  # positive entries, strictly diagonally dominant: det > 0
+            return rng.uniform(0.5, 2.0, (r, r)) + 2 * r * np.eye(r)
+        m = np.eye(r) + rng.standard_normal((r, r)) * (0.2 / float(np.sqrt(r)))
+        if "spd" in kinds and np.linalg.det(m) < 0:
+            m[0] = -m[0]  # logdet's domain is det > 0
+        return m
     if "positive" in kinds:
         return rng.uniform(0.5, 2.0, shape)
     if "nonzero" in kinds:
@@ -371,16 +406,6 @@ def _sample(rng: np.random.Generator, kinds: set[str], shape: tuple[int, int]) -
     if "kink" in kinds:
         return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.1, 1.0, shape)
     return 0.5 * rng.standard_normal(shape)
-
-
-def _compare(sym: np.ndarray, num: np.ndarray, scale: float, floor: np.ndarray, rtol: float
-             ) -> tuple[float, float, bool]:
-    """(max abs error, max rel error, passed) for symbolic vs numeric values."""
-    err = np.abs(sym - num)
-    denom = np.maximum(np.maximum(np.abs(sym), np.abs(num)), scale)
-    rel = np.divide(err, denom, out=np.zeros_like(err), where=denom > 0)
-    ok = err <= floor + rtol * denom
-    return float(np.max(err)), float(np.max(rel)), bool(np.all(ok))
 
 
 @dataclass
@@ -412,7 +437,10 @@ class _Probe:
     def __init__(self, plan: _Plan, vals: dict[str, np.ndarray], bindings: dict[str, int]
                  ) -> None:
         self.plan, self.vals, self.bindings = plan, vals, bindings
-        self.guard = _Guard(plan.items, self._evaluate(vals[plan.var])[1])
+        value, args = self._evaluate(vals[plan.var])
+        self.guard = _Guard(plan.items, args)
+        self.f0 = self.last_max = abs(value)  # |f(x0)|; the largest |f| seen, for rounding
+        self.noise = 0.0  # f's rounding noise σ near x0 (see _estimate_noise)
 
     def _evaluate(self, x: np.ndarray) -> tuple[float, list[np.ndarray]]:
         roots = [self.plan.expr] + [it[3] for it in self.plan.items]
@@ -427,45 +455,191 @@ class _Probe:
     def __call__(self, x: np.ndarray) -> float:
         value, args = self._evaluate(x)
         self.guard.observe(args)
+        self.last_max = max(self.last_max, abs(value))
         return value
 
 
-def _stencil(f: _Probe, x0: np.ndarray, direction: np.ndarray, h: float, atol: float
+def _stencil(f: _Probe, x0: np.ndarray, direction: np.ndarray, h: float
              ) -> tuple[float, float]:
-    """The 4-point central difference of f along direction, and its rounding floor."""
-    fs = [f(x0 + k * h * direction) for k in (2, 1, -1, -2)]
-    num = (-fs[0] + 8 * fs[1] - 8 * fs[2] + fs[3]) / (12 * h)
-    return num, atol + NOISE * EPS * max(abs(v) for v in fs) / h
+    """The 4-point central difference D(h) of f along direction, and its uncertainty: the
+    truncation error bounded by |D(2h) − D(h)| (15 times the 4th-order estimate of D(h)'s own
+    error, a margin for steps outside the asymptotic regime) plus the rounding of the
+    difference, NOISE·σ / h, with σ the noise of f (measured, at least ROUND·ε·max|f|)."""
+    fs = {k: f(x0 + k * h * direction) for k in (1, -1, 2, -2, 4, -4)}
+    d1 = (-fs[2] + 8 * fs[1] - 8 * fs[-1] + fs[-2]) / (12 * h)
+    d2 = (-fs[4] + 8 * fs[2] - 8 * fs[-2] + fs[-4]) / (24 * h)
+    return d1, abs(d2 - d1) + _rounding(f, max(abs(v) for v in fs.values()), h)
 
 
-# (symbolic values, numeric values, rounding floors, scale, evaluations) of one method's test
-_Differences = tuple[np.ndarray, np.ndarray, np.ndarray, float, int]
+def _truncation(f: _Probe, unc: float, h: float) -> float:
+    """The part of a stencil's uncertainty that is truncation: |D(2h) − D(h)| less what the
+    rounding of D(h) and D(2h) alone would make of it."""
+    return max(unc - 2 * _rounding(f, f.last_max, h), 0.0)
+
+
+def _rounding(f: _Probe, largest: float, h: float) -> float:
+    """The rounding error of a difference with step h, where |f| reaches ``largest``."""
+    return NOISE * max(f.noise, ROUND * EPS * largest) / h
+
+
+def _stencil_within(f: _Probe, x0: np.ndarray, direction: np.ndarray, h: float
+                    ) -> tuple[float, float]:
+    """_stencil, with the step shortened (h/8, h/64) where the stencil would cross a kink or
+    leave a domain along this direction: a step chosen along the gradient may reach too far
+    along another direction."""
+    for k in range(3):
+        saved = f.guard.save()
+        try:
+            return _stencil(f, x0, direction, h / 8**k)
+        except _Problem:
+            f.guard.restore(saved)
+            if k == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _estimate_noise(f: _Probe, x0: np.ndarray, u: np.ndarray, delta: float) -> float:
+    """The noise σ of f near x0, from the differences of f at 9 points δ apart along u (Moré and
+    Wild's ECnoise, 2011): at orders 3 to 6 the smooth part of f is negligible for a small δ and
+    the k-th differences are rounding; σ_k = sqrt(γ_k · mean(Δᵏf²)), γ_k = (k!)² / (2k)!. The
+    largest σ_k is taken (an overestimate costs resolution, an underestimate a false FAIL)."""
+    saved = f.guard.save()
+    try:
+        table = np.array([f(x0 + (i - 4) * delta * u) for i in range(9)])
+    finally:
+        f.guard.restore(saved)
+    sigmas = []
+    for k in range(1, 7):
+        table = np.diff(table)
+        if k >= 3:
+            gamma = math.factorial(k) ** 2 / math.factorial(2 * k)
+            sigmas.append(float(np.sqrt(gamma * np.mean(table ** 2))))
+    return max(sigmas)
+
+
+_EVALS = 6  # evaluations of one _stencil
+
+
+def _choose_step(f: _Probe, x0: np.ndarray, u: np.ndarray, h0: float, scale: float
+                 ) -> tuple[float, int]:
+    """A step for f at x0, adapted to the function: from h0, the truncation error (∝ h⁴) and the
+    rounding error (∝ 1/h) measured along u are balanced, so that a large offset (rounding
+    relative to |f|) gets a longer step and a steep function (exp(3000 x)) a shorter one.
+
+    A new step is kept only while its difference agrees with the last one within their
+    uncertainties: the truncation estimate holds for small steps only, and a step that leaves
+    that regime (a period of sin) would otherwise look exact. Trial points never count against
+    the domain guard; a step whose stencil leaves the domain is shortened. Returns
+    (h, evaluations)."""
+    best: tuple[float, float, float] | None = None  # (uncertainty, h, difference)
+    last: tuple[float, float] | None = None  # the last accepted (difference, uncertainty)
+    h, evals = h0, 0
+    for _ in range(STEP_TRIES):
+        saved = f.guard.save()
+        try:
+            d, unc = _stencil(f, x0, u, h)
+        except _Problem:
+            d = unc = float("nan")
+        finally:
+            evals += _EVALS
+            f.guard.restore(saved)
+        if not (np.isfinite(d) and np.isfinite(unc)) or (
+                last is not None and abs(d - last[0]) > 3 * (unc + last[1])):
+            if best is not None and h > best[1]:
+                break  # longer steps left the regime where the estimates hold
+            h /= 8
+            continue
+        last = (d, unc)
+        if best is None or unc < best[0]:
+            best = (unc, h, d)
+        if unc <= 0.01 * RESOLUTION * max(abs(d), scale):
+            break
+        rounding = _rounding(f, f.last_max, h)
+        trunc = _truncation(f, unc, h)
+        if trunc <= 0.01 * rounding:
+            factor = 100.0  # rounding dominates and nothing is lost to truncation: lengthen
+        elif rounding <= 0.01 * trunc:
+            factor = 0.1
+        else:
+            factor = min(max((rounding / (4 * trunc)) ** 0.2, 0.1), 100.0)
+        if 0.7 < factor < 1.5:
+            break
+        h *= factor
+    if best is None:
+        raise _Problem("every step tried crosses the edge of a domain within the stencil")
+    return best[1], evals
+
+
+# (symbolic values, numeric values, their uncertainties, evaluations) of one method's test
+_Differences = tuple[np.ndarray, np.ndarray, np.ndarray, int]
 
 
 def _directional(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, rng: np.random.Generator,
                  opt: _Options) -> _Differences:
-    """⟨∇f, U⟩ against the stencil along a few random unit directions U."""
-    sym, num, floor = [], [], []
+    """⟨∇f, U⟩ against the stencil along the symbolic gradient's own direction (which catches
+    any error in its size) and a few random unit directions U."""
+    sym, num, unc = [], [], []
+    norm = float(np.linalg.norm(g))
+    # along the gradient itself only where any direction is allowed (a structured variable moves
+    # within its structure)
+    directions = [g / norm] if norm > 0 and _structure(f.plan) is None else []
     for _ in range(opt.directions):
-        u = _random_direction(f.plan, rng, g.shape)
-        n, fl = _stencil(f, x0, u, h, opt.atol)
+        directions.append(_random_direction(f.plan, rng, g.shape))
+    for u in directions:
+        n, e = _stencil_within(f, x0, u, h)
         sym.append(float(np.sum(g * u)))
         num.append(n)
-        floor.append(fl)
-    return (np.asarray(sym), np.asarray(num), np.asarray(floor), float(np.linalg.norm(g)),
-            4 * opt.directions)
+        unc.append(e)
+    return np.asarray(sym), np.asarray(num), np.asarray(unc), _EVALS * len(directions)
 
 
 def _full(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, opt: _Options) -> _Differences:
     """∇f against the stencil along every coordinate, entry by entry."""
     if _structure(f.plan) is not None:
-        return _full_structured(f, g, x0, h, opt)
-    num, floor = np.zeros(g.shape), np.zeros(g.shape)
+        return _full_structured(f, g, x0, h)
+    num, unc = np.zeros(g.shape), np.zeros(g.shape)
     for idx in np.ndindex(*g.shape):
         e = np.zeros(g.shape)
         e[idx] = 1.0
-        num[idx], floor[idx] = _stencil(f, x0, e, h, opt.atol)
-    return g, num, floor, float(np.max(np.abs(g))), 4 * g.size
+        num[idx], unc[idx] = _stencil_within(f, x0, e, h)
+    return g, num, unc, _EVALS * g.size
+
+
+def _compare(sym: np.ndarray, num: np.ndarray, unc: np.ndarray, opt: _Options,
+             largest: float = 0.0, zero_scale: float = 0.0
+             ) -> tuple[float, float, float, bool | None, str]:
+    """(max abs error, relative error, relative uncertainty, verdict, note) of symbolic against
+    numeric values, as vectors: PASS when ‖sym − num‖ ≤ atol + rtol·S + ‖uncertainty‖ with
+    S = max(‖sym‖, ‖num‖) and the uncertainty resolves the gradient (≤ RESOLUTION·S); FAIL when
+    they differ by more; SKIPPED when they agree only because the differences cannot tell.
+
+    A zero gradient has no size of its own: it passes when its differences vanish exactly, or
+    their uncertainty is within RESOLUTION of ``largest``, the largest gradient of the check. When
+    both sides are below ZERO·ε·``zero_scale`` (|f| / max(1, max|x|), the size of a gradient
+    float64 cannot tell from rounding: a constant function's symbolic gradient) the row is
+    SKIPPED with a note, never PASS."""
+    err_vec = np.abs(sym - num)
+    err = float(np.linalg.norm(err_vec))
+    size = max(float(np.linalg.norm(sym)), float(np.linalg.norm(num)))
+    spread = float(np.linalg.norm(unc))
+    rel = err / size if size > 0 else (0.0 if err == 0 else float("inf"))
+    rel_unc = spread / size if size > 0 else (0.0 if spread == 0 else float("inf"))
+    worst = float(np.max(err_vec)) if err_vec.size else 0.0
+    if not err <= opt.atol + opt.rtol * size + spread:
+        return worst, rel, rel_unc, False, ""
+    if spread <= RESOLUTION * size or spread == 0:
+        return worst, rel, rel_unc, True, ""
+    if not np.any(sym) and (not np.any(num) or spread <= RESOLUTION * largest):
+        return worst, rel, spread / largest if largest > 0 else rel_unc, True, ""
+    floor = ZERO * EPS * zero_scale * float(np.sqrt(sym.size))
+    if float(np.linalg.norm(sym)) <= floor and float(np.linalg.norm(num)) <= floor + spread:
+        return worst, rel, rel_unc, None, (
+            "both gradients are at the rounding level of the expression (below "
+            f"{ZERO:.0e}·ε·|f|): zero, or too small for float64 to tell")
+    return worst, rel, rel_unc, None, (
+        f"finite differences cannot resolve this gradient here: their uncertainty is "
+        f"{rel_unc:.1e} of its size (a PASS needs {RESOLUTION:.0e}; a large constant in the "
+        f"expression or a gradient near zero limits float64)")
 
 
 # --- structured variables: sampled and perturbed within their structure (verify_structure.py) ----
@@ -494,33 +668,36 @@ def _random_direction(plan: _Plan, rng: np.random.Generator, shape: tuple[int, .
     return out
 
 
-def _full_structured(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, opt: _Options
-                     ) -> _Differences:
+def _full_structured(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float) -> _Differences:
     """⟨∇f, E⟩ against the stencil along each E of an orthonormal basis of the structure."""
     structure = _structure(f.plan)
     assert structure is not None
-    sym, num, floor = [], [], []
+    sym, num, unc = [], [], []
     for e in structured.basis(structure, (g.shape[0], g.shape[1])):
-        n, fl = _stencil(f, x0, e, h, opt.atol)
+        n, u = _stencil_within(f, x0, e, h)
         sym.append(float(np.sum(g * e)))
         num.append(n)
-        floor.append(fl)
-    return (np.asarray(sym), np.asarray(num), np.asarray(floor), float(np.max(np.abs(g))),
-            4 * len(sym))
+        unc.append(u)
+    return np.asarray(sym), np.asarray(num), np.asarray(unc), _EVALS * len(sym)
 
 
 def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray,
-                   rng: np.random.Generator, opt: _Options, grad_shape: Shape
-                   ) -> list[VariableCheck]:
+                   rng: np.random.Generator, opt: _Options, grad_shape: Shape,
+                   largest: float = 0.0) -> list[VariableCheck]:
     """The rows of one variable at one point (directional and/or full differences)."""
-    h = opt.rel_step * max(1.0, float(np.max(np.abs(x0))))
-    row = functools.partial(VariableCheck, variable=plan.label, shape=plan.shape, step=h,
+    h0 = opt.rel_step * max(1.0, float(np.max(np.abs(x0))))
+    row = functools.partial(VariableCheck, variable=plan.label, shape=plan.shape,
                             seed=opt.seed, tolerance=opt.rtol, atol=opt.atol)
     if grad_shape != plan.target.shape or g.shape != plan.shape:
         note = (f"the symbolic gradient is {shape_str(grad_shape)} ({g.shape[0]}×{g.shape[1]}), "
                 f"the variable {shape_str(plan.target.shape)}")
-        return [row(method=m, max_abs_error=np.nan, max_rel_error=np.nan, passed=False,
+        return [row(method=m, max_abs_error=np.nan, max_rel_error=np.nan, passed=False, step=h0,
                     evaluations=0, note=note) for m in opt.methods]
+    norm = float(np.linalg.norm(g))
+    u = g / norm if norm > 0 else np.ones(g.shape) / float(np.sqrt(g.size))
+    f.noise = _estimate_noise(f, x0, u, 1e-3 * h0)
+    h, search = _choose_step(f, x0, u, h0, norm)
+    search += 9
     size = plan.shape[0] * plan.shape[1]
     todo, note = list(opt.methods), ""
     if "full" in todo and size > opt.full_limit:
@@ -529,12 +706,14 @@ def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray,
         if opt.methods == ["full"]:
             note += "; a directional test was run instead"
     rows = []
-    for m in todo:
-        sym, num, floor, scale, evals = (_directional(f, g, x0, h, rng, opt) if m == "directional"
-                                         else _full(f, g, x0, h, opt))
-        err, rel, ok = _compare(sym, num, scale, floor, opt.rtol)
-        rows.append(row(method=m, max_abs_error=err, max_rel_error=rel, passed=ok,
-                        evaluations=evals, note=note))
+    for k, m in enumerate(todo):
+        sym, num, unc, evals = (_directional(f, g, x0, h, rng, opt) if m == "directional"
+                                else _full(f, g, x0, h, opt))
+        err, rel, rel_unc, verdict, why = _compare(sym, num, unc, opt, largest,
+                                                   f.f0 / max(1.0, float(np.max(np.abs(x0)))))
+        rows.append(row(method=m, max_abs_error=err, max_rel_error=rel, passed=verdict, step=h,
+                        evaluations=evals + (search if k == 0 else 0),
+                        note="; ".join(filter(None, [note, why])), uncertainty=rel_unc))
     return rows
 
 
@@ -557,9 +736,10 @@ def _at_point(expr: Expr, grads: list[Expr], items: list[_DomainItem], plans: li
             raise _Problem(f"the gradient with respect to {plan.label} is not finite")
     rows: list[VariableCheck] = []
     soft: list[_Finding] = []
+    largest = max((float(np.linalg.norm(g)) for g in gvals), default=0.0)
     for plan, g, x0, gexpr in zip(plans, gvals, xs, grads):
         f = _Probe(plan, {**vals, plan.var: x0}, bindings)
-        rows += _test_variable(plan, f, g, x0, rng, opt, gexpr.shape)
+        rows += _test_variable(plan, f, g, x0, rng, opt, gexpr.shape, largest)
         soft += [(redraw, msg, deps, plan.label) for redraw, msg, deps in f.guard.near_edges()]
     return rows, soft, gvals
 

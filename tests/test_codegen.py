@@ -85,6 +85,8 @@ CASES = [
     ("det", lambda: mc.det(C)),
     ("logdet", lambda: mc.logdet(S)),
     ("inv", lambda: mc.inv(C)),
+    ("adj", lambda: mc.adj(C)),
+    ("restrict", lambda: mc.restrict(A, mc.logdet(S))),
     ("norm", lambda: mc.norm(A)),
     ("diag", lambda: mc.diag(v)),
     ("diag", lambda: mc.diag(C)),
@@ -448,7 +450,9 @@ def test_wrong_shapes_name_the_input_and_the_dimension():
     with pytest.raises(mc.DimensionBindingError, match=r"dimension n is 3 from A but 4 from C"):
         f(**{**good, "C": np.ones((4, 4))})
     with pytest.raises(mc.DimensionBindingError, match=r"v must be a 2-D array"):
-        f(**{**good, "v": np.ones(3)})
+        f(**{**good, "v": np.ones((3, 1, 1))})
+    # a 1-D array is taken for a declared column, as evaluate takes it
+    assert np.allclose(f(**{**good, "v": np.ones(N)})[0], f(**{**good, "v": np.ones((N, 1))})[0])
     with pytest.raises(mc.DimensionBindingError, match=r"dimension n .* from v"):
         f(**{**good, "v": np.ones((4, 1))})
     with pytest.raises(mc.DimensionBindingError, match=r"missing v"):
@@ -504,7 +508,7 @@ def test_user_defined_elementwise_function():
     L = mc.sum(e * B)
     outs = [L, e] + mc.grad(L, ["A", "B"])
     text = numpy_source(outs)
-    assert "def swish_cg(x):" in text and "def swish_cg_d(x):" in text
+    assert "def _user_swish_cg(x):" in text and "def _user_swish_cg_d(x):" in text
     _close(compile(outs)(**_inputs(outs)), mc.evaluate_many(outs, _inputs(outs)))
 
 

@@ -83,6 +83,8 @@ ROWS: dict[str, Row] = {
     "det": lambda: (mc.det(S), ["S"]),
     "logdet": lambda: (mc.logdet(S), ["S"]),
     "inv": lambda: (up(mc.inv(S), Gs), ["S"]),
+    "adj": lambda: (up(mc.adj(S), Gs), ["S"]),
+    "restrict": lambda: (up(mc.restrict(mc.tanh(A), mc.logdet(S))), ["A"]),
     "norm": lambda: (mc.norm(A) + mc.norm(v), ["A", "v"]),
     "diag": lambda: (up(mc.diag(v), Gs) + mc.sum(gv * mc.diag(S)), ["v", "S"]),
     "kron": lambda: (up(mc.kron(A, P), K), ["A", "P"]),

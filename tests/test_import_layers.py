@@ -5,12 +5,12 @@ module counts: at the top, inside functions, ``import matcalc`` itself, and ``im
 a literal name; only those under ``if TYPE_CHECKING:`` are left out, since they never run. A module
 may import from its own layer or below:
 
-0. errors, dims, latexnames, latexstyle, binding (binding imports only errors and dims: its source
-   is copied into generated modules)
+0. errors, limits, dims, latexnames, latexstyle, binding (binding imports only errors and dims:
+   its source is copied into generated modules)
 1. render, expr
 2. matcalc.ops.*
-3. the engines: simplify, matcalc.rules.*, matcalc.algebra.*, diff, evaluate, lowering, codegen, interop, printing,
-   matcalc.parsing.*
+3. the engines: simplify, matcalc.rules.*, matcalc.algebra.*, diff, evaluate, lowering, codegen,
+   codegen_inputs, interop, printing, matcalc.parsing.*
    (and, until they are gone, textparse, latex_parse)
 4. everything else: verify, explain, figure, catalogue, demo, cli, the package itself, __main__,
    and any module not listed here
@@ -34,12 +34,12 @@ SOURCE = Path(__file__).resolve().parent.parent / PACKAGE
 
 LAYERS = {
     "matcalc.errors": 0, "matcalc.dims": 0, "matcalc.latexnames": 0, "matcalc.latexstyle": 0,
-    "matcalc.binding": 0,
+    "matcalc.binding": 0, "matcalc.limits": 0,
     "matcalc.render": 1, "matcalc.expr": 1,
     "matcalc.ops": 2,
     "matcalc.simplify": 3, "matcalc.diff": 3, "matcalc.evaluate": 3, "matcalc.lowering": 3,
-    "matcalc.codegen": 3, "matcalc.interop": 3, "matcalc.printing": 3, "matcalc.parsing": 3,
-    "matcalc.algebra": 3, "matcalc.rules": 3,
+    "matcalc.codegen": 3, "matcalc.codegen_inputs": 3, "matcalc.interop": 3,
+    "matcalc.printing": 3, "matcalc.parsing": 3, "matcalc.algebra": 3, "matcalc.rules": 3,
     "matcalc.textparse": 3, "matcalc.latex_parse": 3,
 }
 TOP = 4

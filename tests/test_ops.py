@@ -266,6 +266,11 @@ TABLE: dict[str, Row] = {
                   ref=lambda V_: np.array([[np.linalg.slogdet(V_["Spd"])[1]]])),
     "inv": Row(build=lambda: mc.inv(S), shape=("n", "n"), rejects=_not_square("inv"),
                ref=lambda V_: np.linalg.inv(V_["S"])),
+    "restrict": Row(build=lambda: mc.restrict(W, mc.logdet(Spd)), shape=("m", "n"),
+                    rejects=_bad_operand("restrict", lambda a: mc.restrict(a, W)),
+                    ref=lambda V_: V_["W"]),
+    "adj": Row(build=lambda: mc.adj(S), shape=("n", "n"), rejects=_not_square("adj"),
+               ref=lambda V_: np.linalg.det(V_["S"]) * np.linalg.inv(V_["S"])),
     "norm": Row(build=lambda: mc.norm(W), shape=(1, 1), rejects=_bad_operand("norm", mc.norm),
                 ref=lambda V_: np.array([[np.sqrt(np.sum(V_["W"] ** 2))]])),
     "diag": Row(

@@ -38,8 +38,8 @@ def test_bilinear_passes_with_both_methods():
         ("W", "directional"), ("W", "full"), ("X", "directional"), ("X", "full")}
     w = rows_of(report, "W", "full")[0]
     assert w.shape == (3, 4) and w.seed == 0 and w.step > 0 and w.tolerance == pytest.approx(1e-6)
-    assert w.evaluations == 4 * 12
-    assert w.max_rel_error < 1e-8
+    assert w.evaluations == 6 * 12  # the stencil at h, 2h, 4h along each coordinate
+    assert w.max_rel_error < 1e-8 and w.uncertainty < 1e-8
 
 
 def test_relu_with_broadcast_bias_passes():
@@ -112,7 +112,8 @@ def test_directional_cost_does_not_depend_on_size():
     large = check(L, "W", dims={"m": 300, "n": 300}, method="directional")
     assert_all_pass(small)
     assert_all_pass(large)
-    assert small[0].evaluations == large[0].evaluations == 12
+    # the step search and the stencils along the gradient's own direction and 3 random ones
+    assert small[0].evaluations <= 6 * (4 + 8) and large[0].evaluations <= 6 * (4 + 8)
 
 
 def test_large_variables_skip_full_differences():
@@ -173,18 +174,20 @@ def test_unmeetable_domain_is_skipped():
 
 def test_kink_inside_the_stencil_is_skipped_not_failed():
     v = mc.Vector("v", 3)
-    report = check(mc.sum(mc.relu(v)), "v", values={"v": [1.0, 1e-5, -1.0]})
+    report = check(mc.sum(mc.relu(v)), "v", values={"v": [1.0, 0.0, -1.0]})
     assert report.passed is None
     assert "relu" in report[0].note and "kink" in report[0].note
 
 
-def test_user_point_near_an_edge_is_noted():
+def test_a_step_shortens_to_stay_off_a_kink_or_an_edge():
     v = mc.Vector("v", 3)
+    # 1e-5 from relu's kink: the step shortens until the stencil (±4h) no longer crosses it
+    report = check(mc.sum(mc.relu(v)), "v", values={"v": [1.0, 1e-5, -1.0]})
+    assert report.passed is True and all(4 * r.step < 1e-5 for r in report)
     report = check(mc.sum(mc.log(v)), "v", values={"v": [1.0, 0.01, 2.0]})
-    assert report.passed is True
-    assert "near the edge" in report[0].note
+    assert report.passed is True and all(4 * r.step < 0.01 for r in report)
     report = check(mc.sum(mc.relu(v)), "v", values={"v": [1.0, 1e-3, -1.0]})
-    assert report.passed is True and "near a kink" in report[0].note
+    assert report.passed is True
 
 
 def test_singular_user_matrix_is_skipped():

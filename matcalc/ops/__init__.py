@@ -80,7 +80,7 @@ from .elementwise import (
     tanh,
 )
 from .leaves import Matrix, Scalar, Vector, cotangent, eye, named, ones, size, zeros
-from .linalg import det, inv, logdet, trace
+from .linalg import adj, det, inv, logdet, restrict, trace
 from .reductions import log_softmax, logsumexp, mean, softmax, sum
 from .selections import (
     clip,
@@ -114,6 +114,7 @@ __all__ = [  # noqa: RUF022 - grouped as the modules are
     "Vector",
     "abs",
     "add",
+    "adj",
     "block",
     "commutation",
     "concat",
@@ -149,6 +150,7 @@ __all__ = [  # noqa: RUF022 - grouped as the modules are
     "ones",
     "power",
     "relu",
+    "restrict",
     "sigmoid",
     "sign",
     "size",

@@ -2,12 +2,14 @@
 
 The derivative comes from SymPy's scalar ``diff`` and is itself such a function (created on first
 use), so gradients of user functions can be differentiated again. The formula is a SymPy object the
-caller built; text is never parsed or evaluated here. Only functions SymPy itself defines may occur
-in it: a function SymPy does not know would be printed into code by its name, and that name is the
-caller's text.
+caller built; text is never parsed or evaluated here. Only an allow-list of SymPy's own classes
+may occur in it, and the code SymPy's printers write for it is checked again before it is run (see
+:mod:`matcalc.ops._formula`): a function SymPy does not know would be printed into code by its
+name, and that name is the caller's text.
 
 The function's code is printed once per backend by SymPy's code printers; the NumPy code also
-serves :func:`matcalc.evaluate`.
+serves :func:`matcalc.evaluate`. A formula with kinks (Abs, Max, Piecewise, …) declares the
+"kink" domain, with its kink points, so that ``check`` treats it as it treats relu.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from typing import Any
 
 import numpy as np
 import sympy
-from sympy.core.function import AppliedUndef
 
 from ..errors import InputError
 from ..expr import OPS, Param
 from ._base import PREC_ATOM, Expr, as_expr, const, defop
+from ._formula import checked_formula, kink_points, printed_code
 from .structure import dvec
 
-__all__ = ["elementwise", "helper_function"]
+__all__ = ["elementwise", "helper_function", "helper_name"]
 
 _CUSTOM: dict[str, tuple[sympy.Expr, Callable[..., Expr]]] = {}
 
@@ -53,19 +55,6 @@ def _variable(formula: sympy.Expr, var: Any) -> sympy.Symbol:
     return free[0]
 
 
-def _only_known_functions(name: str, formula: sympy.Expr) -> None:
-    """Refuse functions SymPy does not define: their names would be printed into code."""
-    unknown = sorted({str(f.func) for f in formula.atoms(AppliedUndef)})
-    if unknown:
-        raise InputError(f"elementwise: {name}'s formula uses {unknown[0]!r}, which is not a "
-                         f"function SymPy defines; write it with SymPy's functions")
-    for f in formula.atoms(sympy.Function):
-        module = type(f).__module__ or ""
-        if not module.startswith("sympy."):
-            raise InputError(f"elementwise: {name}'s formula uses {type(f).__name__}, which is "
-                             f"not a function SymPy defines")
-
-
 def helper_function(name: str, source: str) -> Callable[..., Any]:
     """The function a helper's NumPy source defines (our own printed code, never user text)."""
     namespace: dict[str, Any] = {"np": np}
@@ -74,31 +63,30 @@ def helper_function(name: str, source: str) -> Callable[..., Any]:
     return fn
 
 
-def _helpers(name: str, formula: sympy.Expr, x: sympy.Symbol, doc: str
-             ) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]]]:
-    """Code templates calling a helper ``name(x)`` printed from the formula by SymPy, per backend
-    (none for a backend whose printer cannot spell the formula)."""
-    from sympy.printing.numpy import NumPyPrinter
-    from sympy.printing.pytorch import TorchPrinter
+def helper_name(name: str) -> str:
+    """The name of a user function's helper in code: prefixed, so that no user name (np, f,
+    len, …) can shadow a name of the generated module or a builtin."""
+    return "_user_" + name
 
-    formula = formula.xreplace({x: sympy.Symbol("x")})
+
+def _helpers(name: str, formula: sympy.Expr, doc: str
+             ) -> tuple[dict[str, str], dict[str, list[tuple[str, str]]]]:
+    """Code templates calling a helper ``_user_name(x)`` printed from the checked formula (over
+    the real variable x), per backend (none for a backend whose printer cannot spell it)."""
     code, helpers = {}, {}
-    for backend, printer in (("numpy", NumPyPrinter()), ("torch", TorchPrinter())):
+    fn = helper_name(name)
+    for backend in ("numpy", "torch"):
+        printed = printed_code(formula, backend)
+        if printed is None:
+            continue
+        body, modules = printed
         lib, coerce = _COERCE[backend]
-        try:
-            body = printer.doprint(formula)
-        # a printer refuses a function it cannot spell in its own ways: whatever it raises, the
-        # op simply has no code for that backend (codegen then names the missing template)
-        except Exception:  # noqa: BLE001, S112
-            continue
-        if "\n" in body or body.lstrip().startswith("#"):
-            continue
         body = re.sub(rf"\b{backend}\.", lib + ".", body)
-        imports = [f"import {m}\n" for m in sorted(printer.module_imports) if m != backend]
+        imports = [f"import {m}\n" for m in modules if m != backend]
         header = "".join(imports) + ("\n\n" if imports else "")
-        source = f"{header}def {name}(x):\n    {doc!r}\n    y = {body}\n    {coerce}\n    return y"
-        helpers[backend] = [(name, source)]
-        code[backend] = f"{name}({{0}})"
+        source = f"{header}def {fn}(x):\n    {doc!r}\n    y = {body}\n    {coerce}\n    return y"
+        helpers[backend] = [(fn, source)]
+        code[backend] = f"{fn}({{0}})"
     return code, helpers
 
 
@@ -144,22 +132,26 @@ def elementwise(name: str, formula: Any, latex: str | None = None, var: Any = No
     """
     _check(name, formula)
     x = _variable(formula, var)
+    formula = checked_formula(name, formula, x)  # over the real variable x from now on
+    x = sympy.Symbol("x", real=True)
     if name in _CUSTOM:
         known, builder = _CUSTOM[name]
-        if sympy.simplify(known - formula.subs(x, sympy.Symbol("x", real=True))) == 0:
+        if sympy.simplify(known - formula) == 0:
             if parse and not OPS[name].spell:
                 OPS[name].spell = (name,)
             return builder
         raise InputError(f"elementwise: {name!r} is already defined with another formula")
     if name in OPS:
         raise InputError(f"elementwise: {name!r} is the name of a built-in op")
-    _only_known_functions(name, formula)
+    if latex is not None and not isinstance(latex, str):
+        raise InputError(f"elementwise: latex must be a string, got {type(latex).__name__}")
     tex = latex or rf"\operatorname{{{name}}}"
     derivative_formula = _almost_everywhere(sympy.simplify(sympy.diff(formula, x)))
     doc = (f"user-defined: {name}(x) = {sympy.sstr(formula)}; "
            f"derivative {sympy.sstr(derivative_formula)}")
-    code, helpers = _helpers(name, formula, x, doc)
+    code, helpers = _helpers(name, formula, doc)
     _numpy_of(name, helpers)  # refuse a formula NumPy cannot run, now rather than later
+    kinks = kink_points(formula, x)  # where check must not difference across
     derivative_builder: list[Callable[..., Expr]] = []  # made on first use: chains stay lazy
 
     def local(a: Expr) -> Expr | None:
@@ -195,9 +187,10 @@ def elementwise(name: str, formula: Any, latex: str | None = None, var: Any = No
         latex=lambda n: [tex + r"\left(", (0, 0), r"\right)"],
         prec=PREC_ATOM,
         kind="elementwise",
-        scalar=formula.subs(x, sympy.Symbol("x", real=True)),
+        scalar=formula,
         doc=doc,
-        extra={"user": True},
+        domain={0: "kink"} if kinks else {},
+        extra={"user": True, "kinks": kinks or (0.0,), "order": _order},
         code=code,
         code_helpers=helpers,
     )

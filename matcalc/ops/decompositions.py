@@ -586,8 +586,8 @@ NORM = defop(
     kind="linalg",
     doc="Frobenius norm ‖A‖_F (Euclidean for vectors); ∂/∂A = A / ‖A‖_F. norm(x, ord=…, "
         "axis=…) gives the other norms (vector_norm, matrix_norm).",
-    code={"numpy": "np.linalg.norm({0}).reshape(1, 1)",
-          "torch": "torch.linalg.norm({0}).reshape(1, 1)"},
+    code={"all": "_norm({0})"},  # scaled: entries of 1e200 have a norm
+    code_helpers={"numpy": [kernels._norm], "torch": [kernels_torch._norm]},
     sample=lambda S: norm(S.W),
 )
 

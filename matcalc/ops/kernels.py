@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
     Array = NDArray[np.float64]
 
-__all__ = ["_cho_logdet", "_cho_solve", "_commutation", "_eigh_vectors", "_embed", "_erf", "_expm",
-           "_gelu", "_logdet", "_logsumexp", "_slice", "_softmax", "_solve_triangular",
-           "_unkron_left", "_unkron_right", "_vector_norm"]
+__all__ = ["_adjugate", "_cho_logdet", "_cho_solve", "_commutation", "_eigh_vectors", "_embed",
+           "_erf", "_expm", "_gelu", "_logdet", "_logsumexp", "_norm", "_slice", "_softmax",
+           "_solve_triangular", "_unkron_left", "_unkron_right", "_vector_norm"]
 
 
 def _logsumexp(a: "Array", axis: "int | None") -> "Array":
@@ -41,6 +41,28 @@ def _logdet(a: "Array") -> "Array":
     """log det(a) as a 1×1 array, NaN where det(a) ≤ 0."""
     sign, logabs = np.linalg.slogdet(a)
     return np.where(sign > 0, logabs, np.nan).reshape(1, 1)
+
+
+def _norm(a: "Array") -> "Array":
+    """‖a‖_F as a 1×1 array, scaled by the largest entry so that no square overflows (entries
+    of 1e200 have a norm, 1e400 does not)."""
+    scale = np.max(np.abs(a))
+    usable = np.isfinite(scale) & (scale > 0)  # no branch: the code also runs under jax.jit
+    safe = np.where(usable, scale, 1.0)
+    out: Array = np.where(usable, safe * np.sqrt(np.sum(np.square(a / safe))), scale)
+    return out.reshape(1, 1)
+
+
+def _adjugate(a: "Array") -> "Array":
+    """adj(a) = det(a) a⁻¹, from an SVD a = U S Vᵀ: adj(a) = det(U) det(V) V adj(S) Uᵀ with
+    adj(S) = diag(Π_{j≠i} s_j), which is defined at a singular a too."""
+    u, s, vt = np.linalg.svd(a)
+    n = s.shape[0]
+    before = np.concatenate([[1.0], np.cumprod(s[:-1])])  # Π_{j<i} s_j
+    after = np.concatenate([np.cumprod(s[::-1][:-1])[::-1], [1.0]])  # Π_{j>i} s_j
+    sign = np.linalg.det(u) * np.linalg.det(vt)
+    out: Array = sign * (vt.T * (before * after)[:n]) @ u.T
+    return out
 
 
 def _commutation(m: "int", n: "int") -> "Array":

@@ -11,14 +11,33 @@ if TYPE_CHECKING:  # pragma: no cover
     # copied into (which import torch); matcalc itself must not need torch.
     import torch  # noqa: TC004
 
-__all__ = ["_cho_logdet", "_cho_solve", "_commutation", "_eigh_vectors", "_embed", "_logdet",
-           "_slice", "_unkron_left", "_unkron_right"]
+__all__ = ["_adjugate", "_cho_logdet", "_cho_solve", "_commutation", "_eigh_vectors", "_embed",
+           "_logdet", "_norm", "_slice", "_unkron_left", "_unkron_right"]
 
 
 def _logdet(a: "torch.Tensor") -> "torch.Tensor":
     """log det(a) as a 1×1 tensor, NaN where det(a) ≤ 0."""
     sign, logabs = torch.linalg.slogdet(a)
     return torch.where(sign > 0, logabs, torch.nan).reshape(1, 1)
+
+
+def _norm(a: "torch.Tensor") -> "torch.Tensor":
+    """‖a‖_F as a 1×1 tensor, scaled by the largest entry so that no square overflows."""
+    scale = torch.max(torch.abs(a))
+    if not torch.isfinite(scale) or scale == 0:
+        return scale.reshape(1, 1).clone()
+    return (scale * torch.sqrt(torch.sum((a / scale) ** 2))).reshape(1, 1)
+
+
+def _adjugate(a: "torch.Tensor") -> "torch.Tensor":
+    """adj(a) = det(a) a⁻¹ from an SVD (defined at a singular a too); see kernels._adjugate."""
+    u, s, vt = torch.linalg.svd(a)
+    ones = torch.ones(1, dtype=s.dtype)
+    before = torch.cat([ones, torch.cumprod(s[:-1], 0)])
+    after = torch.cat([torch.flip(torch.cumprod(torch.flip(s, [0])[:-1], 0), [0]), ones])
+    sign = torch.linalg.det(u) * torch.linalg.det(vt)
+    out: torch.Tensor = sign * (vt.T * (before * after)) @ u.T
+    return out
 
 
 def _commutation(m: "int", n: "int") -> "torch.Tensor":
