@@ -18,7 +18,6 @@ every target, and inline math never holds a row break.
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import posixpath
 import re
 import urllib.parse
@@ -51,6 +50,7 @@ _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$",
                   "~": r"\textasciitilde{}"}
 # what a link keeps as it is: a URL's own punctuation (not spaces, quotes, <, >, parentheses)
 _URL_SAFE = "/:@!$&+,;=~?#"
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")  # javascript:, data:, file: …
 
 
 def check_line(text: object, what: str) -> str:
@@ -76,13 +76,20 @@ def link_url(url: str, encoded: bool = False) -> str:
     so that no path can end the link or open HTML. ``encoded``: the URL's own % escapes are
     kept (a URL the author gave), else % is a character of a file name."""
     check_line(url, "a figure's URL")
+    scheme = _SCHEME.match(url)
+    if scheme is not None and scheme.group(1).lower() not in ("http", "https"):
+        if encoded:  # an author's URL: only the web's own schemes are links to a figure
+            raise InputError(f"a figure's URL must be http, https or a path, not {url!r:.80}")
+        url = "./" + url  # a file whose name has a colon: a relative link, never a scheme
     return urllib.parse.quote(url, safe=_URL_SAFE + ("%" if encoded else ""))
 
 
 def _front_text(text: object, what: str) -> str:
-    """Text for front matter: one line, with <, > and & as HTML entities (themes put the title
-    into HTML, and not every theme escapes it)."""
-    return html.escape(check_line(str(text), what), quote=False)
+    """Text for front matter: one line, kept as it is. The YAML emitter quotes what YAML would
+    read otherwise (``&a``, ``*a``, ``: ``, quotes), and a theme escapes the title where it puts
+    it into HTML (Jekyll's ``| escape``, Hugo's templates): entities written here would show as
+    ``&amp;`` there."""
+    return check_line(str(text), what)
 
 
 def check_target(target: str) -> str:
