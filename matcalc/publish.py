@@ -77,9 +77,11 @@ def link_url(url: str, encoded: bool = False) -> str:
     kept (a URL the author gave), else % is a character of a file name."""
     check_line(url, "a figure's URL")
     scheme = _SCHEME.match(url)
-    if scheme is not None and scheme.group(1).lower() not in ("http", "https"):
+    if scheme is not None and scheme.group(1).lower() not in ("http", "https") and not \
+            url.startswith("data:image/"):  # an image embedded whole (an <img> runs no script)
         if encoded:  # an author's URL: only the web's own schemes are links to a figure
-            raise InputError(f"a figure's URL must be http, https or a path, not {url!r:.80}")
+            raise InputError(f"a figure's URL must be http, https, an image's data: URL or a "
+                             f"path, not {url!r:.80}")
         url = "./" + url  # a file whose name has a colon: a relative link, never a scheme
     return urllib.parse.quote(url, safe=_URL_SAFE + ("%" if encoded else ""))
 

@@ -75,7 +75,8 @@ def test_front_matter_keeps_the_title_as_given(title):
     assert _front(front_matter(title, "jekyll"))["title"] == title
 
 
-@pytest.mark.parametrize("figure", ["javascript:alert(1)", "data:text/html,x", "JavaScript:x.svg"])
+@pytest.mark.parametrize("figure", ["javascript:alert(1)", "data:text/html,x", "JavaScript:x.svg",
+                                    "vbscript:x"])
 def test_a_figure_path_is_never_a_scheme(figure):
     post = mc.explain(PROGRAM, shapes=SHAPES, figure=figure)
     assert "](./" in post and "](javascript" not in post.lower() and "](data:" not in post
