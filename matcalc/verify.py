@@ -39,6 +39,7 @@ from typing import Any, overload
 import numpy as np
 
 from . import verify_structure as structured
+from .binding import check_dims
 from .diff import Variable, Variables, grad, resolve_wrt
 from .dims import Dim, Shape, shape_str
 from .errors import CheckError, ShapeError, SizeLimitError
@@ -356,10 +357,7 @@ def _bindings(expr: Expr, dims: Mapping[str, int] | None, values: dict[str, Any]
               symbols: dict[str, Expr]) -> tuple[dict[str, int], dict[str, np.ndarray]]:
     """Dimension bindings (dims, or the defaults, updated from the values) and the user arrays."""
     explicit = dims is not None
-    sizes = dict(DEFAULT_DIMS if dims is None else dims)
-    for key, v in sizes.items():
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
-            raise CheckError(f"dimension {key} must be a positive integer, got {v!r}")
+    sizes = dict(DEFAULT_DIMS) if dims is None else check_dims(dims)
     unknown = sorted(set(values) - set(symbols))
     if unknown:
         raise CheckError(f"values given for {', '.join(map(repr, unknown))}, which "
