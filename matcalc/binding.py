@@ -12,19 +12,43 @@ The module also remembers which inputs a derived expression's program declared
 no longer reads X, but a value given for X still binds m.
 """
 
+import keyword
+import numbers
 import weakref
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .dims import Dim
-from .errors import DimensionBindingError, SizeLimitError
+from .errors import DimensionBindingError, InputError, SizeLimitError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable
 
-__all__ = ["bind_shapes", "check_sizes", "coerce_input", "declarations_of", "declared_spec",
-           "remember_declarations"]
+__all__ = ["bind_shapes", "check_dims", "check_sizes", "coerce_input", "declarations_of",
+           "declared_spec", "remember_declarations"]
 
 Spec = tuple[int | str, int | str]  # a declared shape as bind_shapes reads it
+
+
+def check_dims(dims: object) -> dict[str, int]:
+    """The ``dims=`` argument of evaluate, compiled code and check, as a dict; InputError when it
+    is not a mapping from dimension names (ASCII identifiers) to sizes, DimensionBindingError
+    when a size is not a positive integer."""
+    if dims is None:
+        return {}
+    if not isinstance(dims, Mapping):
+        raise InputError(f"dims must be a mapping from dimension names to sizes, e.g. "
+                         f"{{'n': 3}}, got {type(dims).__name__}")
+    out: dict[str, int] = {}
+    for key, v in dims.items():
+        if not (isinstance(key, str) and key.isascii() and key.isidentifier()
+                and not keyword.iskeyword(key)):
+            raise InputError(f"dims: a dimension name must be a plain ASCII identifier, "
+                             f"got {key!r}")
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or int(v) <= 0:
+            raise DimensionBindingError(f"dimension {key} must be a positive integer, got {v!r}")
+        out[key] = int(v)
+    return out
 
 
 def declared_spec(d: Dim) -> int | str:

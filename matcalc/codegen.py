@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .algebra.fast import fast_form
-from .binding import bind_shapes, declared_spec
+from .binding import bind_shapes, check_dims, declared_spec
 from .codegen_inputs import (
     HEADER,
     INPUT_CONVERSIONS,
@@ -196,21 +196,6 @@ def _outputs(outputs: Any) -> tuple[list[Expr], bool]:
     return items, single
 
 
-def _check_dims(dims: Mapping[str, int] | None) -> dict[str, int]:
-    if dims is not None and not isinstance(dims, Mapping):
-        raise InputError(f"dims must be a mapping from dimension names to sizes, "
-                         f"got {type(dims).__name__}")
-    out = {}
-    for key, v in (dims or {}).items():
-        if not is_identifier(key):
-            raise InputError(f"dims: a dimension name must be a plain ASCII identifier, "
-                             f"got {key!r}")
-        if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
-            raise DimensionBindingError(f"dimension {key} must be a positive integer, got {v!r}")
-        out[key] = v
-    return out
-
-
 def _binding_inputs(items: list[Expr], symbols: dict[str, Expr], fixed: Mapping[str, int]
                     ) -> dict[str, Expr]:
     """Inputs the outputs do not read but their program declared, taken for their shapes where
@@ -286,7 +271,7 @@ def source(outputs: Any, backend: str = "numpy", dims: Mapping[str, int] | None 
         raise CodegenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     check_function_name(name, ())
     items, _ = _outputs(outputs)
-    fixed = _check_dims(dims)
+    fixed = check_dims(dims)
     symbols = symbols_of(items)
     lowered = lower(fast_form(items, fixed))  # the cheapest order, if sizes are known
     symbols.update(_binding_inputs(lowered, symbols, fixed))
@@ -440,7 +425,7 @@ def compile(outputs: Any, backend: str = "numpy",  # shadows the builtin: the na
     items, single = _outputs(outputs)
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise CodegenError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    return CompiledFunction(items, backend, _check_dims(dims), single)
+    return CompiledFunction(items, backend, check_dims(dims), single)
 
 
 def numpy_source(outputs: Any, dims: Mapping[str, int] | None = None, name: str = "f") -> str:

@@ -7,14 +7,20 @@ distinct expression, so evaluation and compiled code share one implementation of
 from __future__ import annotations
 
 import functools
-import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from .algebra.fast import fast_form
-from .binding import bind_shapes, check_sizes, coerce_input, declarations_of, declared_spec
+from .binding import (
+    bind_shapes,
+    check_dims,
+    check_sizes,
+    coerce_input,
+    declarations_of,
+    declared_spec,
+)
 from .dims import dim, shape_str
 from .errors import (
     DimensionBindingError,
@@ -94,20 +100,6 @@ def symbols_of(expr: Expr | list[Expr]) -> dict[str, Expr]:
     return found
 
 
-def _check_dims(dims: Any) -> dict[str, int]:
-    if dims is None:
-        return {}
-    if not isinstance(dims, Mapping):
-        raise InputError(f"dims must be a mapping from dimension names to sizes, "
-                         f"got {type(dims).__name__}")
-    out = {}
-    for key, v in dims.items():
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v <= 0:
-            raise DimensionBindingError(f"dimension {key} must be a positive integer, got {v!r}")
-        out[key] = int(v)
-    return out
-
-
 def bind(symbols: dict[str, Expr], values: Mapping[str, Any], dims: Mapping[str, int] | None = None,
          declared: Mapping[str, Any] | None = None
          ) -> tuple[dict[str, np.ndarray], dict[str, int]]:
@@ -119,7 +111,7 @@ def bind(symbols: dict[str, Expr], values: Mapping[str, Any], dims: Mapping[str,
     if not isinstance(values, Mapping):
         raise InputError(
             f"values must be a mapping from names to arrays, got {type(values).__name__}")
-    fixed = _check_dims(dims)
+    fixed = check_dims(dims)
     arrays: dict[str, np.ndarray] = {}
     specs: dict[str, tuple[Any, ...]] = {}
     for name, sym in symbols.items():
