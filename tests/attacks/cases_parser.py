@@ -103,7 +103,7 @@ def cases() -> list[Case]:
              "v = mc.compile(g)(x=np.full((1, 1), 0.1))\n"
              "src = mc.numpy_source(g)\n"
              "result = bool(np.isfinite(v).all() and len(src) > 20000 and len(str(g)) > 0)",
-             timeout=60),
+             timeout=150),
         Case("parser-text-tanh-chain-20000-vector", CLS, Equal(True),
              "text = 'y0 = v\\n' + '\\n'.join(f'y{i + 1} = tanh(y{i})' for i in range(20000))\n"
              "L = mc.parse(text, {'v': ('n', 1)})\n"
@@ -111,10 +111,10 @@ def cases() -> list[Case]:
              "val = mc.compile(g)(v=np.full((3, 1), 0.1))\n"
              "src = mc.numpy_source(g)\n"
              "result = bool(np.isfinite(val).all() and len(src) > 20000 and len(mc.latex(g)) > 0)",
-             timeout=60),
+             timeout=150),
         Case("parser-api-tanh-chain-20000-latex", CLS, Equal(True),
              "x = mc.Matrix('x', 1, 1)\ne = x\nfor _ in range(20000):\n    e = mc.tanh(e)\n"
-             "result = len(mc.latex(mc.grad(mc.sum(e), x))) > 20000", timeout=60),
+             "result = len(mc.latex(mc.grad(mc.sum(e), x))) > 20000", timeout=150),
         Case("parser-text-unicode-name", CLS, Raises("ParseError"),
              f"result = mc.parse('ｗ + W', {SHAPES})"),
         Case("parser-text-round-trip", CLS, Equal(True),
