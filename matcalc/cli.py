@@ -7,6 +7,7 @@ function that runs it; adding a command is adding an entry.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -75,7 +76,7 @@ def _dims(args: argparse.Namespace, exprs: list[Any]) -> dict[str, int] | None:
     from .verify import DEFAULT_DIMS
 
     text = getattr(args, "dims", None)
-    given = parse_int_bindings(text, "--dims") if text else None
+    given = parse_int_bindings(text, getattr(args, "dims_option", "--dims")) if text else None
     sizes = given if given is not None else DEFAULT_DIMS
     from .dims import Dim
 
@@ -307,29 +308,82 @@ def _version() -> str:
 INTERNAL_ERROR = 3  # the exit code of a bug in matcalc (2 is a mistake in the input)
 
 
+def _say(message: str) -> None:
+    """A message on stderr, whatever its encoding (characters it lacks are written as escapes)."""
+    stream = sys.stderr
+    if stream is None:
+        return
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        stream.write(message.encode(encoding, "backslashreplace").decode(encoding) + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass  # stderr itself is gone: the exit code is all that is left
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that what is still buffered is not flushed at exit (and
+    fails again there, after the error has been said)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _encoding_error(exc: UnicodeEncodeError) -> str:
+    char = exc.object[exc.start:exc.start + 1] if isinstance(exc.object, str) else "?"
+    return (f"error: the output holds {char!r} (U+{ord(char):04X}), which the encoding of "
+            f"standard output ({exc.encoding}) cannot write; set PYTHONIOENCODING=utf-8 (or a "
+            f"UTF-8 locale), or write to a file with --output where the command has it")
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run a command and flush its output, so that a failed write is an error here."""
+    code = int(args.func(args))
+    sys.stdout.flush()
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; the exit code."""
+    if sys.stdout is None:  # started with stdout closed: nothing could be written
+        _say("error: standard output is closed; run matcalc with an open standard output "
+             "(or give --output FILE where the command has it)")
+        return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "command", None) == "grad" and args.check and args.dims is None:
         args.dims = args.check  # --check m=3,n=4: the sizes, as the option used to take them
+        args.dims_option = "--check"
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
-        return int(args.func(args))
+        return _run(args)
     except InternalError as exc:  # matcalc broke its own invariant: a bug, not the user's input
-        print(f"internal error: {exc}\nThis is a bug in matcalc, not in your input; please "
-              f"report it with the command that caused it ({_version()}).", file=sys.stderr)
+        _say(f"internal error: {exc}\nThis is a bug in matcalc, not in your input; please "
+             f"report it with the command that caused it ({_version()}).")
         return INTERNAL_ERROR
     except MatcalcError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return 2
     except RecursionError:
-        print("error: the input is nested too deeply", file=sys.stderr)
+        _say("error: the input is nested too deeply")
         return 2
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader stopped reading (… | head): not an error
+        _silence_stdout()
         return 0
+    except UnicodeEncodeError as exc:
+        _silence_stdout()
+        _say(_encoding_error(exc))
+        return 2
+    except OSError as exc:  # writing failed: a full disk, a closed or bad stream, a bad file
+        if exc.filename is None:  # standard output itself
+            _silence_stdout()
+        where = f": {exc.filename}" if exc.filename else " (writing the output)"
+        _say(f"error: {exc.strerror or exc}{where}")
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

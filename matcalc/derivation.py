@@ -15,12 +15,13 @@ import numpy as np
 
 from .diff import jacobian, resolve_wrt, vjp
 from .dims import shape_str
-from .errors import DifferentiationError, InputError
+from .errors import DifferentiationError, InputError, SizeLimitError
 from .evaluate import evaluate_many
 from .expr import Expr, toposort
+from .limits import LIMITS
 from .ops import const, cotangent
 
-__all__ = ["Derivation", "Local", "Node", "derive"]
+__all__ = ["Derivation", "Local", "Node", "derive", "name_list"]
 
 # How a node's output y relates to one of its inputs x, which decides how the local gradient
 # ∂y/∂x is described:
@@ -137,6 +138,27 @@ def _top(loss: Expr, node: bool) -> tuple[str, Expr]:
     return "L", cotangent(top_name, *loss.shape)
 
 
+def name_list(names: Any, what: str) -> list[str]:
+    """A name or a list of names, as a list; InputError for anything else."""
+    if isinstance(names, str):
+        return [names]
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise InputError(f"explain: {what} must be a name or a list of names, got "
+                         f"{names!r:.80}")
+    return list(names)
+
+
+def _check_steps(order: list[Expr], loss: Expr) -> None:
+    """SizeLimitError, before any derivative is taken, for more steps than a post can show."""
+    steps = sum(n.op.name == "named" for n in order) + (loss.op.name != "named")
+    if steps > LIMITS.max_explain_steps:
+        raise SizeLimitError(
+            f"explain: the program has {steps} steps, more than the limit of "
+            f"{LIMITS.max_explain_steps} a derivation is written for (its post would not be read "
+            f"step by step); explain a part of it, use 'matcalc grad' for the gradients, or raise "
+            f"the limit with matcalc.limits.configure(max_explain_steps=…)")
+
+
 def derive(loss: Expr, wrt: Any = None, values: Mapping[str, Any] | None = None,
            node: bool = False, exclude: Sequence[str] = ()) -> Derivation:
     """The derivation of ``loss`` node by node (named intermediates are the nodes).
@@ -148,7 +170,12 @@ def derive(loss: Expr, wrt: Any = None, values: Mapping[str, Any] | None = None,
     """
     if not isinstance(loss, Expr):
         raise InputError(f"explain expects a matcalc expression, got {type(loss).__name__}")
+    if values is not None and not isinstance(values, Mapping):
+        raise InputError(f"explain: values must be a mapping from input names to numbers or "
+                         f"arrays, got {type(values).__name__}")
+    exclude = name_list(exclude, "exercise")
     order = toposort([loss])
+    _check_steps(order, loss)
     inputs = [n for n in order if n.op.name == "symbol" and not n.get("tex")]
     if wrt is None:
         wrt_nodes = [n for n in inputs if n.get("name") not in exclude] or inputs

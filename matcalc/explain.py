@@ -15,14 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from .derivation import Derivation, Local, Node, derive
+from .derivation import Derivation, Local, Node, derive, name_list
 from .dims import Dim
-from .errors import InputError
+from .errors import InputError, SizeLimitError
 from .explain_words import TEXT, particles
 from .expr import Expr
 from .latexnames import dim_latex, latex_name, number_latex
+from .limits import LIMITS
 from .printing import latex_space, to_latex, to_text
-from .publish import check_target, display_math, inline_math
+from .publish import check_line, check_target, display_math, inline_math, latex_text, link_url
 from .publish import front_matter as make_front_matter
 
 __all__ = ["Figure", "derive", "explain", "render"]
@@ -38,6 +39,7 @@ class Figure:
     with_values: bool = False
     scalar_graph: bool = False
     missing: str | None = None  # why it was not drawn and how to draw it (an HTML comment)
+    encoded: bool = False  # the URL's % escapes are its own (a URL the author gave)
 
 
 @dataclass
@@ -203,13 +205,14 @@ def _figure(w: _Writer, o: _Options, fig: Figure) -> None:
     t = o.t
     caption = t["figure_values"] if fig.with_values else (
         t["figure_scalar"] if fig.scalar_graph else t["figure_shapes"])
+    url = check_line(fig.url, "a figure's URL")  # a line break would end the LaTeX comment
     if w.fmt == "latex":
-        w.raw(f"% figure: \\includegraphics{{{fig.url}}}")
+        w.raw(f"% figure: \\includegraphics{{{url}}}")
         w.para(caption)
         return
     if fig.missing:
         w.raw("<!-- " + fig.missing.replace("--", "- -") + " -->")
-    w.raw(f"![{caption}]({fig.url})")
+    w.raw(f"![{caption}]({link_url(url, fig.encoded)})")
     w.para(f"_{caption}_")
 
 
@@ -268,16 +271,19 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown",
     if fmt not in FORMATS:
         raise InputError(f"explain: format must be markdown or latex, got {fmt!r}")
     check_target(target)
-    o = _Options(lang, fmt, target, TEXT[lang], list(exercise), program or _program_text(d))
+    o = _Options(lang, fmt, target, TEXT[lang], name_list(exercise, "exercise"),
+                 _one_line_program(program) if program else _program_text(d))
     w = _Writer(fmt, target)
-    plain_title = title or default_title(d, lang)
+    plain_title = (default_title(d, lang) if title is None or title == ""
+                   else check_line(title, "the title"))
     if front_matter and fmt == "markdown":
         fm = dict(front_matter) if isinstance(front_matter, Mapping) else {}
         w.lines += [make_front_matter(plain_title, target, fm)]  # the theme shows the title
+    elif fmt == "latex":
+        w.lines += [r"% requires \usepackage{amsmath,amssymb}", "",
+                    r"\section*{" + latex_text(plain_title) + "}", ""]
     else:
-        if fmt == "latex":
-            w.lines += [r"% requires \usepackage{amsmath,amssymb}", ""]
-        w.heading(2, plain_title if fmt == "latex" else _escape_md(plain_title))
+        w.heading(2, _escape_md(plain_title))
     _forward(w, o, d, figure)
     w.heading(3, o.t["backward"])
     w.para(o.t["backward_intro"])
@@ -295,7 +301,13 @@ def render(d: Derivation, lang: str = "en", fmt: str = "markdown",
         _worked_example(w, o, d)
     if o.exercise:
         _exercise(w, o, d, _exercise_answers(d, o.exercise))
-    return w.text()
+    text = w.text()
+    if len(text) > LIMITS.max_document_chars:
+        raise SizeLimitError(
+            f"explain: the document would be {len(text):,} characters long, more than the limit "
+            f"of {LIMITS.max_document_chars:,}; explain a smaller program, or raise the limit "
+            f"with matcalc.limits.configure(max_document_chars=…)")
+    return text
 
 
 def _forward(w: _Writer, o: _Options, d: Derivation, figure: str | Figure | None) -> None:
@@ -317,6 +329,13 @@ def _forward(w: _Writer, o: _Options, d: Derivation, figure: str | Figure | None
 def _escape_md(text: str) -> str:
     """Plain text in a Markdown heading: characters Markdown would read are escaped."""
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
+
+
+def _one_line_program(source: str) -> str:
+    """A program's source on one line, its comments dropped: what is left is the grammar's own
+    tokens, which can end neither a code block nor a verbatim environment."""
+    lines = (re.sub(r"#.*", "", line).strip() for line in source.splitlines())
+    return "; ".join(line for line in lines if line)
 
 
 def _program_text(d: Derivation) -> str:
@@ -346,7 +365,7 @@ def explain(program: Any, wrt: Any = None, shapes: Mapping[str, Any] | None = No
 
         if shapes is None:
             raise InputError("explain: give shapes for the program's inputs")
-        source = "; ".join(line.strip() for line in program.strip().splitlines() if line.strip())
+        source = program
         program = parse(program, shapes)
     d = derive(program, wrt, values, node, exclude=exercise)
     return render(d, lang, fmt, front_matter, title, figure, target, exercise, source)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 from .cli_args import parse_values as parse_value_options
 from .errors import FigureError, InputError
-from .publish import HUGO_NOTE, TARGETS, figure_url
+from .publish import HUGO_NOTE, TARGETS, check_line, figure_url
 
 __all__ = ["add_arguments", "run_explain"]
 
@@ -76,8 +77,14 @@ def _front(args: argparse.Namespace) -> dict[str, Any] | bool:
 def run_explain(args: argparse.Namespace, program: Callable[..., Any]) -> int:
     """Write the post (and its figure); the exit code."""
     from .explain import Figure, derive, render
-    from .figure import draw
+    from .figure import check_path, draw
 
+    if args.figure is not None:  # a bad path is refused before anything is written
+        check_path(args.figure)
+    if args.figure_url is not None:
+        check_line(args.figure_url, "--figure-url")
+    if args.output is not None:
+        check_output(args.output)
     values = parse_values(args)
     scalars = {k: (1, 1) for k, v in (values or {}).items() if isinstance(v, float)}
     result = program(args, scalars)  # a name given a number is a scalar unless declared
@@ -101,7 +108,8 @@ def run_explain(args: argparse.Namespace, program: Callable[..., Any]) -> int:
             except FigureError as exc:
                 problem, missing = exc, str(exc)
         figure = Figure(url, with_values=values is not None and result.is_scalar,
-                        scalar_graph=all(x.is_scalar for x in d.inputs), missing=missing)
+                        scalar_graph=all(x.is_scalar for x in d.inputs), missing=missing,
+                        encoded=bool(args.figure_url))
     source = getattr(args, "program", None)
     text = render(d, lang=args.lang, fmt=args.format, front_matter=_front(args),
                   title=args.title, figure=figure, target=args.target, exercise=exercise,
@@ -125,10 +133,18 @@ def parse_values(args: argparse.Namespace) -> dict[str, Any] | None:
     return parse_value_options(args.values, args.value)
 
 
+def check_output(name: str) -> Path:
+    """The file --output names: one line, not a folder (InputError otherwise)."""
+    check_line(name, "--output")
+    if not name.strip() or name.endswith(("/", os.sep)) or Path(name).is_dir():
+        raise InputError(f"--output {name!r} is a folder; give a file name such as post.md")
+    return Path(name)
+
+
 def write_text(path: Path, text: str) -> None:
     """Write a file the user named, its folder made; an InputError (not a traceback) if it fails."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -11,6 +11,7 @@ column (700–860 px wide): then top to bottom.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -22,13 +23,14 @@ from typing import Any
 import numpy as np
 
 from .dims import shape_str
-from .errors import FigureError
+from .errors import FigureError, InputError
 from .expr import Expr, toposort
-from .latexnames import ALIASES, GREEK
+from .latexnames import GREEK, LAMBDA_NAME, is_regular
+from .publish import check_line
 from .render import to_text
 
-__all__ = ["COLUMN_PX", "FigureError", "draw", "graph_dot", "how_to_draw", "min_text_px",
-           "render"]
+__all__ = ["COLUMN_PX", "FigureError", "check_path", "draw", "graph_dot", "how_to_draw",
+           "min_text_px", "render"]
 
 GREEN, RED = "#1a7f37", "#cf222e"
 COLUMN_PX = 760  # a typical blog column (Chirpy's is about 760 px at full width)
@@ -44,7 +46,7 @@ _GREEK_CHARS = dict(zip(
      "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi",
      "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"],
     "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΦΨΩ"))
-_TRAILING_DIGITS = re.compile(r"^([A-Za-z]+?)(\d+)$")
+_LETTER_DIGITS = re.compile(r"([A-Za-z]+?)([0-9]+)")
 
 
 def _fmt(v: np.ndarray) -> str:
@@ -58,20 +60,23 @@ def _escape(s: str) -> str:
 
 
 def _greek(word: str) -> str:
-    word = ALIASES.get(word, word)
-    return _GREEK_CHARS.get(word, word) if word in GREEK else word
+    """A word, or its Greek letter (alpha1 → α1)."""
+    m = _LETTER_DIGITS.fullmatch(word)
+    letters, digits = (m.group(1), m.group(2)) if m else (word, "")
+    return _GREEK_CHARS.get(letters, letters) + digits if letters in GREEK else word
 
 
 def html_name(name: str, size: int = 14) -> str:
-    """A name as a Graphviz HTML label: W_v → W<SUB>v</SUB>, W1 → W<SUB>1</SUB>, alpha → α;
-    subscripts ``size`` points high."""
-    head, sep, sub = name.partition("_")
-    if not (sep and head and sub):
-        m = _TRAILING_DIGITS.match(name)
-        if not m or not (len(m.group(1)) == 1 or m.group(1) in GREEK):
-            return _escape(_greek(name))
-        head, sub = m.group(1), m.group(2)
-    subs = ",".join(_greek(s) for s in sub.split("_"))
+    """A name as a Graphviz HTML label, spelled as in LaTeX (matcalc.latexnames): W_v →
+    W<SUB>v</SUB>, W1 → W1, alpha → α, lam → λ; subscripts ``size`` points high."""
+    if name == LAMBDA_NAME:
+        return _GREEK_CHARS["lambda"]
+    if not is_regular(name):
+        return _escape(name)
+    head, *parts = name.split("_")
+    if not parts:
+        return _escape(_greek(head))
+    subs = ",".join(_GREEK_CHARS.get(p, p) if p in GREEK else p for p in parts)
     return (f'{_escape(_greek(head))}<SUB><FONT POINT-SIZE="{size}">{_escape(subs)}</FONT>'
             f"</SUB>")
 
@@ -197,11 +202,13 @@ def draw(expr: Expr, path: str | Path, values: Mapping[str, Any] | None = None,
     On failure the DOT source is written beside ``path`` (``.dot``) and the FigureError says how
     to draw it.
     """
-    path = Path(path)
+    if not isinstance(expr, Expr):
+        raise InputError(f"figure: draw expects a matcalc expression, got {type(expr).__name__}")
+    path = check_path(path)
     fmt = _format(path)
     _writable(path)
     if fmt == "dot":
-        path.write_text(graph_dot(expr, values, title), encoding="utf-8")
+        _write(path, graph_dot(expr, values, title))
         return path
     source = graph_dot(expr, values, title)
     try:
@@ -212,23 +219,46 @@ def draw(expr: Expr, path: str | Path, values: Mapping[str, Any] | None = None,
             if min_text_px(tall_svg.decode("utf-8"), column_px) > \
                     min_text_px(svg.decode("utf-8"), column_px):
                 source, svg = tall, tall_svg
-        path.write_bytes(svg if fmt == "svg" else _draw_bytes(source, fmt))
+        _write(path, svg if fmt == "svg" else _draw_bytes(source, fmt))
     except FigureError as exc:
         dot_path = path.with_suffix(".dot")
-        dot_path.write_text(source, encoding="utf-8")
+        _write(dot_path, source)
         raise FigureError(f"{exc.message}; {path.name} was not drawn. The graph's DOT source is "
                           f"in {dot_path}: {how_to_draw(dot_path, path)}") from None
     return path
 
 
+def check_path(path: object) -> Path:
+    """A figure's file: one line (InputError for a line break or another control character), a
+    file rather than a folder and a format matcalc draws (FigureError otherwise)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"figure: the path must be a file name, got {type(path).__name__}")
+    text = check_line(os.fspath(path), "the figure's path")
+    if not text.strip():
+        raise FigureError("figure: give a file name such as graph.svg")
+    if text.endswith(("/", os.sep)) or Path(text).is_dir():
+        raise FigureError(f"figure: {text} is a folder; give a file name such as graph.svg")
+    _format(Path(text))
+    return Path(text)
+
+
 def _writable(path: Path) -> None:
-    """Make the figure's folder; a FigureError if it cannot be made or written."""
+    """Make the figure's folder; a FigureError if it cannot be made."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FigureError(f"figure: cannot write {path}: {exc.strerror}") from None
-    if path.is_dir():
-        raise FigureError(f"figure: {path} is a folder; give a file name such as graph.svg")
+
+
+def _write(path: Path, data: str | bytes) -> None:
+    """Write a figure's file; a FigureError (not an OSError) if it cannot be written."""
+    try:
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise FigureError(f"figure: cannot write {path}: {exc.strerror}") from None
 
 
 def _format(path: Path) -> str:
@@ -244,17 +274,17 @@ def render(dot_source: str, path: str | Path) -> list[Path]:
     Without Graphviz, writes the .dot source beside ``path`` and raises FigureError saying how to
     draw it.
     """
-    path = Path(path)
+    path = check_path(path)
     fmt = _format(path)
     _writable(path)
     if fmt == "dot":
-        path.write_text(dot_source, encoding="utf-8")
+        _write(path, dot_source)
         return [path]
     try:
-        path.write_bytes(_draw_bytes(dot_source, fmt))
+        _write(path, _draw_bytes(dot_source, fmt))
     except FigureError as exc:
         dot_path = path.with_suffix(".dot")
-        dot_path.write_text(dot_source, encoding="utf-8")
+        _write(dot_path, dot_source)
         raise FigureError(f"{exc.message}; {path.name} was not drawn. The graph's DOT source is "
                           f"in {dot_path}: {how_to_draw(dot_path, path)}") from None
     return [path]

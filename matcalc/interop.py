@@ -32,6 +32,7 @@ formula (x ↦ the matrix), since matcalc's arithmetic is elementwise. No text i
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -88,8 +89,20 @@ def to_sympy(expr: Expr) -> Any:
     if not isinstance(expr, Expr):
         raise InputError(f"to_sympy expects a matcalc expression, got {type(expr).__name__}")
     memo: dict[int, object] = {}
-    for node in toposort([expr]):  # iterative: deep chains convert without recursion
-        memo[id(node)] = _convert_node(node, [memo[id(x)] for x in node.args])
+    depth: dict[int, int] = {}
+    order = toposort([expr])  # iterative: deep chains convert without recursion here
+    for node in order:
+        depth[id(node)] = 1 + max((depth[id(x)] for x in node.args), default=0)
+    for node in order:
+        try:
+            memo[id(node)] = _convert_node(node, [memo[id(x)] for x in node.args])
+        except RecursionError:
+            # SymPy's matrix expressions recurse on their depth (their shape, their printing)
+            raise InteropError(
+                f"to_sympy: the expression is {depth[id(expr)]:,} operations deep; SymPy's "
+                f"matrix expressions recurse on depth and cannot hold more than about "
+                f"{depth[id(node)] - 1:,} here (Python's recursion limit is "
+                f"{sys.getrecursionlimit():,}); convert a shallower part of it") from None
     return memo[id(expr)]
 
 

@@ -57,13 +57,18 @@ def make_style(base: LatexStyle | None = None, **options: Any) -> LatexStyle:
     """A style from keyword options; unknown options or values are errors."""
     from .errors import InputError
 
-    base = base or DEFAULT
+    base = DEFAULT if base is None else base
+    if not isinstance(base, LatexStyle):
+        raise InputError(f"latex: style must be a LatexStyle (matcalc.latexstyle.make_style), "
+                         f"got {type(base).__name__}")
     fields = set(LatexStyle.__dataclass_fields__)
     bad = sorted(set(options) - fields)
     if bad:
         raise InputError(f"latex: unknown style option {bad[0]!r}; "
                          f"options are {', '.join(sorted(fields))}")
     out = replace(base, **options)
+    if not (isinstance(out.loss, str) and out.loss.isascii() and out.loss.isidentifier()):
+        raise InputError(f"latex: loss must be an ASCII identifier like 'L', got {out.loss!r:.80}")
     if out.transpose not in TRANSPOSES:
         raise InputError(f"latex: transpose must be one of {', '.join(TRANSPOSES)}, "
                          f"got {out.transpose!r}")

@@ -12,14 +12,33 @@ from .errors import InputError
 from .expr import Expr, toposort
 from .latexnames import dim_latex, latex_name
 from .latexstyle import LatexStyle
-from .render import short, to_latex, to_text
+from .render import short
+from .render import to_latex as _to_latex
+from .render import to_text as _to_text
 
 __all__ = ["GradientList", "gradient_symbol", "latex", "latex_gradients", "latex_space",
            "program_text", "short", "to_latex", "to_text"]
 
 
+def _expression(expr: Any, what: str) -> Expr:
+    if not isinstance(expr, Expr):
+        raise InputError(f"{what} expects a matcalc expression, got {type(expr).__name__}")
+    return expr
+
+
+def to_latex(expr: Expr, style: LatexStyle | None = None, **options: Any) -> str:
+    """LaTeX for an expression (options as for :func:`latex`)."""
+    return _to_latex(_expression(expr, "to_latex"), style, **options)
+
+
+def to_text(expr: Expr) -> str:
+    """An expression in matcalc's text language, on one line."""
+    return _to_text(_expression(expr, "to_text"))
+
+
 def program_text(expr: Expr) -> str:
     """A whole program: one assignment per named intermediate, then the result."""
+    _expression(expr, "program_text")
     lines = []
     for node in toposort([expr]):
         if node.op.name == "named":
@@ -47,9 +66,7 @@ def gradient_symbol(var: str, loss: str = "L") -> str:
 def latex(expr: Expr, wrt: str | None = None, loss: str = "L", space: bool = True,
           style: LatexStyle | None = None, **options: Any) -> str:
     """LaTeX for expr; with ``wrt="W"`` the equation ∂L/∂W = … ∈ ℝ^{m×n} (for a gradient)."""
-    if not isinstance(expr, Expr):
-        raise InputError(f"latex expects a matcalc expression, got {type(expr).__name__}")
-    body = to_latex(expr, style, **options)
+    body = to_latex(_expression(expr, "latex"), style, **options)
     if wrt is None:
         return body
     out = gradient_symbol(wrt, loss) + " = " + body

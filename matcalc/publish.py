@@ -18,14 +18,18 @@ every target, and inline math never holds a row break.
 from __future__ import annotations
 
 import datetime as _dt
+import html
 import posixpath
+import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import InputError
 
-__all__ = ["HUGO_NOTE", "TARGETS", "display_math", "figure_url", "front_matter", "inline_math"]
+__all__ = ["HUGO_NOTE", "TARGETS", "check_line", "display_math", "figure_url", "front_matter",
+           "inline_math", "latex_text", "link_url"]
 
 TARGETS = ("jekyll", "hugo", "plain")
 
@@ -38,6 +42,47 @@ HUGO_NOTE = ("This post's math needs Hugo's Goldmark passthrough extension "
 
 DEFAULT_CATEGORIES = ("Deep Learning",)
 DEFAULT_TAGS = ("backpropagation", "matrix calculus")
+
+
+# line breaks and other control characters (C0, DEL, C1, Unicode's line and paragraph separators)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+                  "#": r"\#", "^": r"\textasciicircum{}", "_": r"\_", "%": r"\%",
+                  "~": r"\textasciitilde{}"}
+# what a link keeps as it is: a URL's own punctuation (not spaces, quotes, <, >, parentheses)
+_URL_SAFE = "/:@!$&+,;=~?#"
+
+
+def check_line(text: object, what: str) -> str:
+    """text if it is one line of text; InputError for anything else (a line break would start a
+    new front-matter key, a new Markdown block or, in LaTeX, end a comment)."""
+    if not isinstance(text, str):
+        raise InputError(f"{what} must be text, got {type(text).__name__}")
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        raise InputError(f"{what} must be one line without control characters, but it holds "
+                         f"{bad.group()!r} at position {bad.start()}: {text!r:.80}")
+    return text
+
+
+def latex_text(text: str) -> str:
+    """Plain text in a LaTeX document: every character LaTeX would read as markup escaped
+    (\\input{x} is printed, not run)."""
+    return "".join(_LATEX_SPECIAL.get(c, c) for c in text)
+
+
+def link_url(url: str, encoded: bool = False) -> str:
+    """A URL as a Markdown link's target: spaces, quotes, <, > and parentheses percent-encoded,
+    so that no path can end the link or open HTML. ``encoded``: the URL's own % escapes are
+    kept (a URL the author gave), else % is a character of a file name."""
+    check_line(url, "a figure's URL")
+    return urllib.parse.quote(url, safe=_URL_SAFE + ("%" if encoded else ""))
+
+
+def _front_text(text: object, what: str) -> str:
+    """Text for front matter: one line, with <, > and & as HTML entities (themes put the title
+    into HTML, and not every theme escapes it)."""
+    return html.escape(check_line(str(text), what), quote=False)
 
 
 def check_target(target: str) -> str:
@@ -65,18 +110,23 @@ def display_math(tex: str, target: str) -> list[str]:
 def _yaml_list(value: str | Sequence[str] | None, default: Sequence[str]) -> list[str]:
     if value is None:
         return list(default)
+    if not isinstance(value, (str, list, tuple)):
+        raise InputError(f"front matter: categories and tags must be text or a list of text, "
+                         f"got {type(value).__name__}")
     items = [value] if isinstance(value, str) else list(value)
-    return [s.strip() for item in items for s in str(item).split(",") if s.strip()]
+    return [_front_text(s.strip(), "a category or tag") for item in items
+            for s in str(item).split(",") if s.strip()]
 
 
 def front_matter(title: str, target: str, options: Mapping[str, Any] | None = None) -> str:
-    """YAML front matter written by a YAML emitter (any title is valid YAML)."""
+    """YAML front matter written by a YAML emitter (any one-line title is valid YAML; a line
+    break is refused, and <, >, & are written as HTML entities)."""
     import yaml
 
     opts = dict(options or {})
-    data: dict[str, Any] = {"title": str(opts.pop("title", title))}
+    data: dict[str, Any] = {"title": _front_text(opts.pop("title", title), "the title")}
     date = opts.pop("date", None) or _dt.date.today()
-    data["date"] = date if isinstance(date, (_dt.date, _dt.datetime)) else str(date)
+    data["date"] = date if isinstance(date, _dt.date) else _front_text(date, "the date")
     data["categories"] = _yaml_list(opts.pop("categories", None), DEFAULT_CATEGORIES)
     data["tags"] = _yaml_list(opts.pop("tags", None), DEFAULT_TAGS)
     data["math"] = bool(opts.pop("math", True))

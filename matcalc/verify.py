@@ -41,9 +41,17 @@ import numpy as np
 from . import verify_structure as structured
 from .diff import Variable, Variables, grad, resolve_wrt
 from .dims import Dim, Shape, shape_str
-from .errors import CheckError, ShapeError
-from .evaluate import EvaluationError, bind, evaluate_many, resolve_dims, symbols_of
+from .errors import CheckError, ShapeError, SizeLimitError
+from .evaluate import (
+    EvaluationError,
+    bind,
+    check_array_sizes,
+    evaluate_many,
+    resolve_dims,
+    symbols_of,
+)
 from .expr import OPS, Expr, toposort
+from .limits import LIMITS
 from .ops import Matrix
 
 __all__ = ["CheckError", "CheckReport", "VariableCheck", "check", "substitute"]
@@ -58,6 +66,9 @@ RESOLUTION = 1e-5  # the largest uncertainty of the differences, relative to the
 # may carry: with rtol it keeps a passing gradient's error under GUARANTEE / 4
 STEP_TRIES = 8  # steps tried per variable while adapting h to the function
 ZERO = 1e3  # a gradient below ZERO·ε·|f| / max(1, max|x|) is rounding (see _compare)
+# the rounding of a computed gradient, in units of ε·|f| / max(1, max|x|): below it a symbolic and
+# a numeric gradient may disagree (1 − 2·(1/2) ≠ 0 in float64), so a disagreement is no FAIL
+SYMBOLIC_ROUNDING = 16.0
 # an argument nearer its domain's edge than MARGIN times the stencil's reach makes the point
 # suspect (redrawn when it was sampled): the step adapts to the function, and the uncertainty
 # measures the rest
@@ -429,6 +440,7 @@ class _Options:
     rtol: float
     atol: float
     seed: int
+    tries: int
 
 
 class _Probe:
@@ -441,6 +453,7 @@ class _Probe:
         self.guard = _Guard(plan.items, args)
         self.f0 = self.last_max = abs(value)  # |f(x0)|; the largest |f| seen, for rounding
         self.noise = 0.0  # f's rounding noise σ near x0 (see _estimate_noise)
+        self.shortened = ""  # why a step was shortened: its stencil crossed a kink or an edge
 
     def _evaluate(self, x: np.ndarray) -> tuple[float, list[np.ndarray]]:
         roots = [self.plan.expr] + [it[3] for it in self.plan.items]
@@ -491,8 +504,9 @@ def _stencil_within(f: _Probe, x0: np.ndarray, direction: np.ndarray, h: float
         saved = f.guard.save()
         try:
             return _stencil(f, x0, direction, h / 8**k)
-        except _Problem:
+        except _Problem as p:
             f.guard.restore(saved)
+            f.shortened = f.shortened or str(p)
             if k == 2:
                 raise
     raise AssertionError("unreachable")
@@ -538,8 +552,10 @@ def _choose_step(f: _Probe, x0: np.ndarray, u: np.ndarray, h0: float, scale: flo
         saved = f.guard.save()
         try:
             d, unc = _stencil(f, x0, u, h)
-        except _Problem:
+        except _Problem as p:
             d = unc = float("nan")
+            if best is None:  # the step asked for, or a shorter one, is too long
+                f.shortened = f.shortened or str(p)
         finally:
             evals += _EVALS
             f.guard.restore(saved)
@@ -617,7 +633,8 @@ def _compare(sym: np.ndarray, num: np.ndarray, unc: np.ndarray, opt: _Options,
     their uncertainty is within RESOLUTION of ``largest``, the largest gradient of the check. When
     both sides are below ZERO·ε·``zero_scale`` (|f| / max(1, max|x|), the size of a gradient
     float64 cannot tell from rounding: a constant function's symbolic gradient) the row is
-    SKIPPED with a note, never PASS."""
+    SKIPPED with a note, never PASS; and when both are below SYMBOLIC_ROUNDING·ε·``zero_scale``
+    a disagreement is SKIPPED too, never FAIL (it may be the symbolic side's own rounding)."""
     err_vec = np.abs(sym - num)
     err = float(np.linalg.norm(err_vec))
     size = max(float(np.linalg.norm(sym)), float(np.linalg.norm(num)))
@@ -626,6 +643,11 @@ def _compare(sym: np.ndarray, num: np.ndarray, unc: np.ndarray, opt: _Options,
     rel_unc = spread / size if size > 0 else (0.0 if spread == 0 else float("inf"))
     worst = float(np.max(err_vec)) if err_vec.size else 0.0
     if not err <= opt.atol + opt.rtol * size + spread:
+        tiny = SYMBOLIC_ROUNDING * EPS * zero_scale * float(np.sqrt(sym.size))
+        if size <= tiny:  # both sides are rounding of a gradient that is zero, or nearly
+            return worst, rel, rel_unc, None, (
+                f"both gradients are at the rounding level of the expression (below "
+                f"{SYMBOLIC_ROUNDING:g}·ε·|f|), where they may differ by rounding alone")
         return worst, rel, rel_unc, False, ""
     if spread <= RESOLUTION * size or spread == 0:
         return worst, rel, rel_unc, True, ""
@@ -700,9 +722,12 @@ def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray,
     search += 9
     size = plan.shape[0] * plan.shape[1]
     todo, note = list(opt.methods), ""
-    if "full" in todo and size > opt.full_limit:
+    full_limit = min(opt.full_limit, LIMITS.max_directions)  # one stencil per coordinate
+    if "full" in todo and size > full_limit:
         todo = ["directional"]
-        note = f"full differences skipped: {size} entries > full_limit={opt.full_limit}"
+        which = f"full_limit={opt.full_limit}" if full_limit == opt.full_limit else \
+            f"matcalc.limits max_directions={full_limit}"
+        note = f"full differences skipped: {size} entries > {which}"
         if opt.methods == ["full"]:
             note += "; a directional test was run instead"
     rows = []
@@ -711,9 +736,11 @@ def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray,
                                 else _full(f, g, x0, h, opt))
         err, rel, rel_unc, verdict, why = _compare(sym, num, unc, opt, largest,
                                                    f.f0 / max(1.0, float(np.max(np.abs(x0)))))
+        short = f"step shortened (from {h0:.1e}): at a longer one {f.shortened}" \
+            if f.shortened else ""
         rows.append(row(method=m, max_abs_error=err, max_rel_error=rel, passed=verdict, step=h,
                         evaluations=evals + (search if k == 0 else 0),
-                        note="; ".join(filter(None, [note, why])), uncertainty=rel_unc))
+                        note="; ".join(filter(None, [note, why, short])), uncertainty=rel_unc))
     return rows
 
 
@@ -764,6 +791,44 @@ def _plans(expr: Expr, targets: list[Expr], symbols: dict[str, Expr], bindings: 
     return plans
 
 
+def _count(what: str, value: object, least: int, cap: int | None = None,
+           cap_name: str = "") -> int:
+    """value as an int ≥ least (CheckError otherwise), at most cap (SizeLimitError)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < least:
+        kind = "a positive" if least == 1 else "a non-negative"
+        raise CheckError(f"check: {what} must be {kind} integer, got {value!r}")
+    count = int(value)
+    if cap is not None and count > cap:
+        raise SizeLimitError(f"check: {what}={count:,} is more than the limit of {cap:,} "
+                             f"(matcalc.limits.configure({cap_name}=…) raises it)")
+    return count
+
+
+def _real(what: str, value: object, positive: bool, below: float = math.inf) -> float:
+    """value as a finite float, > 0 (or ≥ 0) and < below; CheckError otherwise."""
+    if not isinstance(value, bool) and isinstance(value, numbers.Real):
+        x = float(value)
+        if math.isfinite(x) and (x > 0 if positive else x >= 0) and x < below:
+            return x
+    bound = f" and below {below:g}" if below < math.inf else ""
+    sign = "positive" if positive else "non-negative"
+    raise CheckError(f"check: {what} must be a {sign} finite number{bound}, got {value!r}")
+
+
+def _options(method: object, seed: object, directions: object, full_limit: object,
+             rel_step: object, rtol: object, atol: object, tries: object) -> _Options:
+    """The check's options, each of the right type and range, or a CheckError saying which is
+    not (SizeLimitError for a count above matcalc.limits)."""
+    if not isinstance(method, str) or method not in METHODS:
+        raise CheckError(f"check: method must be one of {', '.join(METHODS)}, got {method!r}")
+    return _Options(
+        ["directional", "full"] if method == "both" else [method],
+        _count("directions", directions, 1, LIMITS.max_directions, "max_directions"),
+        _count("full_limit", full_limit, 0), _real("rel_step", rel_step, True, 1.0),
+        _real("rtol", rtol, False, 1.0), _real("atol", atol, False),
+        _count("seed", seed, 0), _count("tries", tries, 1, LIMITS.max_tries, "max_tries"))
+
+
 # What a usable point gives: (rows, findings, gradient values, the point).
 _Outcome = tuple[list[VariableCheck], list[_Finding], list[np.ndarray], dict[str, np.ndarray]]
 
@@ -778,12 +843,7 @@ def check(expr: Expr, wrt: Variable | Variables, dims: Mapping[str, int] | None 
         raise CheckError(f"check expects a matcalc expression, got {type(expr).__name__}")
     if not expr.is_scalar:
         raise CheckError(f"check needs a scalar (1×1) expression, got {shape_str(expr.shape)}")
-    if method not in METHODS:
-        raise CheckError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise CheckError(f"seed must be a non-negative integer, got {seed!r}")
-    if isinstance(directions, bool) or not isinstance(directions, int) or directions < 1:
-        raise CheckError(f"directions must be a positive integer, got {directions!r}")
+    opt = _options(method, seed, directions, full_limit, rel_step, rtol, atol, tries)
     if values is not None and not isinstance(values, Mapping):
         raise CheckError(f"values must be a dict from input names to arrays, got "
                          f"{type(values).__name__}")
@@ -798,19 +858,18 @@ def check(expr: Expr, wrt: Variable | Variables, dims: Mapping[str, int] | None 
     symbols = symbols_of(expr)
     bindings, user = _bindings(expr, dims, dict(values or {}), symbols)
     grads = grad(expr, targets)
+    check_array_sizes(toposort([expr, *grads]), bindings)  # before any value is drawn
     plans = _plans(expr, targets, symbols, bindings)
     items = _domain_items(expr, {})
     kinds = _sampling_kinds(expr, push=False)
     sampled = frozenset(symbols) - frozenset(user)
-    opt = _Options(["directional", "full"] if method == "both" else [method], directions,
-                   full_limit, rel_step, rtol, atol, int(seed))
 
     rng = np.random.default_rng(seed)
     found: _Outcome | None = None
     fallback: _Outcome | None = None  # the first point with soft findings, if no better one
     problem: _Problem | None = None
     redraws: list[str] = []
-    for k in range(max(1, tries)):
+    for k in range(opt.tries):
         vals = dict(user)
         for name in sorted(sampled):
             shape = resolve_dims(symbols[name].shape, bindings)
@@ -825,7 +884,7 @@ def check(expr: Expr, wrt: Variable | Variables, dims: Mapping[str, int] | None 
                 break  # redrawing the sampled inputs cannot help
             continue
         worth = [s for s in soft if s[0] and s[2] & sampled]
-        if worth and k + 1 < tries:
+        if worth and k + 1 < opt.tries:
             fallback = fallback or (rows, soft, gvals, vals)
             redraws.append(worth[0][1])
             continue

@@ -171,8 +171,10 @@ def test_vjp_reads_as_upstream_times_local():
 
 
 def test_names():
-    assert mc.latex(mc.Matrix("W1", "m", "n")) == "W_1"
-    assert mc.latex(mc.Matrix("W12", "m", "n")) == "W_{12}"
+    # an underscore makes a subscript; digits without one stay on the line (W1 is not W_1)
+    assert mc.latex(mc.Matrix("W1", "m", "n")) == "W1"
+    assert mc.latex(mc.Matrix("W_1", "m", "n")) == "W_1"
+    assert mc.latex(mc.Matrix("W12", "m", "n")) == "W12"
     assert mc.latex(mc.Matrix("W_hh", "m", "n")) == "W_{hh}"
     assert mc.latex(mc.Scalar("alpha") * W) == r"\alpha W"
     assert mc.latex(mc.Scalar("lambda_1")) == r"\lambda_1"

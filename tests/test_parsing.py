@@ -131,7 +131,7 @@ KEEPING = {"relu", "sigmoid", "tanh", "exp", "log", "sqrt", "abs", "softplus", "
            "softmax", "log_softmax", "inv", "triu", "tril", "flip", "flipud", "fliplr", "cumsum",
            "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arctanh",
            "erf", "gelu", "silu", "log1p", "expm1", "leaky_relu", "elu", "cholesky", "expm",
-           "eigvecsh"}
+           "eigvecsh", "adj"}
 
 
 def test_shape_keeping_functions_come_from_the_shape_rules():

@@ -37,6 +37,12 @@ def test_every_autograd_test_has_a_row():
 def test_matches_finite_differences(peer):
     for loss, wrt, values in peer.build():
         report = mc.check(loss, wrt, values=values, method="both")
+        if report.passed is None and all("rounding level" in r.note for r in report):
+            # a locally constant loss (a tie broken towards constants): float64 cannot tell its
+            # zero gradient from rounding, so check says SKIPPED; the gradient must be zero
+            for g in report.gradients.values():
+                assert np.max(np.abs(g)) <= 1e-12, f"{peer.name}: {loss}\n{report}"
+            continue
         assert report.passed is True, f"{peer.name}: {loss}\n{report}"
 
 

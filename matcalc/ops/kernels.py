@@ -58,8 +58,9 @@ def _adjugate(a: "Array") -> "Array":
     adj(S) = diag(Π_{j≠i} s_j), which is defined at a singular a too."""
     u, s, vt = np.linalg.svd(a)
     n = s.shape[0]
-    before = np.concatenate([[1.0], np.cumprod(s[:-1])])  # Π_{j<i} s_j
-    after = np.concatenate([np.cumprod(s[::-1][:-1])[::-1], [1.0]])  # Π_{j>i} s_j
+    one = np.ones(1, dtype=s.dtype)  # an array, not a list: jax.numpy concatenates arrays only
+    before = np.concatenate([one, np.cumprod(s[:-1])])  # Π_{j<i} s_j
+    after = np.concatenate([np.cumprod(s[::-1][:-1])[::-1], one])  # Π_{j>i} s_j
     sign = np.linalg.det(u) * np.linalg.det(vt)
     out: Array = sign * (vt.T * (before * after)[:n]) @ u.T
     return out

@@ -35,7 +35,10 @@ from .latex_commands import (
     SPACING,
     WORD_FONTS,
 )
+from .latex_names import sub_text
 from .latex_program import LatexProgram
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
 __all__ = ["PostLexer"]
 
@@ -171,7 +174,7 @@ class Classifier:
             return self.delimiter(tok, "", None)
         if name in FONTS:
             return self.font(tok, name)
-        if name == "sigma" and "sigma" not in symbols:
+        if name == "sigma" and "sigma" not in symbols and not self.longer_name(tok):
             return retype("FUNC", SIGMA_FUNCTION, tok)
         if name == "lambda" and self.applied() and not any(
                 n in symbols for n in ["lambda"] + GREEK_ALIASES["lambda"]):
@@ -208,6 +211,22 @@ class Classifier:
             raise self.prog.error(ParseError, f"\\end{{{env}}} has no \\begin{{{env}}}", tok)
         self.stack.pop()
         return span("MATRIX_CLOSE", env, tok, close)
+
+    def longer_name(self, tok: Token) -> bool:
+        """Whether a Greek command begins a declared name: \\sigma_1, \\sigma1."""
+        nxt = self.buf.peek()
+        if nxt is None:
+            return False
+        base = str(tok)[1:]
+        if nxt.type == "SUBSCRIPT":
+            return self.prog.exists(base, sub_text(nxt))
+        if nxt.type != "NUMBER" or not str(nxt).isdigit() or nxt.start_pos != tok.end_pos:
+            return False
+        self.buf.next()
+        after = self.buf.peek()
+        self.buf.push([nxt])
+        sub = sub_text(after) if after is not None and after.type == "SUBSCRIPT" else None
+        return self.prog.exists(base + str(nxt), sub)
 
     def applied(self) -> bool:
         """Whether an opening parenthesis comes next (\\lambda(S) is a function there)."""
@@ -319,6 +338,10 @@ class Classifier:
                 return span("FUNC", function, tok, close)
         if word in ("1", "0"):
             return span("ONES" if word == "1" else "ZEROS", word, tok, close)
+        if nxt.type == "LBRACE" and not _simple(content):
+            ident = text.replace("\\_", "_")
+            if _IDENTIFIER.fullmatch(ident):  # \mathrm{W1}, \mathbf{x1}, \mathrm{x\_}: one name
+                return span("WORD", ident, tok, close)
         if name == "mathbb" and word == "I" and "I" not in prog.symbols:
             after = self.buf.peek()  # \mathbb{I}[Z > 0], the indicator matcalc writes
             if after is not None and after.type == "LSQB":
@@ -344,8 +367,7 @@ class Classifier:
                 close: Token) -> list[Token]:
         """What a font wrapper's content reads as: a name (a word in an upright font), a Greek
         letter, or a braced group."""
-        simple = (len(content) in (1, 2) and content[0].type in ("NAME", "CMD")
-                  and (len(content) == 1 or content[1].type == "SUBSCRIPT"))
+        simple = _simple(content)
         if simple and content[0].type == "NAME":
             if font in WORD_FONTS:
                 return [retype("WORD", str(content[0]), content[0])] + content[1:]
@@ -357,12 +379,40 @@ class Classifier:
         return content
 
 
+def _simple(content: list[Token]) -> bool:
+    """Whether a font's content is a name or a command, with at most a subscript."""
+    return (len(content) in (1, 2) and content[0].type in ("NAME", "CMD")
+            and (len(content) == 1 or content[1].type == "SUBSCRIPT"))
+
+
+def _with_digits(prog: LatexProgram, tok: Token, buf: Buffer) -> Token:
+    """W1 or \\alpha1 as one name when it is declared (digits right after the letters), else
+    tok as it is."""
+    nxt = buf.peek()
+    if (nxt is None or nxt.type != "NUMBER" or not str(nxt).isdigit()
+            or nxt.start_pos != tok.end_pos):
+        return tok
+    joined = str(tok.value) + str(nxt)
+    buf.next()
+    sub = buf.peek()
+    declared = prog.exists(joined, sub_text(sub) if sub is not None and sub.type == "SUBSCRIPT"
+                           else None)
+    if not declared:
+        buf.push([nxt])
+        return tok
+    return span(tok.type, joined, tok, nxt)
+
+
 def merge(prog: LatexProgram, stream: Iterable[Token]) -> Iterator[Token]:
     """Stage 2: names split into letters, \\log\\det, indicators, sqrt roots, norm scripts."""
     buf = Buffer(stream)
     while (tok := buf.next()) is not None:
         t = tok.type
-        if t == "NAME":
+        if t in ("NAME", "GREEK"):
+            joined = _with_digits(prog, tok, buf)
+            if joined is not tok or t == "GREEK":
+                yield joined
+                continue
             nxt = buf.peek()
             yield from prog.split(tok, nxt if nxt is not None and nxt.type == "SUBSCRIPT" else None)
             continue

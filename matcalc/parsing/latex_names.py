@@ -1,12 +1,14 @@
 r"""Names in LaTeX: subscripts, Greek letters, runs of letters, and the dimensions written in
 subscripts.
 
-``W_1`` reads the declared ``W_1``, else ``W1``; ``W_{hh}`` reads ``W_hh``; ``x_{t,1}`` reads
-``x_t_1``; ``\alpha`` reads ``alpha`` (``\lambda``, a Python keyword, reads ``lam``, ``lambda_``
-or ``lmbda``). A run of letters that is not itself declared is split into single-letter names when
-each letter is declared (or is ``I``). An undeclared name that is a dimension of a declared symbol
-is that size as a 1×1 value; ``\pi`` is π unless declared; ``I`` is an identity sized by context
-and ``K_{m,n}`` the commutation matrix, unless those names are declared.
+``W_1`` reads the declared ``W_1``, else ``W1``; ``W1`` (digits right after the letters) and
+``\mathrm{W1}`` read ``W1`` when it is declared; ``\mathrm{x\_}`` reads ``x_``; ``W_{hh}`` reads
+``W_hh``; ``x_{t,1}`` reads ``x_t_1``; ``\alpha`` reads ``alpha`` (``\lambda``, a Python keyword,
+reads ``lam``, ``lambda_`` or ``lmbda``). A run of letters that is not itself declared is split
+into single-letter names when each letter is declared (or is ``I``). An undeclared name that is
+a dimension of a declared symbol is that size as a 1×1 value; ``\pi`` is π unless declared; ``I``
+is an identity sized by context and ``K_{m,n}`` the commutation matrix, unless those names are
+declared.
 """
 
 from __future__ import annotations
