@@ -90,5 +90,7 @@ def cases() -> list[Case]:
         _case("lang-unknown", EXPLAIN + ("--lang", "xx"), e(2, ("--lang",))),
         _case("exercise-unknown", EXPLAIN + ("--exercise", "nope"), e(2, ("nope",))),
         _case("unknown-command", ("frobnicate",), e(2, ("frobnicate",))),
+        _case("nfkc-shape-names", ("shapes", "foo + ｆｏｏ", "--shape", "foo=2,2",
+                                   "--shape", "ｆｏｏ=2,2"), e(2, ())),
         _case("grad-works", GRAD + ("--wrt", "W"), e(0, out=("X",))),
     ]

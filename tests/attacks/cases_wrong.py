@@ -257,5 +257,14 @@ def cases() -> list[Case]:
         out.append(Case(f"wrong-nfkc-parse-{name.encode('unicode_escape').decode()[:14]}",
                         CLS, Raises("MatcalcError"),
                         _NFKC_PARSE.format(text=f"foo + 2 * {name}", name=name)))
+    out += [
+        Case("wrong-nfkc-op-name", CLS, Raises("InputError", "name"),
+             "import sympy\nresult = mc.elementwise('ｓｑ', sympy.Symbol('x') ** 2)"),
+        Case("wrong-nfkc-dimension", CLS, Raises("InputError", "dimension"),
+             "result = mc.Matrix('W', 'ｍ', 2)"),
+        Case("wrong-nfkc-latex-name", CLS, Raises("MatcalcError"),
+             "L = mc.parse_latex('x + \\\\mathrm{ｘ}', {'x': (1, 1), 'ｘ': (1, 1)})\n"
+             "result = float(mc.evaluate(L, {'x': np.ones((1, 1)), 'ｘ': 10 * np.ones((1, 1))})[0, 0])"),
+    ]
     out += _numbers()
     return out
