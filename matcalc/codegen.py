@@ -22,6 +22,7 @@ the dimension.
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import itertools
 import linecache
@@ -196,12 +197,14 @@ def _outputs(outputs: Any) -> tuple[list[Expr], bool]:
     return items, single
 
 
-def _binding_inputs(items: list[Expr], symbols: dict[str, Expr], fixed: Mapping[str, int]
-                    ) -> dict[str, Expr]:
+def _binding_inputs(items: list[Expr], lowered: list[Expr], symbols: dict[str, Expr],
+                    fixed: Mapping[str, int]) -> dict[str, Expr]:
     """Inputs the outputs do not read but their program declared, taken for their shapes where
-    they bind a dimension nothing else binds (as evaluate takes them; see matcalc.binding)."""
+    they bind a dimension nothing else binds (as evaluate takes them; see matcalc.binding). The
+    declarations are those of the outputs as given (``items``), the dimensions needed those of
+    the code that runs (``lowered``)."""
     needed: dict[str, None] = {}
-    for node in toposort(items):
+    for node in toposort(lowered):
         for d in [*node.shape, *(v for _, v in node.params if isinstance(v, Dim))]:
             needed.update(dict.fromkeys(d.names))
     bound = set(fixed) | {d.names[0] for s in symbols.values() for d in s.shape
@@ -274,7 +277,7 @@ def source(outputs: Any, backend: str = "numpy", dims: Mapping[str, int] | None 
     fixed = check_dims(dims)
     symbols = symbols_of(items)
     lowered = lower(fast_form(items, fixed))  # the cheapest order, if sizes are known
-    symbols.update(_binding_inputs(lowered, symbols, fixed))
+    symbols.update(_binding_inputs(items, lowered, symbols, fixed))
     symbols = dict(sorted(symbols.items()))
     check_input_names(symbols, ())
     prog = _Program(backend, symbols, fixed)
@@ -369,7 +372,9 @@ class CompiledFunction:
                 f"{', '.join(missing)}")
         given = {k: inputs[k] for k in self.inputs}  # values not read are ignored, as evaluate does
         try:
-            out = self._for(given)(**given)
+            fn = self._for(given)
+            out = fn(**{k: given[k] for k in _parameters(fn)})  # a specialisation that fixes
+            # every size reads no input only declared for its shape
         except MatcalcError:
             raise
         except Exception as exc:  # noqa: BLE001 - the backend's own errors, said our way
@@ -379,6 +384,12 @@ class CompiledFunction:
 
     def __repr__(self) -> str:
         return f"<matcalc compiled function ({self.backend}) of {', '.join(self.inputs)}>"
+
+
+@functools.lru_cache(maxsize=1024)
+def _parameters(fn: Callable[..., Any]) -> tuple[str, ...]:
+    """The names a generated function takes."""
+    return tuple(inspect.signature(fn).parameters)
 
 
 def _declared_shapes(fn: Callable[..., Any]) -> dict[str, tuple[Any, Any]]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sized
+from typing import TypeVar
 
 from .errors import InputError, InternalError, SizeLimitError
 from .limits import LIMITS
@@ -23,7 +24,18 @@ _DIGITS = re.compile(r"[0-9]{1,300}")  # a longer number is no size (and int() r
 _MAX_COEF = 10**300
 
 
+T = TypeVar("T", bound=Sized)
 Term = tuple[tuple[str, ...], int]  # (names of a product, sorted; its integer coefficient)
+
+
+def _few_terms(terms: T) -> T:
+    """terms, or SizeLimitError when a sum of dimensions would have more than max_dim_terms
+    (checked before they are sorted: each sum re-sorts them all)."""
+    if len(terms) > LIMITS.max_dim_terms:
+        raise SizeLimitError(
+            f"a sum of {len(terms)} dimension terms is more than the limit of "
+            f"{LIMITS.max_dim_terms} (matcalc.limits.configure(max_dim_terms=…))")
+    return terms
 
 
 def _coef(n: int) -> int:
@@ -131,13 +143,14 @@ class Dim:
             raise SizeLimitError(
                 f"a product of {factors} dimension names is more than the limit of "
                 f"{LIMITS.max_dim_factors} (matcalc.limits.configure(max_dim_factors=…))")
+        _few_terms(range(len(self.terms) * len(o.terms)))
         return Dim(terms=tuple((a + b, _coef(c * d)) for a, c in self.terms for b, d in o.terms))
 
     __rmul__ = __mul__
 
     def __add__(self, other: Dim | int) -> Dim:
         o = other if isinstance(other, Dim) else Dim(other)
-        return Dim(terms=self.terms + o.terms)
+        return Dim(terms=_few_terms(self.terms + o.terms))
 
     __radd__ = __add__
 
@@ -258,6 +271,7 @@ def dim(x: int | str | Dim) -> Dim:
         if _DIGITS.fullmatch(s):  # ASCII digits only: "²".isdigit() and "٣".isdigit() are True
             return dim(int(s))
         pieces = re.split(r"([+-])", s)
+        _few_terms(pieces[::2])
         if not pieces[0].strip() and len(pieces) > 1 and pieces[1] == "-":
             pieces = ["0"] + pieces[1:]  # a leading minus: -1 + m
         out = ZERO

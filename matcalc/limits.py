@@ -9,11 +9,14 @@ a ``MemoryError``, a swapping machine or a run that does not end:
   none were freed early);
 * ``max_directions``: the random directions, and the coordinates of full differences, of one
   gradient check; ``max_tries``: the points a check may draw;
-* ``max_dim_factors``: the names in one product of dimensions (m·n·…);
+* ``max_dim_factors``: the names in one product of dimensions (m·n·…); ``max_dim_terms``: the
+  terms of one sum of dimensions (m + n + …);
 * ``max_formula_ops``: the size of a SymPy formula given to ``elementwise``;
 * ``max_explain_steps``: the nodes (named intermediates and the result) of one ``explain``
   derivation, checked before anything is derived; ``max_document_chars``: the characters of one
-  document ``explain`` writes, checked before it is returned or written.
+  document ``explain`` writes, checked before it is returned or written;
+* ``max_print_chars``: the characters of one expression printed as text or LaTeX, checked before
+  it is printed (a DAG with sharing prints as a tree).
 
 Kronecker Jacobians are arrays like any other: their (often large) intermediates are checked
 against ``max_elements`` and ``max_total_elements`` before evaluation allocates any of them.
@@ -44,9 +47,11 @@ class Limits:
     max_directions: int = 10_000
     max_tries: int = 1_000
     max_dim_factors: int = 64
+    max_dim_terms: int = 64
     max_formula_ops: int = 2_000
     max_explain_steps: int = 30  # a post of more nodes is no longer read step by step
     max_document_chars: int = 1_000_000
+    max_print_chars: int = 50_000_000  # one expression printed as text or LaTeX
 
 
 def _from_environment() -> Limits:

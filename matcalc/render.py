@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .errors import InternalError
+from .errors import InternalError, SizeLimitError
 from .latexnames import latex_name
 from .latexstyle import LatexStyle, make_style, style, using
+from .limits import LIMITS
 
 if TYPE_CHECKING:
     from .expr import Expr
@@ -30,7 +31,12 @@ Template = Callable[["Expr"], list[Any]]
 def render(root: Expr, template_of: Template, prec_of: Callable[[Expr], int], open_paren: str,
            close_paren: str, leaf_override: Callable[[Expr], str | None] | None = None,
            limit: int | None = None) -> str:
-    """Print root by its templates; with ``limit``, stop once that many characters are out."""
+    """Print root by its templates; with ``limit``, stop once that many characters are out.
+    Without a limit, a text longer than ``LIMITS.max_print_chars`` is refused before it is
+    made (SizeLimitError): a DAG prints as a tree, and a deep one with sharing would print
+    characters by the billion."""
+    if limit is None:
+        _check_printed_size(root, template_of, leaf_override)
     out: list[str] = []
     budget = limit if limit is not None else -1
     stack: list[Any] = [(root, 0)]
@@ -58,6 +64,42 @@ def render(root: Expr, template_of: Template, prec_of: Callable[[Expr], int], op
     if limit is not None and (stack or len(text) > limit):
         text = text[: max(limit - 1, 1)] + "…"
     return text
+
+
+_PARENS = 16  # what a pair of parentheses may add (\left( \right))
+
+
+def _check_printed_size(root: Expr, template_of: Template,
+                        leaf_override: Callable[[Expr], str | None] | None) -> None:
+    """SizeLimitError when root would print as more than LIMITS.max_print_chars characters: each
+    distinct node's printed size (its pieces, its arguments' sizes, parentheses allowed for) is
+    added up once, bottom-up, without printing anything."""
+    size: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in size:
+            continue
+        text = leaf_override(node) if leaf_override is not None else None
+        if text is not None:
+            size[id(node)] = len(text) + _PARENS
+            continue
+        pieces = template_of(node)
+        children = [node.args[p[0]] if isinstance(p[0], int) else p[0]
+                    for p in pieces if not isinstance(p, str)]
+        if not ready:
+            stack.append((node, True))
+            stack += [(c, False) for c in children if id(c) not in size]
+            continue
+        total = sum(len(p) for p in pieces if isinstance(p, str)) + _PARENS
+        total += sum(size[id(c)] for c in children)
+        size[id(node)] = min(total, 2**62)
+    if size[id(root)] > LIMITS.max_print_chars:
+        raise SizeLimitError(
+            f"the expression would print as about {size[id(root)]:,} characters, more than the "
+            f"limit of {LIMITS.max_print_chars:,}: it shares subexpressions that printing writes "
+            f"out each time; name intermediates (mc.named), print a part, or compile it "
+            f"(matcalc.limits.configure(max_print_chars=…) raises the limit)")
 
 
 def named_leaf(node: Expr) -> str | None:
