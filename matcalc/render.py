@@ -74,29 +74,31 @@ def _check_printed_size(root: Expr, template_of: Template,
     """SizeLimitError when root would print as more than LIMITS.max_print_chars characters: each
     distinct node's printed size (its pieces, its arguments' sizes, parentheses allowed for) is
     added up once, bottom-up, without printing anything."""
-    size: dict[int, int] = {}
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    size: dict[Any, int] = {}  # by node: holding a node a template built keeps it alive
+    pending: dict[Any, tuple[int, list[Any]]] = {}  # own characters, children to be sized
+    stack: list[Any] = [root]
     while stack:
-        node, ready = stack.pop()
-        if id(node) in size:
+        node = stack.pop()
+        if node in size:
+            continue
+        held = pending.pop(node, None)
+        if held is not None:
+            own, children = held
+            size[node] = min(own + sum(size[c] for c in children), 2**62)
             continue
         text = leaf_override(node) if leaf_override is not None else None
         if text is not None:
-            size[id(node)] = len(text) + _PARENS
+            size[node] = len(text) + _PARENS
             continue
         pieces = template_of(node)
         children = [node.args[p[0]] if isinstance(p[0], int) else p[0]
                     for p in pieces if not isinstance(p, str)]
-        if not ready:
-            stack.append((node, True))
-            stack += [(c, False) for c in children if id(c) not in size]
-            continue
-        total = sum(len(p) for p in pieces if isinstance(p, str)) + _PARENS
-        total += sum(size[id(c)] for c in children)
-        size[id(node)] = min(total, 2**62)
-    if size[id(root)] > LIMITS.max_print_chars:
+        pending[node] = (sum(len(p) for p in pieces if isinstance(p, str)) + _PARENS, children)
+        stack.append(node)
+        stack += [c for c in children if c not in size]
+    if size[root] > LIMITS.max_print_chars:
         raise SizeLimitError(
-            f"the expression would print as about {size[id(root)]:,} characters, more than the "
+            f"the expression would print as about {size[root]:,} characters, more than the "
             f"limit of {LIMITS.max_print_chars:,}: it shares subexpressions that printing writes "
             f"out each time; name intermediates (mc.named), print a part, or compile it "
             f"(matcalc.limits.configure(max_print_chars=…) raises the limit)")
