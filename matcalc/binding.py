@@ -234,13 +234,24 @@ _DECLARED: "weakref.WeakKeyDictionary[Any, dict[str, Spec | None]]" = \
 
 
 def remember_declarations(result: "Any", declared: "Mapping[str, Spec]") -> None:
-    """Note that result was derived from a program declaring these inputs (name → shape)."""
-    known = _DECLARED.setdefault(result, {})
+    """Note that result was derived from a program declaring these inputs (name → shape).
+
+    The first program's table is shared, not copied (all the gradients of one program hold the
+    same one: copying it per gradient costs inputs × gradients); a second program's merges into
+    a copy."""
+    known = _DECLARED.get(result)
+    if known is None:
+        _DECLARED[result] = declared  # type: ignore[assignment]
+        return
+    if known is declared:
+        return
+    merged = dict(known)
     for name, spec in declared.items():
-        if name in known and known[name] != spec:
-            known[name] = None  # the same node derived from programs that disagree: no binding
+        if name in merged and merged[name] != spec:
+            merged[name] = None  # the same node derived from programs that disagree: no binding
         else:
-            known.setdefault(name, tuple(spec))  # type: ignore[arg-type]
+            merged.setdefault(name, tuple(spec))  # type: ignore[arg-type]
+    _DECLARED[result] = merged
 
 
 def declarations_of(result: "Any") -> "dict[str, Spec | None]":

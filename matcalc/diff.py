@@ -156,7 +156,7 @@ def _remember_program(results: Sequence[Expr], program: Expr) -> None:
     for node in toposort([program]):
         if node.op.name == "symbol":
             declared[node.get("name")] = (declared_spec(node.rows), declared_spec(node.cols))
-    for r in results:
+    for r in results:  # one table for all of them, never changed afterwards
         remember_declarations(r, declared)
 
 
