@@ -243,7 +243,7 @@ def remember_declarations(result: "Any", declared: "Mapping[str, Spec]") -> None
     if known is None:
         _DECLARED[result] = declared  # type: ignore[assignment]
         return
-    if known is declared:
+    if known is declared or known == declared:  # the same program again
         return
     merged = dict(known)
     for name, spec in declared.items():

@@ -7,8 +7,9 @@ accumulates. It never names an op.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
-from typing import overload
+from typing import Any, overload
 
 from .binding import declarations_of, declared_spec, remember_declarations
 from .dims import shape_str
@@ -148,15 +149,21 @@ def restricted(results: Sequence[Expr], source: Expr) -> list[Expr]:
             else restrict(r, guard) for r in results]
 
 
+_TABLES: weakref.WeakKeyDictionary[Expr, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
 def _remember_program(results: Sequence[Expr], program: Expr) -> None:
     """Each result binds its dimensions from values of the inputs the program declared, too (a
     gradient that no longer reads X still takes its sizes from X; see matcalc.binding)."""
-    declared = {name: spec for name, spec in declarations_of(program).items()
-                if spec is not None}
-    for node in toposort([program]):
-        if node.op.name == "symbol":
-            declared[node.get("name")] = (declared_spec(node.rows), declared_spec(node.cols))
-    for r in results:  # one table for all of them, never changed afterwards
+    declared = _TABLES.get(program)
+    if declared is None:  # one table per program, shared by all its results, never changed
+        declared = {name: spec for name, spec in declarations_of(program).items()
+                    if spec is not None}
+        for node in toposort([program]):
+            if node.op.name == "symbol":
+                declared[node.get("name")] = (declared_spec(node.rows), declared_spec(node.cols))
+        _TABLES[program] = declared
+    for r in results:
         remember_declarations(r, declared)
 
 

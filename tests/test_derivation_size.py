@@ -84,3 +84,17 @@ def test_doubling_program_has_linear_terms():
     assert mc.count_nodes(g) < 10
     value = mc.evaluate(g, {"x0": np.ones((2, 1))}, dims={"m": 2})
     np.testing.assert_array_equal(value, np.full((2, 1), 2.0 ** n))
+
+
+def test_gradients_of_one_program_share_its_declarations():
+    """Each gradient remembers the inputs its program declared (to bind dimensions from them):
+    one table per program, shared, so L gradients of an L-layer network cost L, not L², and
+    deriving the same program again changes nothing."""
+    from matcalc import binding
+
+    L, params = tanh_mlp(50)
+    first = mc.grad(L, params)
+    again = mc.grad(L, params)
+    tables = {id(binding._DECLARED[g]) for g in first + again}
+    assert len(tables) == 1
+    assert len(binding.declarations_of(first[0])) == len(params) + 1  # the weights, biases, X
