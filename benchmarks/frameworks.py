@@ -18,7 +18,6 @@ helpers this script uses; times are never asserted.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -269,20 +268,7 @@ def section_jax_layer(quick: bool) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS and PyTorch threads (default: all cores)")
-    opt = parser.parse_args()
-    if opt.threads:
-        tpc, torch = optional("threadpoolctl"), optional("torch")
-        if tpc is not None:
-            tpc.threadpool_limits(limits=opt.threads)
-        if torch is not None:
-            torch.set_num_threads(opt.threads)
-    jax = optional("jax")
-    if jax is not None:
-        jax.config.update("jax_enable_x64", True)  # float64, as the others
+    opt = run.setup(__doc__)
     info = run.machine()
     scipy = optional("scipy")
     info[-1] += f", scipy {getattr(scipy, '__version__', 'not installed')}"

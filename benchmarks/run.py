@@ -491,8 +491,10 @@ def print_table() -> None:
     print("\n".join(lines))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def setup(description: str) -> argparse.Namespace:
+    """The options every benchmark takes (--quick, --threads), applied: BLAS and PyTorch threads
+    limited as asked, JAX in float64 as the others."""
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS and PyTorch threads (default: all cores)")
@@ -506,6 +508,11 @@ def main() -> None:
     jax = optional("jax")
     if jax is not None:
         jax.config.update("jax_enable_x64", True)  # float64, as the others
+    return opt
+
+
+def main() -> None:
+    opt = setup(__doc__)
     info = machine()
     for line in info:
         progress(line)

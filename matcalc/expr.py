@@ -25,8 +25,24 @@ from .errors import InputError, InternalError
 from .render import short, to_latex, to_text
 
 __all__ = [
-    "OPERATORS", "OPS", "PREC_ADD", "PREC_ATOM", "PREC_HAD", "PREC_MUL", "PREC_NEG", "PREC_POW",
-    "REQUIRED", "Expr", "Op", "Param", "count_nodes", "register", "registry_version", "toposort",
+    "LOWERINGS",
+    "OPERATORS",
+    "OPS",
+    "PREC_ADD",
+    "PREC_ATOM",
+    "PREC_HAD",
+    "PREC_MUL",
+    "PREC_NEG",
+    "PREC_POW",
+    "REQUIRED",
+    "Expr",
+    "Op",
+    "Param",
+    "count_nodes",
+    "lowering",
+    "register",
+    "registry_version",
+    "toposort",
     "unregister",
 ]
 
@@ -210,6 +226,23 @@ def register(op: Op) -> Op:
     OPS[op.name] = op
     _VERSION[0] += 1
     return op
+
+
+Lowering = Callable[["Expr"], "Expr | None"]
+# cheaper forms that an identity between other ops gives a node of this op (inv(A) @ B is a
+# solve; det(A)·A⁻¹ the adjugate): declared with those ops, tried after the record's own lower
+LOWERINGS: dict[str, list[Lowering]] = {}
+
+
+def lowering(head: str) -> Callable[[Lowering], Lowering]:
+    """Register a cheaper form for nodes whose op is ``head``, declared where the ops it relates
+    are (the record of ``head`` stays as it is)."""
+
+    def add(fn: Lowering) -> Lowering:
+        LOWERINGS.setdefault(head, []).append(fn)
+        return fn
+
+    return add
 
 
 def unregister(name: str) -> None:

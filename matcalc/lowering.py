@@ -22,7 +22,7 @@ from typing import Any
 
 from .dims import Dim
 from .errors import CodegenError, InternalError, NoCodeTemplateError
-from .expr import Expr, Op, toposort
+from .expr import LOWERINGS, Expr, Op, toposort
 
 __all__ = ["BACKEND_KEYS", "Env", "Helper", "helpers_of", "lower", "render", "template_of"]
 
@@ -106,6 +106,17 @@ def render(node: Expr, template: Any, args: list[str], env: Env) -> str:
     return text
 
 
+def _cheaper(node: Expr) -> Expr | None:
+    """The first cheaper form of node: its record's ``lower``, then those other records'
+    identities add (expr.LOWERINGS)."""
+    rules = LOWERINGS.get(node.op.name, [])
+    for rule in ([node.op.lower] if node.op.lower is not None else []) + rules:
+        low = rule(node)
+        if low is not None:
+            return low
+    return None
+
+
 def lower(roots: Iterable[Expr]) -> list[Expr]:
     """The roots with every node that has a cheaper form (its record's ``lower``) rewritten to it,
     bottom-up, each node once (iterative)."""
@@ -115,8 +126,8 @@ def lower(roots: Iterable[Expr]) -> list[Expr]:
         args = tuple(memo[id(a)] for a in node.args)
         rebuilt = node if all(x is y for x, y in zip(args, node.args)) else \
             Expr.make(node.op, args, **dict(node.params))
-        while rebuilt.op.lower is not None:  # its arguments are lowered already
-            low = rebuilt.op.lower(rebuilt)
+        while True:  # its arguments are lowered already
+            low = _cheaper(rebuilt)
             if low is None:
                 break
             if low.shape != rebuilt.shape:

@@ -19,7 +19,7 @@ import math
 from typing import Any
 
 from ..dims import ONE, Dim, Shape
-from ..expr import PREC_MUL, PREC_POW, Param
+from ..expr import PREC_MUL, PREC_POW, Param, lowering
 from . import kernels, kernels_jax, kernels_torch
 from ._base import (
     PREC_ATOM,
@@ -37,7 +37,6 @@ from ._base import (
     reduced_shape,
     require_square,
 )
-from .arith import MATMUL
 from .blocks import block, flip, take, tril, triu
 from .elementwise import abs as abs_
 from .elementwise import sign
@@ -517,18 +516,13 @@ def slogdet(a: Any) -> tuple[Expr, Expr]:
 
 # --- inv(A) @ B is a solve ------------------------------------------------------------------------
 
-_matmul_lower = MATMUL.lower
-
-
+@lowering("matmul")
 def _solve_lower(n: Expr) -> Expr | None:
     """A⁻¹B = solve(A, B): one LU factorisation and no explicit inverse."""
     a, b = n.args
     if a.op.name == "inv" and not b.is_scalar:
         return solve(a.args[0], b)
-    return _matmul_lower(n) if _matmul_lower is not None else None
-
-
-MATMUL.lower = _solve_lower
+    return None
 
 
 

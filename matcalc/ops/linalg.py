@@ -6,7 +6,7 @@ from typing import Any
 
 import sympy
 
-from ..expr import OPS, PREC_POW, Param, toposort
+from ..expr import PREC_POW, Param, lowering, toposort
 from . import _sympy as sp
 from . import kernels, kernels_jax, kernels_torch
 from ._base import ONE, PREC_ATOM, Builder, Expr, builder, defop, require_square
@@ -219,6 +219,7 @@ def _contains(e: Expr, target: Expr) -> bool:
     return any(n is target for n in toposort([e]))
 
 
+@lowering("mul")
 def _det_inverse(node: Expr) -> Expr | None:
     """det(A)·c · F(A⁻¹) → c · F(adj(A)) for F linear in A⁻¹ (see above)."""
     for k in (0, 1):
@@ -245,13 +246,3 @@ def _det_inverse(node: Expr) -> Expr | None:
     return None
 
 
-_MUL = OPS["mul"]
-_before = _MUL.lower
-
-
-def _mul_lower(node: Expr) -> Expr | None:
-    low = _before(node) if _before is not None else None
-    return low if low is not None else _det_inverse(node)
-
-
-_MUL.lower = _mul_lower
