@@ -16,7 +16,9 @@ Three steps, repeated until nothing changes (at most a few rounds):
    along its axis, and a monomial that contains a named monomial (D / s, when X̂ = D / s) is
    written with the name (X̂).
 
-Every step preserves values.
+Every step preserves values. The spelling chosen for a node is remembered by its pattern (its
+arithmetic with the atoms abstracted to their op, shape and printed length): the layers of a deep
+network repeat one pattern, and each later layer takes the choice without measuring again.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from .poly import (
     Poly,
     Q,
     Reader,
+    broadcast_of,
     candidates,
     mono_mul,
     qabs,
@@ -139,6 +142,9 @@ class Algebra:
         self._centred: dict[tuple[Expr, int | None], bool] = {}
         self._named_monos: list[tuple[Mono, Q, int]] | None = None
         self.solved: dict[Expr, Poly] = {}  # atoms read as something else (x as u ‖x‖)
+        # which option best chose, by the pattern of the node (see pattern): layers repeat
+        self.choices: dict[tuple[object, ...], int] = {}
+        self._patterned: bool | None = None
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -292,9 +298,80 @@ class Algebra:
                 out.append({atom: Poly({mono_solved: Fraction(1, 1) / Fraction(coef) ** int(k)})})
         return out
 
+    def patterned(self) -> bool:
+        """Whether best's choice depends on a node's pattern only: not when a named monomial can
+        rewrite an atom (x as u ‖x‖, looked up deep inside the atoms) or a named mean can stand
+        for a mean the reading builds from the atoms."""
+        if self._patterned is None:
+            scratch = Atoms()  # read apart: numbering atoms here would reorder printed factors
+            reader = Reader(scratch, lambda n: Poly.atom(scratch.of(n)))
+            self._patterned = not any(
+                d.op.name in REDUCTIONS or (
+                    d.op.name in ARITH and d.op.name != "const"
+                    and (mono := reader.read(d).monomial()) is not None and len(mono[1]) >= 2)
+                for d in self.defs)
+        return self._patterned
+
+    def pattern(self, root: Expr) -> tuple[object, ...] | None:
+        """The node as the reader sees it, its atoms abstracted: the arithmetic, the reductions
+        and broadcasts it reads through (op, parameters, shape, whether shared, arguments by
+        position), and for each atom its op, parameters, shape and capped printed length — all
+        that the options and their lengths depend on. A named atom stays itself (whether it is
+        centred depends on its definition). None when the choice depends on more (patterned)."""
+        if not self.patterned():
+            return None
+        index: dict[Expr, int] = {}
+        found: list[Expr] = []
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node in index:
+                continue
+            index[node] = len(found)
+            found.append(node)
+            if self._through(node):
+                stack += reversed(node.args)
+        shared = self.reader.shared
+        entries: list[object] = []
+        for node in found:
+            if self._through(node):
+                entries.append((node.op.name, node.params, node.shape, node in shared,
+                                tuple(index[a] for a in node.args)))
+                continue
+            named = self.named(node)
+            if named.op.name == "named":
+                entries.append(named)
+                continue
+            size = _ATOM_LENGTHS.get(node)
+            if size is None:
+                size = _ATOM_LENGTHS[node] = len(short(node, ATOM_LENGTH))
+            entries.append((node.op.name, node.params, node.shape, size))
+        return tuple(entries)
+
+    def _through(self, node: Expr) -> bool:
+        """Whether the reader reads through node (Reader.read, then atom), not as one atom."""
+        if node.op.name in ARITH or broadcast_of(node) is not None:
+            return True
+        if node in self.defs or node in self.solved:
+            return False
+        if node.op.name in REDUCTIONS:
+            return True
+        return node.op.name == "matmul" and node.is_scalar and \
+            node.args[0].op.name == "transpose" and node.args[0].args[0].cols.is_one and \
+            node.args[0].args[0].shape == node.args[1].shape
+
     def best(self, node: Expr) -> Expr:
-        """The shortest equivalent of an arithmetic or reduction node (after the rules)."""
-        options = [self.polish(node)] + [self.polish(c) for c in self.forms(node)]
+        """The shortest equivalent of an arithmetic or reduction node (after the rules). A node
+        of a pattern met before takes the option chosen then, computing that one only (every
+        option equals the node, so this decides the spelling, never the value)."""
+        key = self.pattern(node)
+        chosen = None if key is None else self.choices.get(key)
+        if chosen == 0:
+            return self.polish(node)
+        forms = self.forms(node)
+        if chosen is not None and chosen <= len(forms):
+            return self.polish(forms[chosen - 1])
+        options = [self.polish(node)] + [self.polish(c) for c in forms]
         for reading in self.inversions(node):
             self.solved, saved = reading, dict(self._centred)
             self.forget()
@@ -303,15 +380,17 @@ class Algebra:
             finally:
                 self.solved, self._centred = {}, saved
                 self.forget()
-        distinct = list(dict.fromkeys(options))  # the same node from several spellings: once
-        if len(distinct) == 1:
-            return distinct[0]
-        best, best_len = distinct[0], self.length(distinct[0])
-        for e in distinct[1:]:
-            n = self.length(e)
-            if n < best_len:
-                best, best_len = e, n
-        return best
+        chosen, best_len = 0, -1
+        if len(set(options)) > 1:
+            lengths: dict[Expr, int] = {}
+            for k, e in enumerate(options):
+                if e not in lengths:
+                    lengths[e] = self.length(e)
+                    if best_len < 0 or lengths[e] < best_len:
+                        chosen, best_len = k, lengths[e]
+        if key is not None:
+            self.choices[key] = chosen
+        return options[chosen]
 
     def length(self, e: Expr) -> int:
         """The printed length of e, each atom counted at its own printed length (capped, so that
