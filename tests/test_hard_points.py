@@ -62,6 +62,26 @@ def test_singular_matrices_are_skipped_with_a_reason(loss):
     assert report[0].note.startswith("skipped")
 
 
+def _cofactors(a: np.ndarray) -> np.ndarray:
+    """The cofactor matrix by minors (adj(A)ᵀ), independent of any inverse."""
+    n = a.shape[0]
+    minor = lambda i, j: np.delete(np.delete(a, i, 0), j, 1)
+    return np.array([[(-1) ** (i + j) * np.linalg.det(minor(i, j)) for j in range(n)]
+                     for i in range(n)])
+
+
+@pytest.mark.parametrize("X", [A3, S3], ids=["general", "symmetric"])
+def test_the_gradient_of_det_is_defined_at_a_singular_matrix(X):
+    """∂det/∂X = adj(X)ᵀ exists where X⁻¹ does not: evaluated and compiled at a singular X, the
+    gradient is the cofactor matrix (for a symmetric X the simplified form is det(X)·X⁻¹, with no
+    transpose left, and it must still be computed through the adjugate)."""
+    value = SINGULAR if X is A3 else SINGULAR @ SINGULAR.T
+    g = mc.grad(mc.det(X), X)
+    expected = _cofactors(value)
+    np.testing.assert_allclose(mc.evaluate(g, {X.name: value}), expected, atol=1e-9)
+    np.testing.assert_allclose(mc.compile(g)(**{X.name: value}), expected, atol=1e-9)
+
+
 def test_singular_solve_is_an_evaluation_error():
     with pytest.raises(mc.EvaluationError, match="solve"):
         mc.evaluate(mc.solve(A3, b3), {"A": SINGULAR, "b": np.ones((3, 1))})

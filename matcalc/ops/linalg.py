@@ -231,7 +231,7 @@ def _det_inverse(node: Expr) -> Expr | None:
             if f.op is not DET:
                 continue
             path = _path_to(rest, inv(f.args[0]))
-            if not path:
+            if path is None:  # (an empty path: the rest is A⁻¹ itself)
                 continue
             out = adj(f.args[0])
             for parent, j in reversed(path):
