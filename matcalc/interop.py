@@ -255,7 +255,7 @@ class _Reader:
             if isinstance(arg, sympy.Determinant):
                 return ops.logdet(self.read(arg.arg))
             one_plus = [a for a in arg.args if a != 1] if isinstance(arg, sympy.Add) else []
-            if len(arg.args) == 2 and 1 in arg.args and isinstance(one_plus[0], sympy.exp):
+            if len(one_plus) == 1 and len(arg.args) == 2 and isinstance(one_plus[0], sympy.exp):
                 return ops.softplus(self.read(one_plus[0].args[0]))  # stable for large values
             return ops.log(self.read(arg))
         if isinstance(s, sympy.tanh):

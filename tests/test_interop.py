@@ -214,6 +214,13 @@ def test_unsupported_ops_name_themselves(expr, name):
         to_sympy(expr)
 
 
+@pytest.mark.parametrize("fn", [sympy.Max, sympy.Min])
+def test_a_log_of_a_pair_with_one_is_not_read_as_softplus(fn):
+    """log(max(1, x)) has two arguments, one of them 1, but is no 1 + eˣ: refused by name."""
+    with pytest.raises(InteropError, match=fn.__name__):
+        from_sympy(sympy.log(fn(1, sympy.Symbol("x"))))
+
+
 def test_bad_input():
     with pytest.raises(InputError):
         to_sympy("W @ X")  # type: ignore[arg-type]
