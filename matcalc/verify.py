@@ -54,6 +54,7 @@ from .evaluate import (
 from .expr import OPS, Expr, toposort
 from .limits import LIMITS
 from .ops import Matrix
+from .ops.structured import structure_of
 
 __all__ = ["CheckError", "CheckReport", "VariableCheck", "check", "substitute"]
 
@@ -665,14 +666,13 @@ def _compare(sym: np.ndarray, num: np.ndarray, unc: np.ndarray, opt: _Options,
 # --- structured variables: sampled and perturbed within their structure (verify_structure.py) ----
 
 def _structure(plan: _Plan) -> str | None:
-    value: str | None = plan.target.get("structure") if plan.target.op.name == "symbol" else None
-    return value
+    return structure_of(plan.target)
 
 
 def _sample_symbol(rng: np.random.Generator, symbol: Expr, kinds: set[str],
                    shape: tuple[int, int]) -> np.ndarray:
     """A value for a symbol: within its declared structure, if it has one."""
-    structure = symbol.get("structure")
+    structure = structure_of(symbol)
     if structure is None:
         return _sample(rng, kinds, shape)
     return structured.sample(rng, structure, kinds, shape, _sample)
@@ -684,6 +684,17 @@ def _random_direction(plan: _Plan, rng: np.random.Generator, shape: tuple[int, .
     if structure is not None:
         return structured.direction(rng, structure, (shape[0], shape[1]))
     u = rng.standard_normal(shape)
+    out: np.ndarray = u / np.linalg.norm(u)
+    return out
+
+
+def _even_direction(plan: _Plan, shape: tuple[int, ...]) -> np.ndarray:
+    """The unit direction of equal steps in every entry the variable's structure lets move (the
+    start for a zero gradient: the step is chosen along it)."""
+    structure = _structure(plan)
+    u = np.ones(shape)
+    if structure is not None:
+        u = structured.project_value(structure, u)
     out: np.ndarray = u / np.linalg.norm(u)
     return out
 
@@ -714,7 +725,7 @@ def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray,
         return [row(method=m, max_abs_error=np.nan, max_rel_error=np.nan, passed=False, step=h0,
                     evaluations=0, note=note) for m in opt.methods]
     norm = float(np.linalg.norm(g))
-    u = g / norm if norm > 0 else np.ones(g.shape) / float(np.sqrt(g.size))
+    u = g / norm if norm > 0 else _even_direction(plan, g.shape)
     f.noise = _estimate_noise(f, x0, u, 1e-3 * h0)
     h, search = _choose_step(f, x0, u, h0, norm)
     search += 9

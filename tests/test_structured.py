@@ -91,6 +91,18 @@ def test_check_samples_and_perturbs_within_the_structure(loss, var):
     assert full[0].evaluations == 6 * entries
 
 
+@pytest.mark.parametrize("var", ["S", "D", "L", "U"])
+def test_a_structured_variable_with_a_zero_gradient_is_checked_within_its_structure(var):
+    """A zero gradient gives no direction to choose the step along: the even direction taken
+    instead stays inside the structure (outside it the value would be refused), and the rows
+    read as they do for an unstructured variable with a zero gradient."""
+    X = {"S": S, "D": D, "L": Lo, "U": Up}[var]
+    report = mc.check(mc.sum(x ** 2) + mc.sum(X - X), [var, "x"])
+    assert report.passed is True, report
+    plain = mc.check(mc.sum(x ** 2) + mc.sum(A - A), ["A", "x"])
+    assert [r.passed for r in report] == [r.passed for r in plain]
+
+
 def test_jacobian_of_a_structured_variable_is_projected():
     J = mc.evaluate(mc.jacobian(mc.vec(S @ A), "S"), {"S": np.eye(n), "A": np.eye(n)})
     K = np.eye(n * n)[np.arange(n * n).reshape(n, n).T.reshape(-1)]
