@@ -16,16 +16,11 @@ from matcalc.algebra import readable
 from matcalc.evaluate import symbols_of
 
 
-@pytest.fixture
-def fresh(monkeypatch):
-    """A function that derives with every choice made afresh (no pattern remembered)."""
-
-    def derive(fn):
-        with monkeypatch.context() as m:
-            m.setattr(readable.Algebra, "pattern", lambda self, node: None)
-            return fn()
-
-    return derive
+def fresh(fn):
+    """fn() with every choice made afresh (no pattern remembered)."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(readable.Algebra, "pattern", lambda self, node: None)
+        return fn()
 
 
 def named_mlp(depth: int) -> mc.Expr:
@@ -38,13 +33,13 @@ def named_mlp(depth: int) -> mc.Expr:
 
 
 @pytest.mark.parametrize("item", textbook.ITEMS, ids=lambda item: item.name)
-def test_textbook_forms_are_the_fresh_choice(item, fresh):
+def test_textbook_forms_are_the_fresh_choice(item):
     _, got, _ = textbook.derive(item)
     _, again, _ = fresh(lambda: textbook.derive(item))
     assert got is again, f"{got}  against  {again}"
 
 
-def test_repeated_named_layers_are_the_fresh_choice(fresh):
+def test_repeated_named_layers_are_the_fresh_choice():
     L = named_mlp(12)
     wrt = [f"W{i}" for i in range(1, 13)] + [f"b{i}" for i in range(1, 13)] + ["X"]
     got = mc.grad(L, wrt)
@@ -59,9 +54,7 @@ def test_random_gradients_are_the_fresh_choice(e):
     wrt = sorted(symbols_of(L))
     assume(wrt)
     got = mc.grad(L, wrt)
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(readable.Algebra, "pattern", lambda self, node: None)
-        again = mc.grad(L, wrt)
+    again = fresh(lambda: mc.grad(L, wrt))
     assert all(a is b for a, b in zip(got, again))
 
 
@@ -83,7 +76,7 @@ def test_an_mlp_measures_candidates_a_fixed_number_of_times(monkeypatch):
     assert counts[20] == counts[200], counts
 
 
-def test_atoms_of_other_lengths_are_other_patterns(fresh):
+def test_atoms_of_other_lengths_are_other_patterns():
     """a ⊙ (1 − t²) prints shorter expanded for a one-letter a, factored for a longer one: the
     pattern tells the atoms apart by their printed length (and op), not by shape alone."""
     shapes = {"A": ("n", "n"), "B": ("n", "n"), "C": ("n", "n"), "a": ("n", 1),

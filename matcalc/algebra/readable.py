@@ -122,6 +122,24 @@ def _stretch(e: Expr, shape: tuple[Dim, Dim], axis: int | None) -> Expr:
     return e * ones(rows if need_rows else e.rows, cols if need_cols else e.cols)
 
 
+def _atom_length(node: Expr) -> int:
+    """The printed length of an atom, capped at ATOM_LENGTH (measured once per node)."""
+    size = _ATOM_LENGTHS.get(node)
+    if size is None:
+        size = _ATOM_LENGTHS[node] = len(short(node, ATOM_LENGTH))
+    return size
+
+
+def _inner_product(node: Expr) -> tuple[Expr, Expr] | None:
+    """(a, b) when node is aᵀb of two columns, which the algebra reads as Σ a ⊙ b."""
+    if node.op.name != "matmul" or not node.is_scalar:
+        return None
+    a, b = node.args
+    if a.op.name == "transpose" and a.args[0].cols.is_one and a.args[0].shape == b.shape:
+        return a.args[0], b
+    return None
+
+
 def _broadcast_shape(m: Mono, atoms: Atoms) -> tuple[Dim, Dim]:
     rows, cols = Dim(1), Dim(1)
     for i, _ in m:
@@ -156,10 +174,9 @@ class Algebra:
         if node in self.solved:
             return self.solved[node]
         node = self.named(node)
-        if node.op.name == "matmul" and node.is_scalar:  # aᵀb is Σ a ⊙ b: algebra sees inside
-            a, b = node.args
-            if a.op.name == "transpose" and a.args[0].cols.is_one and a.args[0].shape == b.shape:
-                node = sum_(a.args[0] * b, axis=0)
+        pair = _inner_product(node)
+        if pair is not None:  # aᵀb is Σ a ⊙ b: algebra sees inside
+            node = sum_(pair[0] * pair[1], axis=0)
         if node.op.name in REDUCTIONS:
             axis = node.get("axis")
             arg = node.args[0]
@@ -342,10 +359,7 @@ class Algebra:
             if named.op.name == "named":
                 entries.append(named)
                 continue
-            size = _ATOM_LENGTHS.get(node)
-            if size is None:
-                size = _ATOM_LENGTHS[node] = len(short(node, ATOM_LENGTH))
-            entries.append((node.op.name, node.params, node.shape, size))
+            entries.append((node.op.name, node.params, node.shape, _atom_length(node)))
         return tuple(entries)
 
     def _through(self, node: Expr) -> bool:
@@ -354,11 +368,7 @@ class Algebra:
             return True
         if node in self.defs or node in self.solved:
             return False
-        if node.op.name in REDUCTIONS:
-            return True
-        return node.op.name == "matmul" and node.is_scalar and \
-            node.args[0].op.name == "transpose" and node.args[0].args[0].cols.is_one and \
-            node.args[0].args[0].shape == node.args[1].shape
+        return node.op.name in REDUCTIONS or _inner_product(node) is not None
 
     def best(self, node: Expr) -> Expr:
         """The shortest equivalent of an arithmetic or reduction node (after the rules). A node
@@ -402,10 +412,7 @@ class Algebra:
                 return str(n.get("name"))
             if n is e or n not in atoms or n.op.name in REDUCTIONS:
                 return None
-            size = _ATOM_LENGTHS.get(n)
-            if size is None:
-                size = _ATOM_LENGTHS[n] = len(short(n, ATOM_LENGTH))
-            return "#" * size
+            return "#" * _atom_length(n)
 
         # atoms print capped, so e prints about as long as its own arithmetic: not checked
         return len(render(e, _text_template, _text_prec, "(", ")", leaf, checked=False))
