@@ -33,9 +33,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 
-from .errors import InputError, SizeLimitError
+from .errors import InputError
 
-__all__ = ["LIMITS", "Limits", "check_elements", "check_total", "configure", "limits"]
+__all__ = ["LIMITS", "Limits", "configure", "limits"]
 
 
 @dataclass
@@ -99,24 +99,3 @@ def limits(**changes: int) -> Iterator[Limits]:
     finally:
         for f in fields(Limits):
             setattr(LIMITS, f.name, getattr(before, f.name))
-
-
-def check_elements(what: str, rows: int, cols: int) -> int:
-    """rows·cols, or SizeLimitError when one array of that shape would exceed max_elements."""
-    count = rows * cols
-    if count > LIMITS.max_elements:
-        raise SizeLimitError(
-            f"{what} would be a {rows}×{cols} array ({count:,} entries), more than the limit of "
-            f"{LIMITS.max_elements:,} entries per array; use smaller sizes, or raise the limit "
-            f"with matcalc.limits.configure(max_elements=…) or MATCALC_MAX_ELEMENTS")
-    return count
-
-
-def check_total(what: str, count: int) -> None:
-    """SizeLimitError when the arrays of one evaluation would hold more than
-    max_total_elements entries together."""
-    if count > LIMITS.max_total_elements:
-        raise SizeLimitError(
-            f"{what} would hold {count:,} entries in its arrays together, more than the limit of "
-            f"{LIMITS.max_total_elements:,}; use smaller sizes, or raise the limit with "
-            f"matcalc.limits.configure(max_total_elements=…) or MATCALC_MAX_TOTAL_ELEMENTS")
