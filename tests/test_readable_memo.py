@@ -76,9 +76,23 @@ def test_an_mlp_measures_candidates_a_fixed_number_of_times(monkeypatch):
     assert counts[20] == counts[200], counts
 
 
+def test_the_pattern_holds_each_atoms_printed_length():
+    """Two atoms of one op, parameters and shape differ in the pattern by their printed length
+    alone (capped), and atoms of equal length are one pattern."""
+    x, long_name = mc.Vector("x", "n"), mc.Vector("abcdefghijkl", "n")
+    y = mc.Vector("y", "n")
+    algebra = readable.Algebra({}, lambda e: e, lambda rule, before, after: None)
+
+    def key(v):
+        return algebra.pattern(mc.tanh(v + v) * (1 - mc.tanh(v + v)))
+
+    assert key(x) == key(y)
+    assert key(x) != key(long_name)
+
+
 def test_atoms_of_other_lengths_are_other_patterns():
     """a ⊙ (1 − t²) prints shorter expanded for a one-letter a, factored for a longer one: the
-    pattern tells the atoms apart by their printed length (and op), not by shape alone."""
+    remembered choice is the fresh one for each (symbols differ in the pattern by name, too)."""
     shapes = {"A": ("n", "n"), "B": ("n", "n"), "C": ("n", "n"), "a": ("n", 1),
               "abcdefgh": ("n", 1), "t": ("n", 1)}
     for order in ((0, 1, 2), (1, 0, 2), (2, 1, 0)):
