@@ -43,7 +43,7 @@ from .elementwise import sign
 from .leaves import eye, ones, zeros
 from .linalg import det, inv
 from .reductions import sum as sum_
-from .selections import _by_groups, equal
+from .selections import _by_groups, _peak
 from .structure import commutation, diag, dvec, kron, total, vec
 
 __all__ = ["cholesky", "eigh", "eigvalsh", "eigvecsh", "expm", "logabsdet", "matrix_power",
@@ -588,12 +588,6 @@ NORM = defop(
 
 def _ord_latex(ord: Any) -> str:
     return {math.inf: r"\infty", -math.inf: r"-\infty", "nuc": "*"}.get(ord, str(ord))
-
-
-def _peak(values: Expr, out: Expr, axis: Any) -> Expr:
-    """𝟙[values = out] / #ties: where the gradient of a max (or min) goes."""
-    hit = equal(values, out)
-    return hit / sum_(hit, axis=axis)
 
 
 def _vector_norm_weights(out: Expr) -> Expr:

@@ -294,14 +294,18 @@ def _reduction_latex(command: str) -> Any:
     return template
 
 
+def _peak(values: Expr, out: Expr, axis: int | None) -> Expr:
+    """𝟙[values = out] / #ties: where the gradient of a max (or min) goes."""
+    hit = equal(values, out)
+    return hit / sum_(hit, axis=axis)
+
+
 def _arg_extremum(larger: bool) -> Any:
     name = "max" if larger else "min"
 
     def weights(out: Expr) -> Expr:
         """𝟙[A = max] / #ties: where the gradient of each group goes."""
-        a = out.args[0]
-        hit = equal(a, out)
-        return hit / sum_(hit, axis=out.get("axis"))
+        return _peak(out.args[0], out, out.get("axis"))
 
     op = defop(
         name, 1,
