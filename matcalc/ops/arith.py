@@ -28,21 +28,12 @@ from ._base import (
     number,
 )
 from .elementwise import log as log_
-from .leaves import eye, ones
+from .leaves import eye
 from .reductions import sum as sum_
-from .structure import commutation, dvec, kron, spread, total
+from .structure import commutation, kron, scale_jac, spread, total
 
 __all__ = ["add", "div", "fold_constant", "hadamard", "matmul", "mul", "neg", "power",
            "reciprocal", "square", "sub", "transpose", "unbroadcast"]
-
-
-def _scale_jac(m: Expr, dj: Expr | None, out: Expr) -> Expr | None:
-    """The Jacobian of M ⊙ F given F's: a scaling for 1×1 M, else diag(vec(M)) times it."""
-    if dj is None:
-        return None
-    if m.is_scalar:
-        return m * dj
-    return dvec(m if m.shape == out.shape else m * ones(*out.shape)) @ dj
 
 
 def _neg(d: Expr | None) -> Expr | None:
@@ -187,8 +178,8 @@ MUL = _binary(
     "mul", "*", "multiply elementwise",
     vjp=lambda g, out: (unbroadcast(g * out.args[1], out.args[0].shape),
                         unbroadcast(g * out.args[0], out.args[1].shape)),
-    jac=lambda out, d: total(_scale_jac(out.args[1], spread(d[0], out.args[0], out), out),
-                             _scale_jac(out.args[0], spread(d[1], out.args[1], out), out)),
+    jac=lambda out, d: total(scale_jac(out.args[1], spread(d[0], out.args[0], out), out),
+                             scale_jac(out.args[0], spread(d[1], out.args[1], out), out)),
     domain_through="positive",
     sympy=_hadamard_sympy,
     latex=_mul_latex,
@@ -205,8 +196,8 @@ DIV = _binary(
     vjp=lambda g, out: (unbroadcast(g / out.args[1], out.args[0].shape),
                         unbroadcast(-(g * out) / out.args[1], out.args[1].shape)),
     jac=lambda out, d: total(
-        _scale_jac(1 / out.args[1], spread(d[0], out.args[0], out), out),
-        _neg(_scale_jac(out / out.args[1], spread(d[1], out.args[1], out), out))),
+        scale_jac(1 / out.args[1], spread(d[0], out.args[0], out), out),
+        _neg(scale_jac(out / out.args[1], spread(d[1], out.args[1], out), out))),
     domain_through="positive",
     sympy=_div_sympy,
     latex=lambda n: [r"\frac{", (0, 0), "}{", (1, 0), "}"],
@@ -311,7 +302,7 @@ POW = defop(
     vjp=_pow_vjp,
     domain=lambda n: {} if isinstance(n.get("p"), int) and n.get("p") >= 0 else
     {0: "nonzero" if isinstance(n.get("p"), int) else "positive"},
-    jac=lambda out, d: _scale_jac(out.get("p") * power(out.args[0], out.get("p") - 1), d[0], out),
+    jac=lambda out, d: scale_jac(out.get("p") * power(out.args[0], out.get("p") - 1), d[0], out),
     domain_through="positive",
     sympy=_pow_sympy,
     text=lambda n: [(0, PREC_POW + 1), " ** " + _paren_fraction(_exp_text(n.get("p")))],
@@ -347,8 +338,8 @@ def _pow_var_vjp(g: Expr, out: Expr) -> tuple[Expr, Expr]:
 
 def _pow_var_jac(out: Expr, d: list[Expr | None]) -> Expr | None:
     a, y = out.args
-    return total(_scale_jac(y * power(a, y - 1), spread(d[0], a, out), out),
-                 _scale_jac(out * log_(a), spread(d[1], y, out), out))
+    return total(scale_jac(y * power(a, y - 1), spread(d[0], a, out), out),
+                 scale_jac(out * log_(a), spread(d[1], y, out), out))
 
 
 POW_VAR = defop(

@@ -25,7 +25,7 @@ from ..errors import InputError
 from ..expr import OPS, Param
 from ._base import PREC_ATOM, Expr, as_expr, const, defop
 from ._formula import checked_formula, kink_points, printed_code
-from .structure import dvec
+from .structure import scale_jac
 
 __all__ = ["elementwise", "helper_function", "helper_name"]
 
@@ -170,9 +170,7 @@ def elementwise(name: str, formula: Any, latex: str | None = None, var: Any = No
 
     def jac(out: Expr, ds: list[Expr | None]) -> Expr | None:
         d = local(out.args[0])
-        if ds[0] is None or d is None:
-            return None
-        return d * ds[0] if (out.is_scalar or d.is_scalar) else dvec(d) @ ds[0]
+        return None if d is None else scale_jac(d, ds[0], out)
 
     op = defop(
         name, 1,

@@ -16,7 +16,7 @@ from ..expr import Param
 from ..latexstyle import style
 from . import kernels, kernels_jax
 from ._base import PREC_ATOM, Builder, Expr, Op, builder, defop, np
-from .structure import dvec
+from .structure import scale_jac
 
 __all__ = ["abs", "arccos", "arcsin", "arcsinh", "arctan", "arctanh", "cos", "cosh", "elu", "erf",
            "exp", "expm1", "gelu", "leaky_relu", "log", "log1p", "relu", "sigmoid", "sign", "silu",
@@ -43,9 +43,7 @@ def unary(name: str, local: Local | None, scalar: Any, doc: str, code: dict[str,
 
     def jac(out: Expr, d: list[Expr | None]) -> Expr | None:
         local_ = local(out.args[0], out) if local is not None else None
-        if d[0] is None or local_ is None:
-            return None
-        return local_ * d[0] if out.is_scalar else dvec(local_) @ d[0]
+        return None if local_ is None else scale_jac(local_, d[0], out)
 
     tex = latex if latex is not None else rf"\operatorname{{{name}}}"
     latex_template = tex if callable(tex) else (lambda n: [tex + r"\left(", (0, 0), r"\right)"])
@@ -223,8 +221,7 @@ def _with_alpha(name: str, default: float, local: Callable[[Expr, Expr, float], 
     def jac(out: Expr, d: list[Expr | None]) -> Expr | None:
         if d[0] is None:
             return None
-        slope = local(out.args[0], out, out.get("alpha"))
-        return slope * d[0] if out.is_scalar else dvec(slope) @ d[0]
+        return scale_jac(local(out.args[0], out, out.get("alpha")), d[0], out)
 
     def text(n: Expr) -> list[Any]:
         alpha = n.get("alpha")

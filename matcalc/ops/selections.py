@@ -36,7 +36,7 @@ from .leaves import eye, ones, size
 from .reductions import _summing
 from .reductions import mean as mean_
 from .reductions import sum as sum_
-from .structure import dvec, kron, spread, total, vec
+from .structure import dvec, kron, scale_jac, spread, total, vec
 
 __all__ = ["clip", "cumsum", "equal", "greater", "greater_equal", "less", "less_equal", "max",
            "maximum", "min", "minimum", "not_equal", "prod", "std", "var", "where"]
@@ -114,16 +114,6 @@ not_equal: Builder = builder(NOT_EQUAL)
 
 # --- where, maximum, minimum, clip --------------------------------------------------------------
 
-def _weighted(weight: Expr, d: Expr | None, arg: Expr, out: Expr) -> Expr | None:
-    """The Jacobian of weight ⊙ broadcast(arg) given that of arg."""
-    spread_d = spread(d, arg, out)
-    if spread_d is None:
-        return None
-    if weight.shape != out.shape:
-        weight = weight * ones(*out.shape)
-    return weight * spread_d if out.is_scalar else dvec(weight) @ spread_d
-
-
 def _where_shape(args: tuple[Expr, ...]) -> Any:
     c, a, b = args
     try:
@@ -140,6 +130,13 @@ def _where_masks(out: Expr) -> tuple[Expr, Expr]:
     return chosen, 1 - chosen
 
 
+def _where_jac(out: Expr, d: list[Expr | None]) -> Expr | None:
+    # the masks at out's shape, so that a 1×1 condition gives diag(vec(mask ⊙ 𝟏)), not a scaling
+    masks = [m if m.shape == out.shape else m * ones(*out.shape) for m in _where_masks(out)]
+    return total(*(scale_jac(m, spread(dx, x, out), out)
+                   for m, dx, x in zip(masks, d[1:], out.args[1:])))
+
+
 WHERE = defop(
     "where", 3,
     params=(Param("condition"), Param("a"), Param("b")),
@@ -149,8 +146,7 @@ WHERE = defop(
     vjp=lambda g, out: (None,
                         unbroadcast(g * _where_masks(out)[0], out.args[1].shape),
                         unbroadcast(g * _where_masks(out)[1], out.args[2].shape)),
-    jac=lambda out, d: total(_weighted(_where_masks(out)[0], d[1], out.args[1], out),
-                             _weighted(_where_masks(out)[1], d[2], out.args[2], out)),
+    jac=_where_jac,
     domain={0: "kink"},
     latex=lambda n: [r"\operatorname{where}\left(", (0, 0), ", ", (1, 0), ", ", (2, 0),
                      r"\right)"],
@@ -180,8 +176,8 @@ def _extremum(name: str, larger: bool) -> Any:
         shape=lambda args: broadcast_shape(name, f"take the {fn} of", *args),
         vjp=lambda g, out: (unbroadcast(g * masks(out)[0], out.args[0].shape),
                             unbroadcast(g * masks(out)[1], out.args[1].shape)),
-        jac=lambda out, d: total(_weighted(masks(out)[0], d[0], out.args[0], out),
-                                 _weighted(masks(out)[1], d[1], out.args[1], out)),
+        jac=lambda out, d: total(scale_jac(masks(out)[0], spread(d[0], out.args[0], out), out),
+                                 scale_jac(masks(out)[1], spread(d[1], out.args[1], out), out)),
         domain=lambda n: {n.args[0] - n.args[1]: "kink"},
         latex=lambda n: ["\\" + ("max" if larger else "min") + r"\left(", (0, 0), ", ", (1, 0),
                          r"\right)"],
@@ -235,7 +231,7 @@ CLIP = defop(
     vjp=lambda g, out: (g * _clip_masks(out)[0],
                         unbroadcast(g * _clip_masks(out)[1], out.args[1].shape),
                         unbroadcast(g * _clip_masks(out)[2], out.args[2].shape)),
-    jac=lambda out, d: total(*(_weighted(m, dx, x, out) for m, dx, x in
+    jac=lambda out, d: total(*(scale_jac(m, spread(dx, x, out), out) for m, dx, x in
                                zip(_clip_masks(out), d, out.args))),
     domain=_clip_domain,
     latex=lambda n: [r"\operatorname{clip}\left(", (0, 0), ", ", (1, 0), ", ", (2, 0),

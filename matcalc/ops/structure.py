@@ -20,7 +20,7 @@ from ._base import ONE, Builder, Expr, ShapeError, as_expr, builder, defop, desc
 from .leaves import eye, ones
 
 __all__ = ["commutation", "diag", "dvec", "expand", "kron", "kron_contract_left",
-           "kron_contract_right", "spread", "total", "unvec", "vec"]
+           "kron_contract_right", "scale_jac", "spread", "total", "unvec", "vec"]
 
 
 # --- pieces of Jacobian rules ---------------------------------------------------------------------
@@ -59,6 +59,16 @@ def spread(d: Expr | None, arg: Expr, out: Expr) -> Expr | None:
 def dvec(m: Expr) -> Expr:
     """diag(vec(M)): elementwise multiplication by M as a matrix acting on vec."""
     return diag(vec(m))
+
+
+def scale_jac(m: Expr, dj: Expr | None, out: Expr) -> Expr | None:
+    """The Jacobian of M ⊙ F given F's: a scaling for 1×1 M, else diag(vec(M)) times it (M
+    broadcast to out's shape)."""
+    if dj is None:
+        return None
+    if m.is_scalar:
+        return m * dj
+    return dvec(m if m.shape == out.shape else m * ones(*out.shape)) @ dj
 
 
 # --- vec and unvec --------------------------------------------------------------------------------
