@@ -213,24 +213,25 @@ PARAM_KINDS: dict[str, Callable[[str, str, Any], Any]] = {
 
 def _signature(op: Op) -> inspect.Signature:
     def kind(p: Param) -> Any:
-        if p.many:
-            return inspect.Parameter.VAR_POSITIONAL
-        if any(q.many for q in op.params) or not p.positional:
-            return inspect.Parameter.KEYWORD_ONLY  # after *xs, or as declared: by keyword only
+        if not p.positional:
+            return inspect.Parameter.KEYWORD_ONLY  # as declared: by keyword only
         return inspect.Parameter.POSITIONAL_OR_KEYWORD
 
     return inspect.Signature([
         inspect.Parameter(p.name, kind(p),
-                          default=inspect.Parameter.empty if p.required or p.many else p.default)
+                          default=inspect.Parameter.empty if p.required else p.default)
         for p in op.params])
 
 
 def make_builder(op: Op) -> Callable[..., Expr]:
-    """The builder a record's signature describes: operands coerced, parameters checked."""
+    """The builder a record's signature describes: operands coerced, parameters checked. An op
+    with a variable number of operands (``many``, as concat) declares its own builder."""
+    if any(p.many for p in op.params):
+        raise InternalError(f"the op {op.name!r} takes many operands: give it its own builder")
     signature = _signature(op)
     public = op.spell[0] if op.spell else op.name
 
-    operands_only = all(p.kind == "expr" and not p.many for p in op.params)
+    operands_only = all(p.kind == "expr" for p in op.params)
 
     def build(*args: Any, **kwargs: Any) -> Expr:
         if operands_only and not kwargs and len(args) == len(op.params):  # the common call
@@ -243,13 +244,7 @@ def make_builder(op: Op) -> Callable[..., Expr]:
         operands, params = [], {}
         for p in op.params:
             value = bound.arguments[p.name]
-            if p.many:
-                items = list(value[0]) if len(value) == 1 and isinstance(value[0], (list, tuple)) \
-                    else list(value)  # hstack(A, B) or hstack([A, B]), as NumPy writes it
-                if not items:
-                    raise InputError(f"{public}: give at least one operand")
-                operands += [as_expr(x, public) for x in items]
-            elif p.kind == "expr":
+            if p.kind == "expr":
                 operands.append(as_expr(value, public))
             else:
                 params[p.name] = PARAM_KINDS[p.kind](public, p.name, value)
