@@ -41,7 +41,7 @@ from .blocks import block, flip, take, tril, triu
 from .elementwise import abs as abs_
 from .elementwise import sign
 from .leaves import eye, ones, zeros
-from .linalg import det, inv
+from .linalg import _to_scalar, det, inv
 from .reductions import sum as sum_
 from .selections import _by_groups, _peak
 from .structure import commutation, diag, dvec, kron, total, vec
@@ -495,7 +495,7 @@ LOGABSDET = defop(
     "logabsdet", 1,
     spell=("logabsdet",),
     latex_in=("logabsdet",),
-    shape=lambda args: (require_square("logabsdet", args[0]), (ONE, ONE))[1],
+    shape=_to_scalar("logabsdet"),
     vjp=lambda g, out: (g * inv(out.args[0]).T,),
     jac=lambda out, d: None if d[0] is None else vec(inv(out.args[0]).T).T @ d[0],
     domain={0: "invertible"},
