@@ -627,7 +627,7 @@ _WHICH = {None: "", 0: r", \text{col}", 1: r", \text{row}"}
 
 VECTOR_NORM = defop(
     "vector_norm", 1,
-    build=lambda x, ord=2, axis=None: norm(x, ord=ord, axis=axis if axis is not None else None),
+    build=lambda x, ord=2, axis=None: norm(x, ord=ord, axis=axis),
     params=(Param("x"), Param("ord", "ord", 2, keyword=True),
             Param("axis", "axis", None, keyword=True)),
     shape=_vector_norm_shape,
@@ -686,22 +686,16 @@ MATRIX_NORM = defop(
     @ d[0],
     domain=lambda n: {svdvals(n.args[0]): "positive"} if n.get("ord") in (2, "nuc") else
     {n.args[0]: "kink"},
-    text=lambda n: ["norm(", (0, 0), f", ord={_ord_text(n.get('ord'))!s})"
-                    if n.get("ord") != "nuc" else ", ord=nuc)"],
+    text=lambda n: ["norm(", (0, 0), f", ord={_ord_text(n.get('ord'))})"],
     latex=lambda n: [r"\left\lVert ", (0, 0), r" \right\rVert_{" + _ord_latex(n.get("ord"))
                      + "}"],
     kind="linalg",
     doc="Matrix norms: ord=1 the largest column sum of |A|, inf the largest row sum, 2 the "
         "largest singular value (spectral), 'nuc' their sum (nuclear); ∂ of the spectral norm "
         "is u₁v₁ᵀ, of the nuclear U Vᵀ.",
-    code={"numpy": lambda n, args, env: f"np.linalg.norm({args[0]}, ord={_matrix_ord(n)})"
+    code={"numpy": lambda n, args, env: f"np.linalg.norm({args[0]}, ord={_ord_np(n)})"
                                         ".reshape(1, 1)",
           "torch": lambda n, args, env: f"torch.linalg.matrix_norm({args[0]}, "
-                                        f"ord={_matrix_ord(n)}).reshape(1, 1)"},
+                                        f"ord={_ord_np(n)}).reshape(1, 1)"},
     sample=lambda S: norm(S.A, ord="nuc"),
 )
-
-
-def _matrix_ord(n: Expr) -> str:
-    p = n.get("ord")
-    return {math.inf: "float('inf')", "nuc": "'nuc'"}.get(p, repr(p))
