@@ -170,7 +170,7 @@ def _slice_jac(out: Expr, d: list[Expr | None]) -> Expr | None:
 
 
 def _dims_code(n: Expr, env: Any, keys: tuple[str, ...]) -> str:
-    return ", ".join(env.dim(n.get(k)) if not n.get(k).is_zero else "0" for k in keys)
+    return ", ".join(env.dim(n.get(k)) for k in keys)
 
 
 SLICE = defop(
@@ -216,8 +216,7 @@ def embed(g: Any, rows: Any, cols: Any, r0: Any = 0, c0: Any = 0) -> Expr:
 
 
 def _embed_text(n: Expr) -> list[Any]:
-    parts = [n.get("rows").text, n.get("cols").text, n.get("r0").text if not n.get("r0").is_zero
-             else "0", n.get("c0").text if not n.get("c0").is_zero else "0"]
+    parts = [n.get(k).text for k in ("rows", "cols", "r0", "c0")]
     return ["embed(", (0, 0), ", " + ", ".join(parts) + ")"]
 
 
@@ -405,7 +404,7 @@ def block(rows: Any) -> Expr:
 
 # --- triangles and flips -------------------------------------------------------------------------
 
-def _triangle(name: str, numpy_fn: str, doc: str) -> Any:
+def _triangle(name: str, doc: str, sample: Any) -> Any:
     def text(n: Expr) -> list[Any]:
         k = n.get("k")
         return [f"{name}(", (0, 0), f", {k})" if k else ")"]
@@ -431,18 +430,17 @@ def _triangle(name: str, numpy_fn: str, doc: str) -> Any:
         latex=latex,
         kind="structural",
         doc=doc,
-        code={"numpy": lambda n, args, env: f"np.{numpy_fn}({args[0]}, {n.get('k')})",
-              "torch": lambda n, args, env: f"torch.{numpy_fn}({args[0]}, {n.get('k')})"},
+        code={"numpy": lambda n, args, env: f"np.{name}({args[0]}, {n.get('k')})",
+              "torch": lambda n, args, env: f"torch.{name}({args[0]}, {n.get('k')})"},
+        sample=sample,
     )
     return op
 
 
-TRIU = _triangle("triu", "triu", "The upper triangle (entries j − i ≥ k) of A, the rest 0; "
-                 "∂/∂A = triu(G).")
-TRIL = _triangle("tril", "tril", "The lower triangle (entries j − i ≤ k) of A, the rest 0; "
-                 "∂/∂A = tril(G).")
-TRIU.sample = lambda S: triu(S.A)
-TRIL.sample = lambda S: tril(S.A, k=-1)
+TRIU = _triangle("triu", "The upper triangle (entries j − i ≥ k) of A, the rest 0; "
+                 "∂/∂A = triu(G).", lambda S: triu(S.A))
+TRIL = _triangle("tril", "The lower triangle (entries j − i ≤ k) of A, the rest 0; "
+                 "∂/∂A = tril(G).", lambda S: tril(S.A, k=-1))
 triu: Builder = builder(TRIU)
 tril: Builder = builder(TRIL)
 

@@ -212,7 +212,7 @@ expm1: Builder = builder(EXPM1)
 # --- activations with a parameter ---------------------------------------------------------------
 
 def _with_alpha(name: str, default: float, local: Callable[[Expr, Expr, float], Expr],
-                doc: str, code: dict[str, Any], tex: str) -> Op:
+                doc: str, code: dict[str, Any], tex: str, sample: Any) -> Op:
     """f(A, alpha) elementwise with a constant alpha; its kink at 0 is kept away from."""
 
     def vjp(g: Expr, out: Expr) -> tuple[Expr]:
@@ -246,6 +246,7 @@ def _with_alpha(name: str, default: float, local: Callable[[Expr, Expr, float], 
         doc=doc,
         domain={0: "kink"},
         code=code,
+        sample=sample,
     )
 
 
@@ -260,7 +261,7 @@ LEAKY_RELU = _with_alpha(
                                                    "np"),
      "torch": lambda n, args, env: _where_positive(args[0], f"{n.get('alpha')!r} * {args[0]}",
                                                    "torch")},
-    r"\operatorname{LeakyReLU}")
+    r"\operatorname{LeakyReLU}", lambda S: leaky_relu(S.Z, 0.1))
 ELU = _with_alpha(
     "elu", 1.0, lambda a, out, alpha: step(a) + (1 - step(a)) * (out + alpha),
     "x for x > 0, α(eˣ − 1) otherwise (α = 1 unless given); derivative 1 or α eˣ.",
@@ -268,8 +269,6 @@ ELU = _with_alpha(
         args[0], f"{n.get('alpha')!r} * np.expm1(np.minimum({args[0]}, 0.0))", "np"),
      "torch": lambda n, args, env: _where_positive(
         args[0], f"{n.get('alpha')!r} * torch.expm1(torch.clamp({args[0]}, max=0.0))", "torch")},
-    r"\operatorname{ELU}")
+    r"\operatorname{ELU}", lambda S: elu(S.Z))
 leaky_relu: Builder = builder(LEAKY_RELU)
 elu: Builder = builder(ELU)
-LEAKY_RELU.sample = lambda S: leaky_relu(S.Z, 0.1)
-ELU.sample = lambda S: elu(S.Z)

@@ -124,7 +124,7 @@ def _sized(symbol: str, n: Expr) -> str:
     return rf"\mathbf{{{symbol}}}_{{{dim_latex(rows)} \times {dim_latex(cols)}}}"
 
 
-def _filled(name: str, fill: float, doc: str) -> Any:
+def _filled(name: str, fill: float, doc: str, sample: Any) -> Any:
     return defop(
         name, 0,
         params=(Param("rows", "dim"), Param("cols", "dim", 1)),
@@ -140,13 +140,14 @@ def _filled(name: str, fill: float, doc: str) -> Any:
               f"np.{name}(({env.dim(n.get('rows'))}, {env.dim(n.get('cols'))}))",
               "torch": lambda n, args, env: f"torch.{name}({env.dim(n.get('rows'))}, "
                                             f"{env.dim(n.get('cols'))}, dtype=torch.float64)"},
+        sample=sample,
     )
 
 
-ONES = _filled("ones", 1.0, "The all-ones matrix (a column when cols is omitted).")
-ONES.sample = lambda S: ones("n", 1)
-ZEROS = _filled("zeros", 0.0, "The all-zeros matrix (a column when cols is omitted).")
-ZEROS.sample = lambda S: zeros("m", "n")
+ONES = _filled("ones", 1.0, "The all-ones matrix (a column when cols is omitted).",
+               lambda S: ones("n", 1))
+ZEROS = _filled("zeros", 0.0, "The all-zeros matrix (a column when cols is omitted).",
+                lambda S: zeros("m", "n"))
 ones: Builder = builder(ONES)
 zeros: Builder = builder(ZEROS)
 

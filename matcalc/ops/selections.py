@@ -55,7 +55,7 @@ _RELATIONS = {
 }
 
 
-def _comparison(name: str) -> Any:
+def _comparison(name: str, sample: Any) -> Any:
     symbol, operator, tex, ufunc, torch_fn = _RELATIONS[name]
 
     def build(a: Any, b: Any) -> Expr:
@@ -90,20 +90,17 @@ def _comparison(name: str) -> Any:
             f"everywhere.",
         code={"numpy": f"np.{ufunc}({{0}}, {{1}}).astype(float)",
               "torch": f"torch.{torch_fn}({{0}}, {{1}}).to(torch.float64)"},
+        sample=sample,
     )
     return op
 
 
-GREATER = _comparison("greater")
-GREATER_EQUAL = _comparison("greater_equal")
-LESS = _comparison("less")
-LESS_EQUAL = _comparison("less_equal")
-EQUAL = _comparison("equal")
-NOT_EQUAL = _comparison("not_equal")
-for _op, _sample in ((GREATER, lambda S: S.W > S.G), (GREATER_EQUAL, lambda S: S.W >= 0.5),
-                     (LESS, lambda S: S.W < S.G), (LESS_EQUAL, lambda S: S.W <= S.s),
-                     (EQUAL, lambda S: equal(S.W, S.G)), (NOT_EQUAL, lambda S: not_equal(S.W, 0))):
-    _op.sample = _sample
+GREATER = _comparison("greater", lambda S: S.W > S.G)
+GREATER_EQUAL = _comparison("greater_equal", lambda S: S.W >= 0.5)
+LESS = _comparison("less", lambda S: S.W < S.G)
+LESS_EQUAL = _comparison("less_equal", lambda S: S.W <= S.s)
+EQUAL = _comparison("equal", lambda S: equal(S.W, S.G))
+NOT_EQUAL = _comparison("not_equal", lambda S: not_equal(S.W, 0))
 greater: Builder = builder(GREATER)
 greater_equal: Builder = builder(GREATER_EQUAL)
 less: Builder = builder(LESS)
@@ -159,7 +156,7 @@ WHERE = defop(
 where: Builder = builder(WHERE)
 
 
-def _extremum(name: str, larger: bool) -> Any:
+def _extremum(name: str, larger: bool, sample: Any) -> Any:
     fn = "maximum" if larger else "minimum"
 
     def masks(out: Expr) -> tuple[Expr, Expr]:
@@ -185,13 +182,12 @@ def _extremum(name: str, larger: bool) -> Any:
         doc=f"The elementwise {fn} of A and B (broadcasting); the gradient goes to the side that "
             f"wins, half to each at a tie.",
         code={"numpy": f"np.{fn}({{0}}, {{1}})", "torch": f"torch.{fn}({{0}}, {{1}})"},
+        sample=sample,
     )
 
 
-MAXIMUM = _extremum("maximum", True)
-MINIMUM = _extremum("minimum", False)
-MAXIMUM.sample = lambda S: maximum(S.W, S.G)
-MINIMUM.sample = lambda S: minimum(S.W, 0)
+MAXIMUM = _extremum("maximum", True, lambda S: maximum(S.W, S.G))
+MINIMUM = _extremum("minimum", False, lambda S: minimum(S.W, 0))
 maximum: Builder = builder(MAXIMUM)
 minimum: Builder = builder(MINIMUM)
 
@@ -296,7 +292,7 @@ def _peak(values: Expr, out: Expr, axis: int | None) -> Expr:
     return hit / sum_(hit, axis=axis)
 
 
-def _arg_extremum(larger: bool) -> Any:
+def _arg_extremum(larger: bool, sample: Any) -> Any:
     name = "max" if larger else "min"
 
     def weights(out: Expr) -> Expr:
@@ -319,14 +315,13 @@ def _arg_extremum(larger: bool) -> Any:
             f"goes to the entry that attains it, shared equally by ties.",
         code={"numpy": _reduce_code(f"np.a{name}", "axis"),
               "torch": _reduce_code(f"torch.a{name}", "dim")},
+        sample=sample,
     )
     return op
 
 
-MAX = _arg_extremum(True)
-MIN = _arg_extremum(False)
-MAX.sample = lambda S: max(S.Z, axis=0)
-MIN.sample = lambda S: min(S.Z)
+MAX = _arg_extremum(True, lambda S: max(S.Z, axis=0))
+MIN = _arg_extremum(False, lambda S: min(S.Z))
 max: Builder = builder(MAX)  # shadows the builtin: NumPy's name
 min: Builder = builder(MIN)  # shadows the builtin: NumPy's name
 
@@ -399,7 +394,7 @@ def _spread_latex(name: str) -> Any:
     return latex
 
 
-def _spread_op(name: str, doc: str) -> Any:
+def _spread_op(name: str, doc: str, sample: Any) -> Any:
     numpy_fn, torch_fn = f"np.{name}", f"torch.{name}"
     return defop(
         name, 1,
@@ -416,15 +411,14 @@ def _spread_op(name: str, doc: str) -> Any:
         doc=doc,
         code={"numpy": _reduce_code(numpy_fn, "axis", ", ddof={ddof}"),
               "torch": _reduce_code(torch_fn, "dim", ", correction={ddof}")},
+        sample=sample,
     )
 
 
 VAR = _spread_op("var", "The variance Σ(A − mean A)² / (N − ddof) (all, per column, per row); "
-                 "∂/∂A = G ⊙ 2(A − mean A) / (N − ddof).")
+                 "∂/∂A = G ⊙ 2(A − mean A) / (N − ddof).", lambda S: var(S.Z, axis=0, ddof=1))
 STD = _spread_op("std", "The standard deviation √var(A); ∂/∂A = G ⊙ (A − mean A) / "
-                 "((N − ddof) std A).")
-VAR.sample = lambda S: var(S.Z, axis=0, ddof=1)
-STD.sample = lambda S: std(S.x)
+                 "((N − ddof) std A).", lambda S: std(S.x))
 var: Builder = builder(VAR)
 std: Builder = builder(STD)
 

@@ -248,7 +248,7 @@ def _contract_jac(out: Expr, d: list[Expr | None], left: bool) -> Expr | None:
     return total(dg, do)
 
 
-def _contraction(name: str, left: bool, tex: str, doc: str) -> Any:
+def _contraction(name: str, left: bool, tex: str, doc: str, sample: Any) -> Any:
     helper = "_unkron_left" if left else "_unkron_right"
 
     def build(g: Any, other: Any, shape: Any) -> Expr:
@@ -276,17 +276,18 @@ def _contraction(name: str, left: bool, tex: str, doc: str) -> Any:
                                           f"{env.dim(n.get('rows'))}, {env.dim(n.get('cols'))})"},
         code_helpers={"numpy": [getattr(kernels, helper)],
                       "torch": [getattr(kernels_torch, helper)]},
+        sample=sample,
     )
     return op
 
 
 KRON_CONTRACT_LEFT = _contraction(
     "kron_contract_left", True, "1",
-    "C_ij = Σ_kl G[(i,k),(j,l)] B_kl: the VJP of A ⊗ B with respect to A.")
-KRON_CONTRACT_LEFT.sample = lambda S: kron_contract_left(S.K, S.A, ("m", "n"))
+    "C_ij = Σ_kl G[(i,k),(j,l)] B_kl: the VJP of A ⊗ B with respect to A.",
+    lambda S: kron_contract_left(S.K, S.A, ("m", "n")))
 KRON_CONTRACT_RIGHT = _contraction(
     "kron_contract_right", False, "2",
-    "C_kl = Σ_ij G[(i,k),(j,l)] A_ij: the VJP of A ⊗ B with respect to B.")
-KRON_CONTRACT_RIGHT.sample = lambda S: kron_contract_right(S.K, S.W, ("n", "n"))
+    "C_kl = Σ_ij G[(i,k),(j,l)] A_ij: the VJP of A ⊗ B with respect to B.",
+    lambda S: kron_contract_right(S.K, S.W, ("n", "n")))
 kron_contract_left: Builder = builder(KRON_CONTRACT_LEFT)
 kron_contract_right: Builder = builder(KRON_CONTRACT_RIGHT)
