@@ -57,12 +57,11 @@ def _adjugate(a: "Array") -> "Array":
     """adj(a) = det(a) a⁻¹, from an SVD a = U S Vᵀ: adj(a) = det(U) det(V) V adj(S) Uᵀ with
     adj(S) = diag(Π_{j≠i} s_j), which is defined at a singular a too."""
     u, s, vt = np.linalg.svd(a)
-    n = s.shape[0]
     one = np.ones(1, dtype=s.dtype)  # an array, not a list: jax.numpy concatenates arrays only
     before = np.concatenate([one, np.cumprod(s[:-1])])  # Π_{j<i} s_j
     after = np.concatenate([np.cumprod(s[::-1][:-1])[::-1], one])  # Π_{j>i} s_j
     sign = np.linalg.det(u) * np.linalg.det(vt)
-    out: Array = sign * (vt.T * (before * after)[:n]) @ u.T
+    out: Array = sign * (vt.T * (before * after)) @ u.T
     return out
 
 
