@@ -35,6 +35,7 @@ __all__ = [
     "Param",
     "Shape",
     "ShapeError",
+    "alias",
     "as_expr",
     "broadcast_shape",
     "builder",
@@ -265,6 +266,28 @@ def builder(op: Op) -> Builder:
     if op.build is None:
         raise InternalError(f"the op {op.name!r} has no builder")
     return op.build
+
+
+def alias(op: Op, name: str, doc: str) -> Builder:
+    """The builder of one of a record's aliases (``hstack``: concat with axis=1): the record's
+    builder with the alias's fixed parameters, which it then no longer takes."""
+    fixed = op.aliases[name]
+    build = builder(op)
+    signature = inspect.signature(build)
+    signature = signature.replace(parameters=[p for p in signature.parameters.values()
+                                              if p.name not in fixed])
+
+    def call(*args: Any, **kwargs: Any) -> Expr:
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise InputError(f"{name}: {exc}") from None
+        return build(*bound.args, **bound.kwargs, **fixed)
+
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = doc
+    call.__signature__ = signature  # type: ignore[attr-defined]
+    return call
 
 
 def run_template(ctx: Any, node: Expr, *arrays: Any) -> Any:

@@ -20,6 +20,7 @@ from ._base import (
     Expr,
     InputError,
     ShapeError,
+    alias,
     as_expr,
     broadcast_shape,
     builder,
@@ -281,16 +282,6 @@ def power(a: Any, p: Any) -> Expr:
     return Expr.make(POW, (base,), p=p)
 
 
-def square(a: Any) -> Expr:
-    """A ** 2, elementwise."""
-    return power(a, 2)
-
-
-def reciprocal(a: Any) -> Expr:
-    """1 / A, elementwise (A ** -1)."""
-    return power(a, -1)
-
-
 POW = defop(
     "pow", 1,
     build=power,
@@ -316,6 +307,9 @@ POW = defop(
           "torch": lambda n, args, env: f"torch.pow({args[0]}, {float(n.get('p'))!r})"},
     sample=lambda S: S.W ** 2,
 )
+square: Builder = alias(POW, "square", "A ** 2, elementwise.")
+reciprocal: Builder = alias(POW, "reciprocal", "1 / A, elementwise (A ** -1).")
+
 
 def _latex_exponent(p: float) -> str:
     text = _exp_text(p)

@@ -23,6 +23,7 @@ from ._base import (
     InputError,
     Op,
     ShapeError,
+    alias,
     as_expr,
     builder,
     check_axis,
@@ -380,15 +381,10 @@ CONCAT = defop(
           "torch": lambda n, args, env: f"torch.cat([{', '.join(args)}], dim={n.get('axis')})"},
     sample=lambda S: hstack(S.W, S.G),
 )
-
-def hstack(*xs: Any) -> Expr:
-    """[A B …]: matrices side by side (the same rows); ``hstack(A, B)`` or ``hstack([A, B])``."""
-    return concat(*xs, axis=1)
-
-
-def vstack(*xs: Any) -> Expr:
-    """[A; B; …]: matrices on top of each other (the same columns)."""
-    return concat(*xs, axis=0)
+hstack: Builder = alias(CONCAT, "hstack", "[A B …]: matrices side by side (the same rows); "
+                       "``hstack(A, B)`` or ``hstack([A, B])``.")
+vstack: Builder = alias(CONCAT, "vstack", "[A; B; …]: matrices on top of each other (the same "
+                       "columns).")
 
 
 def block(rows: Any) -> Expr:
@@ -462,16 +458,6 @@ def _flip_jac(out: Expr, d: list[Expr | None]) -> Expr | None:
 _FLIP_NAMES = {None: "flip", 0: "flipud", 1: "fliplr"}
 
 
-def flipud(a: Any) -> Expr:
-    """A with the order of its rows reversed (flip along axis 0)."""
-    return flip(a, axis=0)
-
-
-def fliplr(a: Any) -> Expr:
-    """A with the order of its columns reversed (flip along axis 1)."""
-    return flip(a, axis=1)
-
-
 def flip(a: Any, axis: Any = None) -> Expr:
     """A with the order of its rows (axis 0), columns (axis 1) or both (None) reversed."""
     x = as_expr(a, "flip")
@@ -507,4 +493,8 @@ FLIP = defop(
           "torch": lambda n, args, env: f"torch.flip({args[0]}, {_flip_axes(n)})"},
     sample=lambda S: flip(S.W, axis=0),
 )
+flipud: Builder = alias(FLIP, "flipud", "A with the order of its rows reversed (flip along "
+                        "axis 0).")
+fliplr: Builder = alias(FLIP, "fliplr", "A with the order of its columns reversed (flip along "
+                        "axis 1).")
 
