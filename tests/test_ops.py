@@ -385,9 +385,10 @@ TABLE: dict[str, Row] = {
     "less_equal": Row(build=lambda: W <= U, shape=("m", "n"),
                       rejects=[(lambda: W <= X, ShapeError, ("compare",))],
                       ref=lambda V_: (V_["W"] <= V_["U"]).astype(float)),
-    "equal": Row(build=lambda: mc.equal(W, W), shape=("m", "n"),
+    # W ties with its clip only where |W| <= 0.5: a kernel computing >= or <= gives other masks
+    "equal": Row(build=lambda: mc.equal(W, mc.clip(W, -0.5, 0.5)), shape=("m", "n"),
                  rejects=[(lambda: mc.equal(W, X), ShapeError, ("compare",))],
-                 ref=lambda V_: np.ones((3, 4))),
+                 ref=lambda V_: (np.abs(V_["W"]) <= 0.5).astype(float)),
     "not_equal": Row(build=lambda: mc.not_equal(W, U), shape=("m", "n"),
                      rejects=[(lambda: mc.not_equal(W, None), InputError, ("not_equal",))],
                      ref=lambda V_: np.ones((3, 4))),
