@@ -42,6 +42,7 @@ def test_declarations():
 def test_closed_forms_use_the_facts(loss, var, want):
     """Sᵀ = S and S⁻ᵀ = S⁻¹ for declared symmetric matrices: ∂ log det P / ∂P = P⁻¹."""
     assert str(mc.grad(loss, var)) == want
+    assert mc.check(loss, var, seed=0).passed is True
 
 
 def test_symmetric_gradient_is_the_projection_and_not_two_g_minus_diag():
