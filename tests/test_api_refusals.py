@@ -1,11 +1,11 @@
 """Wrong arguments to the Python API are MatcalcErrors that say what is expected, never a
 traceback from deep inside, and never a silent wrong answer."""
 
-import importlib.util
 import sys
 
 import numpy as np
 import pytest
+from optional import require
 
 import matcalc as mc
 from matcalc.errors import (
@@ -23,8 +23,6 @@ W = mc.Matrix("W", "m", "n")
 x = mc.Vector("x", "n")
 L = mc.sum(mc.tanh(W @ x))
 VALUES = {"W": np.full((2, 3), 0.1), "x": np.ones((3, 1))}
-needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
-                                 reason="torch is not installed")
 
 
 DIMS_CALLS = {
@@ -111,9 +109,8 @@ def test_to_sympy_refuses_what_is_not_an_expression():
         to_sympy(np.ones((2, 2)))
 
 
-@needs_torch
 def test_torch_backend_errors_are_evaluation_errors():
-    import torch
+    torch = require("torch")
 
     A = mc.Matrix("A", "n", "n")
     f = mc.compile([mc.inv(A)], backend="torch")
@@ -126,9 +123,8 @@ def test_torch_backend_errors_are_evaluation_errors():
         mc.evaluate(mc.inv(A), {"A": np.ones((3, 3))})
 
 
-@needs_torch
 def test_torch_kronecker_jacobians_run_and_equal_numpy():
-    import torch
+    torch = require("torch")
 
     B = mc.Matrix("B", "k", "k")
     C = mc.Matrix("C", "k", "k")

@@ -12,6 +12,7 @@ import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from optional import require
 from strategies import tanh_mlp
 
 import matcalc as mc
@@ -523,12 +524,12 @@ def test_single_expression_gives_one_array():
 
 @pytest.fixture(scope="module")
 def torch():
-    return pytest.importorskip("torch")
+    return require("torch")
 
 
 @pytest.fixture(scope="module")
 def jax():
-    jax = pytest.importorskip("jax")
+    jax = require("jax")
     old = jax.config.jax_enable_x64
     jax.config.update("jax_enable_x64", True)
     yield jax

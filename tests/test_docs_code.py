@@ -51,7 +51,7 @@ PYTHON = _blocks("python")
 def test_python_blocks_run(name, source, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     if "backend=" in source and "import jax" in source:
-        pytest.importorskip("jax")
+        require("jax")
     for module in ("jax", "torch", "scipy"):  # the optional extras (docs/frameworks.md)
         if re.search(rf"^(import|from) {module}\b", source, flags=re.MULTILINE):
             require(module)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from optional import require
 
 import matcalc as mc
 
@@ -111,7 +112,7 @@ def test_ill_conditioned_solve_needs_a_small_step_and_then_passes():
 
 
 def test_ill_conditioned_solve_agrees_with_torch():
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     A, b = mc.Matrix("A", 5, 5), mc.Vector("b", 5)
     gA, gb = mc.evaluate_many(mc.grad(mc.sum(mc.solve(A, b) ** 2), ["A", "b"]),
                               {"A": HILBERT, "b": np.ones((5, 1))})

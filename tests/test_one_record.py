@@ -4,10 +4,9 @@ with no other edit anywhere."""
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
+from optional import require
 
 import matcalc as mc
 from matcalc.catalogue import catalogue_markdown
@@ -76,8 +75,8 @@ def test_compile_on_every_backend(cube, backend):
     L = mc.parse("L = sum(cube(W @ x))", SHAPES)
     outs = [L, mc.grad(L, "W")]
     want = mc.evaluate_many(outs, VALUES)
-    if backend != "numpy" and importlib.util.find_spec(backend) is None:
-        pytest.skip(f"{backend} is not installed")
+    if backend != "numpy":
+        require(backend)
     if backend == "jax":
         import jax
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from optional import require
 from peer_autograd import PEERS
 
 import matcalc as mc
@@ -47,7 +48,7 @@ def test_matches_finite_differences(peer):
 
 
 def _torch_gradients(loss, wrt, values):
-    torch = pytest.importorskip("torch")
+    torch = require("torch")
     f = mc.compile([loss], backend="torch")
     inputs = {k: torch.tensor(v, dtype=torch.float64, requires_grad=k in wrt)
               for k, v in values.items()}
