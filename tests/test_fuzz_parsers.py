@@ -6,12 +6,11 @@ printer to the same values.
 The text is drawn four ways: arbitrary Unicode; soups of each language's own tokens (its names,
 operators, brackets and every spelling of every op in the registry, so an op added later is
 fuzzed too); and random well-shaped expressions built from the registry's builders. Examples are
-derandomized (the same every run) and counted: 2,400 in all.
+derandomized (the same every run): 2,400 in all.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -100,7 +99,7 @@ def _builders() -> list[tuple[str, Any, int]]:
     for name, op in _spelled:
         if not op.spell or op.build is None or not op.params:
             continue
-        required = [p for p in op.params if p.default is not None and repr(p.default) == "REQUIRED"]
+        required = [p for p in op.params if p.required]
         if required and all(p.kind == "expr" and not p.many for p in required):
             out.append((name, op.build, len(required)))
     return out
@@ -184,13 +183,5 @@ def _value_or_error(e: Expr) -> np.ndarray | str:
             return type(exc).__name__
 
 
-def test_the_examples_add_up():
-    """At least 2,000 examples in all, counted from the settings above."""
-    tests = [test_text_parser_on_random_text, test_latex_parser_on_random_text,
-             test_text_parser_on_its_own_tokens, test_latex_parser_on_its_own_tokens,
-             test_latex_parser_on_text_tokens, test_valid_programs_round_trip_through_text,
-             test_valid_programs_round_trip_through_latex]
-    total = sum(t._hypothesis_internal_use_settings.max_examples
-                for t in tests)
-    assert total >= 2000 and math.isfinite(total)
+def test_the_programs_draw_on_the_registry():
     assert len(BUILDERS) >= 40, "the programs draw on the registry's ops"
