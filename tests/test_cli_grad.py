@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
+import cli_util
 import pytest
 
 from matcalc import cli
@@ -250,9 +248,7 @@ def test_demo_in_korean_to_stdout(capsys):
 # --- as a process ----------------------------------------------------------------------------------
 
 def test_subprocess_bad_input_has_no_traceback():
-    proc = subprocess.run(
-        [sys.executable, "-m", "matcalc", "grad", "L = sum(W @ W)", "--shape", "W=m,n"],
-        capture_output=True, text=True, timeout=60, check=False)
+    proc = cli_util.run("grad", "L = sum(W @ W)", "--shape", "W=m,n")
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.startswith("error:"), proc.stderr

@@ -6,43 +6,22 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from cli_util import assert_error, cli_env, run
 
 import matcalc as mc
 from matcalc.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[1]
 GRAD = ["grad", "L = sum(W @ x)", "--shape", "W=m,n", "--shape", "x=n,1"]
 EXPLAIN = ["explain", "L = sum(W @ x)", "--shape", "W=m,n", "--shape", "x=n,1"]
 FIVE_THOUSAND = "1" * 5000
 
 
-def _env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), **extra}
-
-
-def run(*args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    """python -m matcalc args, its output captured as UTF-8."""
-    return subprocess.run([sys.executable, "-m", "matcalc", *args], check=False, capture_output=True,
-                          encoding="utf-8", errors="replace", env=_env(**env), cwd=cwd,
-                          timeout=120)
-
-
 def shell(command: str, **env: str) -> subprocess.CompletedProcess[str]:
     """A shell command line (for redirections Python cannot make: a closed stdout, /dev/full)."""
     return subprocess.run(["sh", "-c", command], check=False, capture_output=True, encoding="utf-8",
-                          errors="replace", env=_env(**env), timeout=120)
-
-
-def assert_error(done: subprocess.CompletedProcess[str], *words: str) -> None:
-    """Exit 2 with one clean error: …, never a traceback."""
-    assert done.returncode == 2, (done.returncode, done.stderr)
-    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
-    assert done.stderr.startswith("error: "), done.stderr
-    for word in words:
-        assert word in done.stderr, (word, done.stderr)
+                          errors="replace", env=cli_env(**env), timeout=120)
 
 
 def _quoted(args: list[str]) -> str:

@@ -5,14 +5,11 @@ Markdown with markdown-it (CommonMark, raw HTML allowed, as on most blogs)."""
 
 from __future__ import annotations
 
-import os
 import shlex
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import yaml
+from cli_util import run
 from markdown_it import MarkdownIt
 
 import matcalc as mc
@@ -22,7 +19,6 @@ from matcalc.figure import check_path
 from matcalc.limits import limits
 from matcalc.publish import check_line, front_matter, latex_text, link_url
 
-ROOT = Path(__file__).resolve().parents[1]
 PROGRAM = "L = sum(W @ x)"
 SHAPES = {"W": ("m", "n"), "x": ("n", 1)}
 HOSTILE = 'say "hi": <script>alert(1)</script> & \\input{/etc/passwd} #1 50% a_b {c} ~ ^'
@@ -36,12 +32,6 @@ def _front(text: str) -> dict:
 def _html(markdown: str) -> str:
     body = markdown[markdown.index("\n---\n", 4) + 5:] if markdown.startswith("---\n") else markdown
     return MarkdownIt("commonmark", {"html": True}).render(body)
-
-
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "matcalc", *args], check=False, capture_output=True,
-                          text=True, env=full, timeout=120)
 
 
 # --- titles ------------------------------------------------------------------------------------
@@ -146,8 +136,8 @@ def test_figure_paths_are_checked(path, tmp_path, monkeypatch):
 
 def test_cli_figure_path_with_a_line_break_writes_nothing(tmp_path):
     out = tmp_path / "post.tex"
-    done = _cli("explain", PROGRAM, "--shape", "W=m,n", "--shape", "x=n,1", "--format", "latex",
-                "--figure", "g.svg\n\\immediate\\write18{id}", "--output", str(out))
+    done = run("explain", PROGRAM, "--shape", "W=m,n", "--shape", "x=n,1", "--format", "latex",
+               "--figure", "g.svg\n\\immediate\\write18{id}", "--output", str(out))
     assert done.returncode == 2 and done.stderr.startswith("error: ")
     assert "one line" in done.stderr and "Traceback" not in done.stderr
     assert not out.exists() and done.stdout == ""
@@ -156,10 +146,8 @@ def test_cli_figure_path_with_a_line_break_writes_nothing(tmp_path):
 @pytest.mark.parametrize("figure", ["/", "figs/"])
 def test_cli_figure_folder_is_refused_before_anything_is_written(figure, tmp_path):
     (tmp_path / "figs").mkdir()
-    done = subprocess.run(
-        [sys.executable, "-m", "matcalc", "explain", PROGRAM, "--shape", "W=m,n", "--shape",
-         "x=n,1", "--figure", figure], check=False, capture_output=True, text=True, cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    done = run("explain", PROGRAM, "--shape", "W=m,n", "--shape", "x=n,1", "--figure", figure,
+               cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: figure: ") and "is a folder" in done.stderr
     assert done.stdout == ""
@@ -167,17 +155,17 @@ def test_cli_figure_folder_is_refused_before_anything_is_written(figure, tmp_pat
 
 def test_cli_title_injection_is_refused_or_escaped(tmp_path):
     out = tmp_path / "post.md"
-    done = _cli("explain", PROGRAM, "--shape", "W=m,n", "--shape", "x=n,1", "--front-matter",
-                "--title", 'a"b\nevil: 1\n<script>x</script>', "--output", str(out))
+    done = run("explain", PROGRAM, "--shape", "W=m,n", "--shape", "x=n,1", "--front-matter",
+               "--title", 'a"b\nevil: 1\n<script>x</script>', "--output", str(out))
     assert done.returncode == 2 and "one line" in done.stderr and not out.exists()
-    done = _cli("explain", PROGRAM, "--shape", "W=m,n", "--shape", "x=n,1", "--front-matter",
-                "--title", 'a"b <script>x</script>', "--output", str(out))
+    done = run("explain", PROGRAM, "--shape", "W=m,n", "--shape", "x=n,1", "--front-matter",
+               "--title", 'a"b <script>x</script>', "--output", str(out))
     assert done.returncode == 0, done.stderr
     text = out.read_text(encoding="utf-8")
     assert _front(text)["title"] == 'a"b <script>x</script>'
     assert "<script" not in _html(text)
-    done = _cli("explain", PROGRAM, "--shape", "W=m,n", "--shape", "x=n,1", "--format", "latex",
-                "--title", r"\input{/etc/passwd}")
+    done = run("explain", PROGRAM, "--shape", "W=m,n", "--shape", "x=n,1", "--format", "latex",
+               "--title", r"\input{/etc/passwd}")
     assert done.returncode == 0 and r"\input{" not in done.stdout
     assert r"\section*{\textbackslash{}input\{/etc/passwd\}}" in done.stdout
 
@@ -204,8 +192,8 @@ def test_an_80_line_doubling_program_is_refused_before_any_work():
 
 def test_the_cli_says_so_and_writes_nothing(tmp_path):
     out = tmp_path / "post.md"
-    done = _cli("explain", _doubling(80).replace("\n", "; "), "--shape", "y0=1,1", "--shape",
-                "x=1,1", "--output", str(out))
+    done = run("explain", _doubling(80).replace("\n", "; "), "--shape", "y0=1,1", "--shape",
+               "x=1,1", "--output", str(out))
     assert done.returncode == 2 and done.stderr.startswith("error: explain: the program has 80")
     assert not out.exists() and len(done.stdout) == 0
 
@@ -252,5 +240,5 @@ def test_the_check_command_of_a_commented_program_runs():
     line = next(x for x in post.splitlines() if x.startswith("matcalc compare"))
     assert line.startswith("matcalc compare 'y = W @ x; L = sum(y)' ")
     args = shlex.split(line.replace("YOUR ANSWER", r"\mathbf{1}_m x^\top"))
-    done = _cli(*args[1:])
+    done = run(*args[1:])
     assert done.returncode == 0, done.stderr
