@@ -32,7 +32,7 @@ TITLES = {
     "unicode": "∂L/∂W — 그래디언트",
 }
 
-_LATEX_TITLE = _DOC + "result = ({bad!r} in doc, {good!r} in doc)\n"
+_BAD_GOOD = _DOC + "result = ({bad!r} in doc, {good!r} in doc)\n"  # (raw text there, text there)
 
 LATEX_TITLES = [  # (id, title, raw text that must not appear, text that must)
     ("input", r"\input{/etc/passwd}", r"\input{", r"\textbackslash{}input"),
@@ -43,10 +43,6 @@ LATEX_TITLES = [  # (id, title, raw text that must not appear, text that must)
     ("newline", "a\n\\section{x}", "\n\\section{x}", "a"),
 ]
 
-_MD_TITLE = _DOC + "result = ({bad!r} in doc, {good!r} in doc)\n"
-
-_FIGURE = _DOC + "result = ({bad!r} in doc, {good!r} in doc)\n"
-
 
 ONE_LINE = Raises("InputError", "one line")  # a title, category or tag is one line of text
 
@@ -56,20 +52,20 @@ def cases() -> list[Case]:
                 _FRONT.format(extra=f", front_matter=True, title={v!r}", title=v))
            for k, v in TITLES.items()]
     out += [Case(f"docs-latex-title-{k}", CLS, ONE_LINE if "\n" in t else Equal((False, True)),
-                 _LATEX_TITLE.format(extra=f", fmt='latex', title={t!r}", bad=bad, good=good))
+                 _BAD_GOOD.format(extra=f", fmt='latex', title={t!r}", bad=bad, good=good))
             for k, t, bad, good in LATEX_TITLES]
     out += [
-        Case("docs-markdown-title-script", CLS, Equal((False, True)), _MD_TITLE.format(
+        Case("docs-markdown-title-script", CLS, Equal((False, True)), _BAD_GOOD.format(
             extra=", title='<script>alert(1)</script>'", bad="<script>", good="alert(1)")),
-        Case("docs-markdown-title-newline", CLS, ONE_LINE, _MD_TITLE.format(
+        Case("docs-markdown-title-newline", CLS, ONE_LINE, _BAD_GOOD.format(
             extra=", title='T\\n<img src=x onerror=alert(1)>'", bad="<img",
             good="onerror")),
-        Case("docs-figure-spaces", CLS, Equal((False, True)), _FIGURE.format(
+        Case("docs-figure-spaces", CLS, Equal((False, True)), _BAD_GOOD.format(
             extra=", figure='my figure.svg'", bad="](my figure.svg)", good="my%20figure.svg")),
-        Case("docs-figure-html", CLS, Equal((False, True)), _FIGURE.format(
+        Case("docs-figure-html", CLS, Equal((False, True)), _BAD_GOOD.format(
             extra=", figure='a<img src=x onerror=alert(1)>.svg'", bad="<img",
             good="%3Cimg")),
-        Case("docs-figure-parenthesis", CLS, Equal((False, True)), _FIGURE.format(
+        Case("docs-figure-parenthesis", CLS, Equal((False, True)), _BAD_GOOD.format(
             extra=", figure='a).svg'", bad="](a).svg)", good="a%29.svg")),
         Case("docs-figure-newline", CLS, Raises("MatcalcError", "figure"),
              _DOC.format(extra=", figure='a\\n![x](javascript:alert(1)).svg'") + "result = doc"),
