@@ -109,6 +109,13 @@ def gradient_is_zero(name: str, L: Expr) -> bool:
     return True
 
 
+def mutation_of(name: str, size: float) -> Mutation:
+    """A relative error of ``size`` in the op's VJP: its cotangents scaled by 1 + size, or, where
+    they are zero (step, sign), size times the upstream gradient added."""
+    L, _ = loss_of(name)
+    return shifted(size) if gradient_is_zero(name, L) else scaled(1 + size)
+
+
 def verdicts(monkeypatch: pytest.MonkeyPatch, name: str, mutation: Mutation,
              wrap: Callable[[Expr], Expr]) -> mc.CheckReport:
     L, wrt = loss_of(name)
@@ -133,10 +140,7 @@ SCALES = {"as it is": lambda L: L, "scaled by 1e-12": lambda L: 1e-12 * L,
 def test_an_error_at_the_threshold_fails_for_every_op(monkeypatch, scale):
     escaped = []
     for name in mutable_ops():
-        L, _ = loss_of(name)
-        zero = gradient_is_zero(name, L)
-        mutation = shifted(THRESHOLD) if zero else scaled(1 + THRESHOLD)
-        report = verdicts(monkeypatch, name, mutation, SCALES[scale])
+        report = verdicts(monkeypatch, name, mutation_of(name, THRESHOLD), SCALES[scale])
         if report.passed is not False:
             escaped.append(f"{name}: {report.summary()}")
     assert not escaped, "wrong VJPs not caught:\n" + "\n".join(escaped)
@@ -145,9 +149,7 @@ def test_an_error_at_the_threshold_fails_for_every_op(monkeypatch, scale):
 def test_a_gross_error_fails_under_a_large_offset(monkeypatch):
     escaped = []
     for name in mutable_ops():
-        L, _ = loss_of(name)
-        mutation = shifted(1.0) if gradient_is_zero(name, L) else scaled(2.0)
-        report = verdicts(monkeypatch, name, mutation, lambda L: L + 1e12)
+        report = verdicts(monkeypatch, name, mutation_of(name, 1.0), lambda L: L + 1e12)
         if report.passed is not False:
             escaped.append(f"{name}: {report.summary()}")
     assert not escaped, "wrong VJPs not caught under +1e12:\n" + "\n".join(escaped)
@@ -156,9 +158,7 @@ def test_a_gross_error_fails_under_a_large_offset(monkeypatch):
 def test_an_error_at_the_threshold_never_passes_under_a_large_offset(monkeypatch):
     passed = []
     for name in mutable_ops():
-        L, _ = loss_of(name)
-        mutation = shifted(THRESHOLD) if gradient_is_zero(name, L) else scaled(1 + THRESHOLD)
-        report = verdicts(monkeypatch, name, mutation, lambda L: L + 1e12)
+        report = verdicts(monkeypatch, name, mutation_of(name, THRESHOLD), lambda L: L + 1e12)
         if report.passed is True:
             passed.append(f"{name}: {report.summary()}")
     assert not passed, "wrong VJPs passed under +1e12:\n" + "\n".join(passed)
