@@ -12,6 +12,7 @@ import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ops_util import builtin_ops
 from optional import require
 from strategies import tanh_mlp
 
@@ -152,10 +153,6 @@ CASES = [
 ]
 
 
-def _builtin_ops():
-    return sorted(name for name, op in mc.OPS.items() if not op.extra.get("user"))
-
-
 def _inputs(exprs):
     return {k: VALUES[k] for k in symbols_of(list(exprs))}
 
@@ -175,7 +172,7 @@ def _check(exprs, backend="numpy", to_numpy=np.asarray, dims=None):
     return f
 
 
-@pytest.mark.parametrize("name", _builtin_ops())
+@pytest.mark.parametrize("name", sorted(builtin_ops()))
 def test_every_op_has_a_numpy_template_and_a_row(name):
     template_of(mc.OPS[name], "numpy")  # raises NoCodeTemplateError if missing
     assert name in {row[0] for row in CASES}, f"add a row for {name!r} to CASES"

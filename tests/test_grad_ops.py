@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from ops_util import builtin_ops
 
 import matcalc as mc
 from matcalc.ops import (
@@ -182,10 +183,6 @@ ROWS: dict[str, Row] = {
     "matrix_norm": lambda: (mc.norm(S, ord="nuc") + mc.norm(S, ord=2) + mc.norm(S, ord=1)
                             + mc.norm(S, ord=float("inf")), ["S"]),
 }
-
-
-def builtin_ops() -> set[str]:
-    return {name for name, op in mc.OPS.items() if not op.extra.get("user")}
 
 
 def test_every_registered_op_has_a_row():

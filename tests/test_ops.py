@@ -17,6 +17,7 @@ import scipy.special
 import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ops_util import builtin_ops
 
 import matcalc as mc
 from matcalc import Dim, InputError, ShapeError, dim, evaluate
@@ -468,13 +469,8 @@ TABLE: dict[str, Row] = {
 }
 
 
-def _builtin_ops() -> set[str]:
-    """Registered ops, less user-defined elementwise functions (those are made at run time)."""
-    return {name for name, op in mc.OPS.items() if not op.extra.get("user")}
-
-
 def test_every_registered_op_has_a_row():
-    missing = sorted(_builtin_ops() - set(TABLE))
+    missing = sorted(builtin_ops() - set(TABLE))
     assert not missing, f"registered ops without a row in TABLE: {missing}"
 
 
