@@ -96,14 +96,13 @@ _DISAGREE = """
 A = mc.Matrix('A', 2, 2)
 fn = mc.compile(mc.sum(A))
 messages = []
-for run in (lambda: mc.evaluate(mc.sum(A), {{'A': value}}), lambda: fn(A=value)):
+for run in (lambda: mc.evaluate(mc.sum(A), {'A': value}), lambda: fn(A=value)):
     try:
         run()
         messages.append(None)
     except mc.MatcalcError as exc:
         messages.append((type(exc).__name__, str(exc)))
-value = {value}
-"""
+"""  # after a line `value = …`
 
 BAD_VALUES = {
     "complex": "np.ones((2, 2)) * (1 + 1j)",
@@ -130,8 +129,7 @@ BAD_VALUE_WORDS = {"complex": "real", "complex-zero-imag": "real", "none": "nume
 def _refusal_cases() -> list[Case]:
     out = []
     for key, value in BAD_VALUES.items():
-        body = _DISAGREE.replace("value = {value}\n", "").format()
-        code = f"value = {value}\n" + body
+        code = f"value = {value}\n" + _DISAGREE
         expect = Raises("DimensionBindingError", "A", BAD_VALUE_WORDS[key])
         out.append(Case(f"wrong-evaluate-refuses-{key}", CLS, expect,
                         code + "mc.evaluate(mc.sum(A), {'A': value})\n"))
