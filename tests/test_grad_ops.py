@@ -2,7 +2,8 @@
 
 Each row builds a small scalar loss that exercises its op (usually ``sum(G * op(A))`` with a fixed
 upstream symbol G) and names the variables to differentiate by. The loss is checked by directional
-and full finite differences at two size sets, one of them with a size-1 dimension. Ops with a
+and full finite differences at two size sets, one of them with a size-1 dimension, and again with
+the gradient read off the forward Jacobian (the ops' jac rules instead of their VJPs). Ops with a
 domain get inputs in that domain from the checker's domain-aware sampler; a skipped check is a
 failure here. Leaves (symbol, const, eye, ones, zeros, size, commutation) have no gradient of their
 own and are covered by appearing in an expression.
@@ -20,6 +21,7 @@ import pytest
 from ops_util import builtin_ops
 
 import matcalc as mc
+import matcalc.verify
 from matcalc.ops import (
     commutation,
     kron_contract_left,
@@ -212,6 +214,23 @@ def test_gradient_passes_both_checks(opname, dims):
     methods = {(r.variable, r.method) for r in report}
     assert methods == {(w, m) for w in wrt for m in ("directional", "full")}, str(report)
     assert all(r.passed is True for r in report)
+
+
+def grad_via_jacobian(L: mc.Expr, targets: list[mc.Expr], **kw: object) -> list[mc.Expr]:
+    """The gradient of a scalar L read off its Jacobian (the ops' forward jac rules, not their
+    VJPs): ∂L/∂vec(X) is 1×|X|, its transpose unvec'd to X's shape."""
+    return [unvec(mc.jacobian(L, t).T, t.rows, t.cols) for t in targets]
+
+
+@pytest.mark.parametrize("dims", SIZES)
+@pytest.mark.parametrize("opname", sorted(ROWS))
+def test_jacobian_rules_pass_both_checks(opname, dims, monkeypatch):
+    """The same rows with the gradient taken from the Jacobian: each op's jac rule is checked
+    against finite differences too, not only as a formula."""
+    monkeypatch.setattr(matcalc.verify, "grad", grad_via_jacobian)
+    L, wrt = ROWS[opname]()
+    report = mc.check(L, wrt, dims=dims, seed=7, method="both")
+    assert report.passed is True, f"{opname} (Jacobian): {L}\n{report}"
 
 
 @pytest.mark.parametrize("opname", sorted(ROWS))
