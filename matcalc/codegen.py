@@ -85,9 +85,6 @@ BACKENDS = {
 }
 assert set(BACKENDS) == set(BACKEND_KEYS)
 
-# names the module itself defines or reads, besides the helpers (see codegen_inputs)
-_MODULE_NAMES = MODULE_NAMES
-
 
 @dataclass
 class Instr:
@@ -132,15 +129,13 @@ class _Program:
                                    f"(one of them is {node.op.name!r})")
 
     def build(self, items: list[Expr]) -> list[str]:
-        """Instructions for every node; the variables holding the outputs."""
+        """Instructions for every node; the variables holding the outputs (CodegenError for an
+        input named like the module's own names or a helper)."""
         nodes = toposort(items)
         for node in nodes:
             self.add_helpers(node)
-        self.taken |= set(self.inputs) | set(self.helpers) | _MODULE_NAMES | set(dir(builtins))
-        clash = sorted(set(self.inputs) & (set(self.helpers) | _MODULE_NAMES))
-        if clash:
-            raise CodegenError(f"the input name {clash[0]!r} is also a name the generated code "
-                               f"uses; rename that symbol")
+        check_input_names(self.inputs, self.helpers)
+        self.taken |= set(self.inputs) | set(self.helpers) | MODULE_NAMES | set(dir(builtins))
         var: dict[int, str] = {}
         hoisted: dict[str, bool] = {}
         consts, temps = itertools.count(), itertools.count()
@@ -279,7 +274,6 @@ def source(outputs: Any, backend: str = "numpy", dims: Mapping[str, int] | None 
     lowered = lower(fast_form(items, fixed))  # the cheapest order, if sizes are known
     symbols.update(_binding_inputs(items, lowered, symbols, fixed))
     symbols = dict(sorted(symbols.items()))
-    check_input_names(symbols, ())
     prog = _Program(backend, symbols, fixed)
     prog.taken.add(name)
     results = prog.build(lowered)
