@@ -148,9 +148,8 @@ def name_list(names: Any, what: str) -> list[str]:
     return list(names)
 
 
-def _check_steps(order: list[Expr], loss: Expr) -> None:
+def _check_steps(steps: int) -> None:
     """SizeLimitError, before any derivative is taken, for more steps than a post can show."""
-    steps = sum(n.op.name == "named" for n in order) + (loss.op.name != "named")
     if steps > LIMITS.max_explain_steps:
         raise SizeLimitError(
             f"explain: the program has {steps} steps, more than the limit of "
@@ -175,7 +174,9 @@ def derive(loss: Expr, wrt: Any = None, values: Mapping[str, Any] | None = None,
                          f"arrays, got {type(values).__name__}")
     exclude = name_list(exclude, "exercise")
     order = toposort([loss])
-    _check_steps(order, loss)
+    named = [n for n in order if n.op.name == "named"]
+    steps_nodes = named if loss.op.name == "named" else named + [loss]
+    _check_steps(len(steps_nodes))
     inputs = [n for n in order if n.op.name == "symbol" and not n.get("tex")]
     if wrt is None:
         wrt_nodes = [n for n in inputs if n.get("name") not in exclude] or inputs
@@ -187,8 +188,6 @@ def derive(loss: Expr, wrt: Any = None, values: Mapping[str, Any] | None = None,
     for n in order:
         if n in wanted or any(a in needed for a in n.args):
             needed.add(n)
-    named = [n for n in order if n.op.name == "named"]
-    steps_nodes = named if loss.op.name == "named" else named + [loss]
     # ∂L/∂Y for every step, and the final gradients, from one reverse sweep
     step_targets = [n for n in named if n in needed and n is not loss]
     targets = step_targets + list(wrt_nodes)
@@ -217,9 +216,6 @@ def derive(loss: Expr, wrt: Any = None, values: Mapping[str, Any] | None = None,
 
 
 def _attach_values(d: Derivation, values: Mapping[str, Any]) -> None:
-    if not isinstance(values, Mapping):
-        raise InputError(f"explain: values must be a mapping from input names to numbers or "
-                         f"arrays, got {type(values).__name__}")
     vals = dict(values)
     d.values = vals
     shown = d.inputs + [s.node for s in d.steps]
