@@ -143,7 +143,7 @@ def factor_common_operand(node: Expr) -> Expr | None:
 def sum_of_diagonals(node: Expr) -> Expr | None:
     """diag(a) ± diag(b) = diag(a ± b) for columns a, b."""
     a, b = node.args
-    if (_is(a, "diag") and _is(b, "diag") and a.args[0].cols.is_one and b.args[0].cols.is_one
+    if (_is_diagonal_of_column(a) and _is_diagonal_of_column(b)
             and a.shape == b.shape == node.shape):  # a 1×1 diag(s) would broadcast instead
         return diag(a.args[0] + b.args[0] if _is(node, "add") else a.args[0] - b.args[0])
     return None
@@ -248,7 +248,7 @@ def transpose_of_product(node: Expr) -> Expr | None:
 def transpose_of_symmetric(node: Expr) -> Expr | None:
     """sᵀ = s for 1×1 s; Iᵀ = I; diag(v)ᵀ = diag(v); 𝟏ᵀ and 0ᵀ change shape only."""
     (a,) = node.args
-    if a.is_scalar or _is(a, "eye") or (_is(a, "diag") and a.args[0].cols.is_one):
+    if a.is_scalar or _is(a, "eye") or _is_diagonal_of_column(a):
         return a
     if _is(a, "ones"):
         return ones(a.cols, a.rows)

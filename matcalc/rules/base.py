@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-from ..dims import Dim, Shape
+from ..dims import Shape
 from ..expr import Expr
-from ..ops import const, eye, ones, power, zeros
+from ..ops import const, ones, power, zeros
 
 Rule = Callable[[Expr], Expr | None]  # a rewrite of a node, or None where it does not apply
 Coef = Fraction | float  # a numeric coefficient: exact while the constants are integers
@@ -183,12 +183,6 @@ def _combine(terms: list[tuple[Coef, Expr | None]], shape: Shape) -> Expr:
     for c, t in terms[1:]:
         out = out - term(-c, t) if c < 0 else out + term(c, t)
     return out
-
-
-
-def eye_of(n: Dim) -> Expr:
-    return eye(n)
-
 
 
 def rule_names() -> list[str]:

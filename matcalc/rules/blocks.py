@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ..dims import Dim
+from ..dims import ZERO, Dim
 from ..expr import Expr
-from ..ops import concat, embed, take
-from .base import _is, eye_of, rule
+from ..ops import concat, embed, eye, take
+from .base import _is, rule
 
 # --- structured matrices and decompositions ------------------------------------------------------
 
@@ -31,9 +31,9 @@ def orthonormal_eigenvectors(node: Expr) -> Expr | None:
     """V Vᵀ = Vᵀ V = I for the eigenvectors V = eigvecsh(A)."""
     a, b = node.args
     if _is(a, "eigvecsh") and _is(b, "transpose") and b.args[0] is a:
-        return eye_of(a.rows)
+        return eye(a.rows)
     if _is(b, "eigvecsh") and _is(a, "transpose") and a.args[0] is b:
-        return eye_of(b.rows)
+        return eye(b.rows)
     return None
 
 
@@ -41,7 +41,7 @@ def orthonormal_eigenvectors(node: Expr) -> Expr | None:
 def diagonal_of_ones(node: Expr) -> Expr | None:
     """diag(𝟏) = I."""
     (a,) = node.args
-    return eye_of(a.rows) if _is(a, "ones") and a.cols.is_one and not a.rows.is_one else None
+    return eye(a.rows) if _is(a, "ones") and a.cols.is_one and not a.rows.is_one else None
 
 
 # --- slices and blocks ---------------------------------------------------------------------------
@@ -85,12 +85,12 @@ def slice_of_concat(node: Expr) -> Expr | None:
     if not _is(x, "concat"):
         return None
     r0, r1, c0, c1 = _bounds(node)
-    axis, at = x.get("axis"), Dim(terms=())
+    axis, at = x.get("axis"), ZERO
     for block in x.args:
         end = at + block.shape[axis]
-        if axis == 0 and (r0, r1, c0, c1) == (at, end, Dim(terms=()), x.cols):
+        if axis == 0 and (r0, r1, c0, c1) == (at, end, ZERO, x.cols):
             return block
-        if axis == 1 and (r0, r1, c0, c1) == (Dim(terms=()), x.rows, at, end):
+        if axis == 1 and (r0, r1, c0, c1) == (ZERO, x.rows, at, end):
             return block
         at = end
     return None
@@ -134,7 +134,7 @@ def sum_of_adjacent_embeds(node: Expr) -> Expr | None:
         for axis in (0, 1):
             joined = _join(first.args[0], second.args[0], axis)
             if joined is not None and (first.get("r0"), first.get("c0")) == (
-                    joined.get("r0", Dim(terms=())), joined.get("c0", Dim(terms=()))) \
+                    joined.get("r0", ZERO), joined.get("c0", ZERO)) \
                     and _placed_as_taken(first) and _placed_as_taken(second):
                 return embed(joined, node.rows, node.cols, first.get("r0"), first.get("c0"))
     return None

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 from ..expr import Expr
 from ..ops import const, kron, ones, size, softmax, trace
-from .arithmetic import _last_pair, _times
+from .arithmetic import _is_diagonal_of_column, _last_pair, _times
 from .base import Coef, _factor, _is, _is_const, _scaled, _terms, rule
 
 # --- vec, kron, diag ------------------------------------------------------------------------------
@@ -44,7 +44,7 @@ def kron_with_one(node: Expr) -> Expr | None:
 def diag_of_diag(node: Expr) -> Expr | None:
     """diag(diag(v)) = v for a column v."""
     (a,) = node.args
-    if _is(a, "diag") and a.args[0].cols.is_one and node.cols.is_one:
+    if _is_diagonal_of_column(a) and node.cols.is_one:
         return a.args[0]
     return None
 
