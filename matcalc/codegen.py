@@ -203,22 +203,17 @@ def _binding_inputs(items: list[Expr], lowered: list[Expr], symbols: dict[str, E
         for d in [*node.shape, *(v for _, v in node.params if isinstance(v, Dim))]:
             needed.update(dict.fromkeys(d.names))
     bound = set(fixed) | {d.names[0] for s in symbols.values() for d in s.shape
-                          if _single_name(d)}
+                          if d.is_name}
     extra: dict[str, Expr] = {}
     for name, spec in sorted(declared_inputs(items).items()):
         if name in symbols or spec is None or not is_identifier(name):
             continue
         shape = (dim(spec[0]), dim(spec[1]))
-        binds = {d.names[0] for d in shape if _single_name(d)}
+        binds = {d.names[0] for d in shape if d.is_name}
         if binds & (set(needed) - bound):
             extra[name] = Matrix(name, *shape)
             bound |= binds
     return extra
-
-
-def _single_name(d: Dim) -> bool:
-    """Whether d is one name (m), which an input's axis binds."""
-    return not d.is_sum and len(d.names) == 1 and d.coef == 1
 
 
 def _helper_order(helpers: dict[str, Helper], instrs: list[Instr]) -> list[str]:

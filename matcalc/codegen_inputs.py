@@ -142,10 +142,8 @@ def prologue(inputs: Mapping[str, Expr], fixed: Mapping[str, int], dim_var: dict
     """Coerce the inputs, bind the dimensions from their shapes, check every shape at once, then
     the sizes of every array the function makes."""
 
-    def spell(d: Dim) -> str:
-        if d.is_int:
-            return str(d.coef)
-        text = d.render(dim, " * ")
+    def spell(d: Dim) -> str:  # inside a tuple: only a sum is parenthesised
+        text = d.python(dim)
         return "(" + text + ")" if d.is_sum else text
 
     sizes = [f"({f'a value of shape {shape_str(s)}'!r}, {spell(s[0])}, {spell(s[1])}, {k})"
@@ -166,7 +164,7 @@ def prologue(inputs: Mapping[str, Expr], fixed: Mapping[str, int], dim_var: dict
             bound.add(name)
     for n, s in inputs.items():
         for axis, d in enumerate(s.shape):
-            if not d.is_sum and len(d.names) == 1 and d.coef == 1 and d.names[0] not in bound:
+            if d.is_name and d.names[0] not in bound:
                 body.append(f"    {dim(d.names[0])} = {n}.shape[{axis}]")
                 bound.add(d.names[0])
     missing = [d for d in dim_var if d not in bound]

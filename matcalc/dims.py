@@ -108,6 +108,11 @@ class Dim:
         return not self.terms
 
     @property
+    def is_name(self) -> bool:
+        """One name alone (m): what an input's axis binds."""
+        return not self.is_sum and len(self.names) == 1 and self.coef == 1
+
+    @property
     def coef(self) -> int:
         """The coefficient of a single term (a constant's value; 0 for zero)."""
         if not self.terms:
@@ -196,6 +201,11 @@ class Dim:
 
     def __repr__(self) -> str:
         return f"Dim({self})"
+
+    def python(self, name: Callable[[str], str]) -> str:
+        """The polynomial as a Python expression, each name spelled by ``name``, without
+        parentheses around it: 3, n, 2 * n, m * n + 1."""
+        return str(self.coef) if self.is_int else self.render(name, " * ")
 
     @property
     def text(self) -> str:

@@ -91,10 +91,10 @@ class Env:
 
     def dim(self, d: Dim) -> str:
         """A dimension as a Python expression: 3, n, (2 * n), (m * n), (m + n)."""
+        text = d.python(self._dim_var)
         if d.is_int:
-            return str(d.coef)
+            return text
         self.dims_used = True
-        text = d.render(self._dim_var, " * ")
         return "(" + text + ")" if d.compound else text
 
 
