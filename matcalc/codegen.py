@@ -45,9 +45,8 @@ from .codegen_inputs import (
     is_identifier,
     prologue,
     shared_source,
-    size_groups,
 )
-from .dims import Dim, dim
+from .dims import Dim, Shape, dim
 from .errors import (
     CodegenError,
     DimensionBindingError,
@@ -56,7 +55,7 @@ from .errors import (
     MatcalcError,
     NoCodeTemplateError,
 )
-from .evaluate import declared_inputs, symbols_of
+from .evaluate import declared_inputs, shape_groups, symbols_of
 from .expr import Expr, toposort
 from .limits import LIMITS
 from .lowering import BACKEND_KEYS, Env, Helper, helpers_of, lower, render, template_of
@@ -274,13 +273,13 @@ def source(outputs: Any, backend: str = "numpy", dims: Mapping[str, int] | None 
     results = prog.build(lowered)
     check_helper_names(prog.helpers)
     check_function_name(name, prog.helpers)
-    groups = size_groups(toposort(lowered))
+    groups = shape_groups(toposort(lowered))
     check_constant_sizes(groups, LIMITS)  # they are computed when the module loads
     return _module(BACKENDS[backend], prog, results, name, groups)
 
 
 def _module(be: Backend, prog: _Program, results: list[str], name: str,
-            groups: list[tuple[tuple[Dim, Dim], int]]) -> str:
+            groups: list[tuple[Shape, Expr, int]]) -> str:
     out = [be.header, "", HEADER, "", INPUT_CONVERSIONS[be.name]]
     for shared in shared_source():
         out += ["", "", shared]

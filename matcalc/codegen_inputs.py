@@ -23,14 +23,14 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .binding import _torch_kind, bind_shapes, check_sizes, coerce_input
-from .dims import Dim, shape_str
+from .dims import Dim, Shape, shape_str
 from .errors import CodegenError, DimensionBindingError, InputError
 from .expr import Expr
 from .limits import Limits
 
 __all__ = ["HEADER", "INPUT_CONVERSIONS", "MODULE_NAMES", "check_function_name",
            "check_helper_names", "check_input_names", "is_identifier", "prologue",
-           "shared_source", "size_groups"]
+           "shared_source"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
@@ -106,17 +106,10 @@ def check_function_name(name: object, helpers: Iterable[str]) -> str:
     return name
 
 
-def size_groups(nodes: Iterable[Expr]) -> list[tuple[tuple[Dim, Dim], int]]:
-    """The distinct shapes of nodes, in order, with how many nodes have each."""
-    counts: dict[tuple[Dim, Dim], int] = {}
-    for node in nodes:
-        counts[node.shape] = counts.get(node.shape, 0) + 1
-    return list(counts.items())
-
-
-def check_constant_sizes(groups: list[tuple[tuple[Dim, Dim], int]], limits: Limits) -> None:
-    """The arrays of fixed size (computed when the module loads) checked now, before loading."""
-    fixed = [(f"a value of shape {shape_str(s)}", s[0].coef, s[1].coef, k) for s, k in groups
+def check_constant_sizes(groups: list[tuple[Shape, Expr, int]], limits: Limits) -> None:
+    """The arrays of fixed size (computed when the module loads) checked now, before loading;
+    groups are evaluate.shape_groups."""
+    fixed = [(f"a value of shape {shape_str(s)}", s[0].coef, s[1].coef, k) for s, _, k in groups
              if s[0].is_int and s[1].is_int]
     check_sizes(fixed, limits.max_elements, limits.max_total_elements)
 
@@ -138,7 +131,7 @@ def _wrap_or(head: str, terms: list[str], tail: str, width: int = 99) -> list[st
 
 
 def prologue(inputs: Mapping[str, Expr], fixed: Mapping[str, int], dim_var: dict[str, str],
-             dim: Callable[[str], str], groups: list[tuple[tuple[Dim, Dim], int]]) -> list[str]:
+             dim: Callable[[str], str], groups: list[tuple[Shape, Expr, int]]) -> list[str]:
     """Coerce the inputs, bind the dimensions from their shapes, check every shape at once, then
     the sizes of every array the function makes."""
 
@@ -147,7 +140,7 @@ def prologue(inputs: Mapping[str, Expr], fixed: Mapping[str, int], dim_var: dict
         return "(" + text + ")" if d.is_sum else text
 
     sizes = [f"({f'a value of shape {shape_str(s)}'!r}, {spell(s[0])}, {spell(s[1])}, {k})"
-             for s, k in groups]  # spelled first: this names every dimension the shapes use
+             for s, _, k in groups]  # spelled first: this names every dimension the shapes use
     body = [f"    {n} = coerce_input({n!r}, {n}, {s.cols.is_one}, _asarray, _to_float)"
             for n, s in inputs.items()]
     fail = ("bind_shapes(_SHAPES, {k: tuple(v.shape) for k, v in locals().items() "

@@ -7,7 +7,7 @@ distinct expression, so evaluation and compiled code share one implementation of
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from .binding import (
     declarations_of,
     declared_spec,
 )
-from .dims import dim, shape_str
+from .dims import Shape, dim, shape_str
 from .errors import (
     DimensionBindingError,
     EvaluationError,
@@ -37,7 +37,7 @@ from .ops.custom import helper_function
 from .render import short
 
 __all__ = ["EvaluationError", "array_sizes", "bind", "check_array_sizes", "declared_inputs",
-           "evaluate", "evaluate_many", "resolve_dims", "symbols_of"]
+           "evaluate", "evaluate_many", "resolve_dims", "shape_groups", "symbols_of"]
 
 
 def _to_float64(arr: Any) -> np.ndarray:
@@ -155,9 +155,10 @@ def declared_inputs(exprs: list[Expr]) -> dict[str, Any]:
     return out
 
 
-def _shape_groups(nodes: list[Expr]) -> list[tuple[Any, Expr, int]]:
-    """(shape, its first node, how many nodes have it) per distinct shape of nodes."""
-    groups: dict[Any, list[Any]] = {}
+def shape_groups(nodes: Iterable[Expr]) -> list[tuple[Shape, Expr, int]]:
+    """(shape, its first node, how many nodes have it) per distinct shape of nodes, in order:
+    the arrays binding.check_sizes is given, here and in compiled code."""
+    groups: dict[Shape, list[Any]] = {}
     for node in nodes:
         entry = groups.get(node.shape)
         if entry is None:
@@ -168,11 +169,11 @@ def _shape_groups(nodes: list[Expr]) -> list[tuple[Any, Expr, int]]:
 
 
 def array_sizes(nodes: list[Expr], bindings: Mapping[str, int],
-                groups: list[tuple[Any, Expr, int]] | None = None
+                groups: list[tuple[Shape, Expr, int]] | None = None
                 ) -> list[tuple[str, int, int, int]]:
     """(what, rows, cols, count) per distinct shape of nodes, for binding.check_sizes."""
     out = []
-    for shape, node, count in groups if groups is not None else _shape_groups(nodes):
+    for shape, node, count in groups if groups is not None else shape_groups(nodes):
         missing = [n for d in shape for n in d.names if n not in bindings]
         if missing:
             raise DimensionBindingError(
@@ -184,7 +185,7 @@ def array_sizes(nodes: list[Expr], bindings: Mapping[str, int],
 
 
 def check_array_sizes(nodes: list[Expr], bindings: Mapping[str, int],
-                      groups: list[tuple[Any, Expr, int]] | None = None) -> None:
+                      groups: list[tuple[Shape, Expr, int]] | None = None) -> None:
     """SizeLimitError if the values of nodes would exceed matcalc.limits (nothing allocated)."""
     check_sizes(array_sizes(nodes, bindings, groups), LIMITS.max_elements,
                 LIMITS.max_total_elements)
@@ -199,12 +200,12 @@ def _inputs(exprs: tuple[Expr, ...]) -> tuple[dict[str, Expr], dict[str, Any]]:
 
 @functools.lru_cache(maxsize=256)
 def _plan(exprs: tuple[Expr, ...], sizes: tuple[tuple[str, int], ...]
-          ) -> tuple[list[Expr], list[Expr], list[tuple[Any, Expr, int]]]:
+          ) -> tuple[list[Expr], list[Expr], list[tuple[Shape, Expr, int]]]:
     """The lowered roots in the cheapest product order for these sizes, their nodes in order and
     their shapes, once per expressions and sizes."""
     roots = lower(fast_form(list(exprs), dict(sizes)))
     order = toposort(roots)
-    return roots, order, _shape_groups(order)
+    return roots, order, shape_groups(order)
 
 
 def check_structure(name: str, structure: str, a: np.ndarray) -> None:
