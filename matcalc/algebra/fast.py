@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from ..dims import Dim
 from ..expr import Expr, toposort
 
-__all__ = ["EXACT", "fast_form"]
+__all__ = ["EXACT", "fast_form", "signed_sum"]
 
 EXACT = 32  # chains up to this many factors are ordered by the exact dynamic programme
 DISTRIBUTE = 2  # how many sum factors of one chain may be distributed
@@ -108,7 +108,7 @@ class _Fast:
             for sign, t in terms:
                 inner = factors[:i] + _factors(t, {}) + factors[i + 1:]
                 parts.append((sign, self.chain(inner, distribute - 1)))
-            candidate = _signed_sum(parts)
+            candidate = signed_sum(parts)
             if candidate.shape != best.shape:
                 continue
             c = self.total(candidate, common)
@@ -231,7 +231,8 @@ def _terms(node: Expr) -> list[tuple[int, Expr]]:
     return out
 
 
-def _signed_sum(parts: Iterable[tuple[int, Expr]]) -> Expr:
+def signed_sum(parts: Iterable[tuple[int, Expr]]) -> Expr:
+    """±t₁ ± t₂ ± …, left to right, in the order given."""
     out: Expr | None = None
     for sign, e in parts:
         if out is None:

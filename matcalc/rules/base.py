@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
+from ..algebra.fast import signed_sum
 from ..dims import Shape
 from ..expr import Expr
 from ..ops import const, ones, power, zeros
@@ -201,11 +202,7 @@ def _is_sum(node: Expr) -> bool:
 def _signed_sum(terms: list[tuple[int, Expr]], like: Expr) -> Expr:
     """Σ ±tᵢ, starting with a positive term when there is one (the order the rules keep)."""
     first = next((i for i, (sign, _) in enumerate(terms) if sign > 0), 0)
-    terms = [terms[first]] + terms[:first] + terms[first + 1:]
-    sign, out = terms[0]
-    out = out if sign > 0 else -out
-    for sign, t in terms[1:]:
-        out = out + t if sign > 0 else out - t
+    out = signed_sum([terms[first]] + terms[:first] + terms[first + 1:])
     if out.shape != like.shape:  # every term was broadcast: keep the sum's shape
         out = out * ones(*like.shape)
     return out
