@@ -77,7 +77,7 @@ def bound_dims(symbols: Iterable[Expr]) -> set[str]:
     out: set[str] = set()
     for s in symbols:
         for d in s.shape:
-            if len(d.names) == 1 and d.coef == 1:
+            if d.is_name:  # (coef raises on a sum: m + 1 binds nothing by itself)
                 out.add(d.names[0])
     return out
 

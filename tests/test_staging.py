@@ -5,9 +5,11 @@ has the original's value."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from export_cases import close, layer_norm, sample
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from optional import require
 from strategies import SIZES, expressions
 
 import matcalc as mc
@@ -63,3 +65,17 @@ def test_random_backward_passes_split_without_changing_their_value(e, sizes, see
     values["G_upstream"] = np.random.default_rng(seed).uniform(
         -1, 1, size=tuple(d.value(sizes) for d in e.shape))
     _check(grads, [G], list(symbols.values()), values, dims=sizes)
+
+
+def test_a_sum_of_dimensions_binds_nothing_by_itself():
+    """An axis of size m + 1 gives generated code no value of m: bound_dims leaves it out (it
+    raised InternalError), and export asks for m, then works with dims={'m': …}."""
+    from matcalc.staging import bound_dims
+
+    S, W = mc.Matrix("S", "m + 1", 2), mc.Matrix("W", 2, "n")
+    assert bound_dims([S, W]) == {"n"}
+    require("torch")
+    L = mc.sum(mc.tanh(S @ W))
+    with pytest.raises(mc.DimensionBindingError, match="dimension m"):
+        mc.export(L, [S, W], backend="torch")
+    mc.export(L, [S, W], backend="torch", dims={"m": 3})
