@@ -457,7 +457,6 @@ def _call(prog: LatexProgram, f: Token, sub: Token | None, args: list[Val]) -> E
     function = tables.functions.get(name)
     record = function.op if function is not None else tables.calls.get(name)
     if record is None:
-        record = getattr(ops, PAIRWISE.get(name, name), None) and None
         raise prog.error(ParseError, f"{prog.text_of(f)} takes one argument", f)
     fixed = dict(function.fixed) if function is not None else {}
     operands = [p for p in record.params if p.kind == "expr"]
