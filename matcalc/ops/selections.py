@@ -55,6 +55,16 @@ _RELATIONS = {
 }
 
 
+def comparison(symbol: str) -> Builder | None:
+    """The builder of the comparison written ``symbol``, as an operator (">=", "==", …) or in LaTeX
+    ("=" is equal), or None: the parsers read their relations here."""
+    from ..expr import OPS
+    for name, (operator, _, tex, _, _) in _RELATIONS.items():
+        if symbol in (operator, tex):
+            return builder(OPS[name])
+    return None
+
+
 def _comparison(name: str, sample: Any) -> Any:
     symbol, operator, tex, ufunc, torch_fn = _RELATIONS[name]
 

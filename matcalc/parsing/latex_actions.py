@@ -18,6 +18,7 @@ from .. import ops
 from ..dims import Dim
 from ..errors import ParseError, UnknownNameError
 from ..expr import Expr
+from ..ops.selections import comparison
 from .common import Val, builder, constant, suggest
 from .latex_commands import (
     ABS,
@@ -354,8 +355,9 @@ class Actions(Transformer[Token, Any]):
             if not _is_zero(small):
                 x = prog.elementwise(cmp, operator("-"), x, prog.operand(small), "compare")
             return prog.wrap(prog.unary(ind, STEP, x), ind)
-        build = {">=": ops.greater_equal, "<=": ops.less_equal, "=": ops.equal,
-                 "!=": ops.not_equal}[relation]
+        build = comparison(relation)
+        if build is None:
+            raise prog.error(ParseError, f"unknown comparison {prog.text_of(cmp)}", cmp)
         out = prog.elementwise(cmp, build, prog.operand(a), prog.operand(b), "compare")
         return prog.wrap(out, ind)
 

@@ -24,6 +24,7 @@ from lark import Token, Transformer, v_args
 from .. import ops
 from ..errors import InputError, ParseError, UnknownNameError
 from ..expr import Expr
+from ..ops.selections import comparison
 from .common import GrammarFile, Val, clip, constant, declare, run, suggest
 from .tables import Function, text_functions
 from .text_errors import Separators, from_lark
@@ -105,7 +106,7 @@ class _Actions(Transformer[Token, Any]):
         """a > b, a == b, …: a 0/1 mask."""
         prog = _current.get()
         symbol = str(op)
-        build = {"==": ops.equal, "!=": ops.not_equal}.get(symbol) or prog.operator(op, symbol)
+        build = comparison(symbol) or prog.operator(op, symbol)
         out = prog.build(op, build, prog.expr(left), prog.expr(right))
         return Val("expr", out, left.line, left.column)
 
