@@ -13,12 +13,13 @@ be subscripts (``x_``, ``_x``, ``a__b``, ``lambda_``) is written whole, ``\mathr
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 from .dims import Dim
 from .errors import InputError
 
-__all__ = ["GREEK", "LAMBDA_NAME", "check_identifier", "dim_latex", "is_regular", "latex_name",
-           "number_latex"]
+__all__ = ["GREEK", "LAMBDA_NAME", "check_identifier", "dim_latex", "is_identifier", "is_regular",
+           "latex_name", "number_latex"]
 
 GREEK = {
     "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
@@ -35,9 +36,14 @@ _REGULAR = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*")  # underscores 
 _LETTER_DIGITS = re.compile(r"([A-Za-z]+?)([0-9]+)")
 
 
+def is_identifier(name: object) -> TypeGuard[str]:
+    """Whether name is a plain ASCII identifier (ｆｏｏ is not foo)."""
+    return isinstance(name, str) and _IDENTIFIER.fullmatch(name) is not None
+
+
 def check_identifier(name: object, what: str = "name") -> str:
-    """name if it is a plain ASCII identifier; InputError otherwise (ｆｏｏ is not foo)."""
-    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+    """name if it is a plain ASCII identifier; InputError otherwise."""
+    if not is_identifier(name):
         raise InputError(f"{what} must be an ASCII identifier like 'W' or 'W_hh', got "
                          f"{name!r:.80}")
     return name

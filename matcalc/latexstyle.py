@@ -56,6 +56,7 @@ def style() -> LatexStyle:
 def make_style(base: LatexStyle | None = None, **options: Any) -> LatexStyle:
     """A style from keyword options; unknown options or values are errors."""
     from .errors import InputError
+    from .latexnames import is_identifier
 
     base = DEFAULT if base is None else base
     if not isinstance(base, LatexStyle):
@@ -67,7 +68,7 @@ def make_style(base: LatexStyle | None = None, **options: Any) -> LatexStyle:
         raise InputError(f"latex: unknown style option {bad[0]!r}; "
                          f"options are {', '.join(sorted(fields))}")
     out = replace(base, **options)
-    if not (isinstance(out.loss, str) and out.loss.isascii() and out.loss.isidentifier()):
+    if not is_identifier(out.loss):
         raise InputError(f"latex: loss must be an ASCII identifier like 'L', got {out.loss!r:.80}")
     if out.transpose not in TRANSPOSES:
         raise InputError(f"latex: transpose must be one of {', '.join(TRANSPOSES)}, "

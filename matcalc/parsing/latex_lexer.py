@@ -16,6 +16,7 @@ from lark import Token
 from lark.lark import PostLex
 
 from ..errors import ParseError, UnknownNameError
+from ..latexnames import is_identifier
 from .common import suggest
 from .latex_commands import (
     CLOSING_TEXT,
@@ -37,8 +38,6 @@ from .latex_commands import (
 )
 from .latex_names import sub_text
 from .latex_program import LatexProgram
-
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
 __all__ = ["PostLexer"]
 
@@ -340,7 +339,7 @@ class Classifier:
             return span("ONES" if word == "1" else "ZEROS", word, tok, close)
         if nxt.type == "LBRACE" and not _simple(content):
             ident = text.replace("\\_", "_")
-            if _IDENTIFIER.fullmatch(ident):  # \mathrm{W1}, \mathbf{x1}, \mathrm{x\_}: one name
+            if is_identifier(ident):  # \mathrm{W1}, \mathbf{x1}, \mathrm{x\_}: one name
                 return span("WORD", ident, tok, close)
         if name == "mathbb" and word == "I" and "I" not in prog.symbols:
             after = self.buf.peek()  # \mathbb{I}[Z > 0], the indicator matcalc writes
