@@ -219,13 +219,11 @@ class Classifier:
         base = str(tok)[1:]
         if nxt.type == "SUBSCRIPT":
             return self.prog.exists(base, sub_text(nxt))
-        if nxt.type != "NUMBER" or not str(nxt).isdigit() or nxt.start_pos != tok.end_pos:
+        digits = _declared_digits(self.prog, base, tok, self.buf)
+        if digits is None:
             return False
-        self.buf.next()
-        after = self.buf.peek()
-        self.buf.push([nxt])
-        sub = sub_text(after) if after is not None and after.type == "SUBSCRIPT" else None
-        return self.prog.exists(base + str(nxt), sub)
+        self.buf.push([digits])  # only a look ahead: the digits are read again
+        return True
 
     def applied(self) -> bool:
         """Whether an opening parenthesis comes next (\\lambda(S) is a function there)."""
@@ -384,22 +382,27 @@ def _simple(content: list[Token]) -> bool:
             and (len(content) == 1 or content[1].type == "SUBSCRIPT"))
 
 
-def _with_digits(prog: LatexProgram, tok: Token, buf: Buffer) -> Token:
-    """W1 or \\alpha1 as one name when it is declared (digits right after the letters), else
-    tok as it is."""
+def _declared_digits(prog: LatexProgram, base: str, tok: Token, buf: Buffer) -> Token | None:
+    """The digits right after tok (no space between) when base followed by them, with the
+    subscript after them, is a declared name: taken from buf. Else None, and buf as it was."""
     nxt = buf.peek()
     if (nxt is None or nxt.type != "NUMBER" or not str(nxt).isdigit()
             or nxt.start_pos != tok.end_pos):
-        return tok
-    joined = str(tok.value) + str(nxt)
+        return None
     buf.next()
     sub = buf.peek()
-    declared = prog.exists(joined, sub_text(sub) if sub is not None and sub.type == "SUBSCRIPT"
-                           else None)
-    if not declared:
-        buf.push([nxt])
-        return tok
-    return span(tok.type, joined, tok, nxt)
+    if prog.exists(base + str(nxt), sub_text(sub) if sub is not None and sub.type == "SUBSCRIPT"
+                   else None):
+        return nxt
+    buf.push([nxt])
+    return None
+
+
+def _with_digits(prog: LatexProgram, tok: Token, buf: Buffer) -> Token:
+    """W1 or \\alpha1 as one name when it is declared (digits right after the letters), else
+    tok as it is."""
+    digits = _declared_digits(prog, str(tok.value), tok, buf)
+    return tok if digits is None else span(tok.type, str(tok.value) + str(digits), tok, digits)
 
 
 def merge(prog: LatexProgram, stream: Iterable[Token]) -> Iterator[Token]:
