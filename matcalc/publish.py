@@ -86,14 +86,6 @@ def link_url(url: str, encoded: bool = False) -> str:
     return urllib.parse.quote(url, safe=_URL_SAFE + ("%" if encoded else ""))
 
 
-def _front_text(text: object, what: str) -> str:
-    """Text for front matter: one line, kept as it is. The YAML emitter quotes what YAML would
-    read otherwise (``&a``, ``*a``, ``: ``, quotes), and a theme escapes the title where it puts
-    it into HTML (Jekyll's ``| escape``, Hugo's templates): entities written here would show as
-    ``&amp;`` there."""
-    return check_line(str(text), what)
-
-
 def check_target(target: str) -> str:
     """The target, or an InputError naming the ones there are."""
     if target not in TARGETS:
@@ -123,19 +115,22 @@ def _yaml_list(value: str | Sequence[str] | None, default: Sequence[str]) -> lis
         raise InputError(f"front matter: categories and tags must be text or a list of text, "
                          f"got {type(value).__name__}")
     items = [value] if isinstance(value, str) else list(value)
-    return [_front_text(s.strip(), "a category or tag") for item in items
+    return [check_line(s.strip(), "a category or tag") for item in items
             for s in str(item).split(",") if s.strip()]
 
 
 def front_matter(title: str, target: str, options: Mapping[str, Any] | None = None) -> str:
     """YAML front matter written by a YAML emitter (any one-line title is valid YAML; a line
-    break is refused, and <, >, & are written as HTML entities)."""
+    break is refused). Text is kept as given: the emitter quotes what YAML would read otherwise
+    (``&a``, ``*a``, ``: ``, quotes), and a theme escapes the title where it puts it into HTML
+    (Jekyll's ``| escape``, Hugo's templates), so entities written here would show as ``&amp;``
+    there."""
     import yaml
 
     opts = dict(options or {})
-    data: dict[str, Any] = {"title": _front_text(opts.pop("title", title), "the title")}
+    data: dict[str, Any] = {"title": check_line(str(opts.pop("title", title)), "the title")}
     date = opts.pop("date", None) or _dt.date.today()
-    data["date"] = date if isinstance(date, _dt.date) else _front_text(date, "the date")
+    data["date"] = date if isinstance(date, _dt.date) else check_line(str(date), "the date")
     data["categories"] = _yaml_list(opts.pop("categories", None), DEFAULT_CATEGORIES)
     data["tags"] = _yaml_list(opts.pop("tags", None), DEFAULT_TAGS)
     data["math"] = bool(opts.pop("math", True))
