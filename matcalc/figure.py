@@ -221,10 +221,7 @@ def draw(expr: Expr, path: str | Path, values: Mapping[str, Any] | None = None,
                 source, svg = tall, tall_svg
         _write(path, svg if fmt == "svg" else _draw_bytes(source, fmt))
     except FigureError as exc:
-        dot_path = path.with_suffix(".dot")
-        _write(dot_path, source)
-        raise FigureError(f"{exc.message}; {path.name} was not drawn. The graph's DOT source is "
-                          f"in {dot_path}: {how_to_draw(dot_path, path)}") from None
+        raise _not_drawn(exc, path, source) from None
     return path
 
 
@@ -261,6 +258,15 @@ def _write(path: Path, data: str | bytes) -> None:
         raise FigureError(f"figure: cannot write {path}: {exc.strerror}") from None
 
 
+def _not_drawn(exc: FigureError, path: Path, source: str) -> FigureError:
+    """The error for a figure Graphviz could not draw, once its DOT source is written beside it
+    (``.dot``), saying how to draw that."""
+    dot_path = path.with_suffix(".dot")
+    _write(dot_path, source)
+    return FigureError(f"{exc.message}; {path.name} was not drawn. The graph's DOT source is in "
+                       f"{dot_path}: {how_to_draw(dot_path, path)}")
+
+
 def _format(path: Path) -> str:
     fmt = path.suffix.lstrip(".").lower() or "svg"
     if fmt not in ("svg", "png", "pdf", "dot"):
@@ -283,8 +289,5 @@ def render(dot_source: str, path: str | Path) -> list[Path]:
     try:
         _write(path, _draw_bytes(dot_source, fmt))
     except FigureError as exc:
-        dot_path = path.with_suffix(".dot")
-        _write(dot_path, dot_source)
-        raise FigureError(f"{exc.message}; {path.name} was not drawn. The graph's DOT source is "
-                          f"in {dot_path}: {how_to_draw(dot_path, path)}") from None
+        raise _not_drawn(exc, path, dot_source) from None
     return [path]
