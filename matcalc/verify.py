@@ -511,6 +511,9 @@ def _stencil_within(f: _Probe, x0: np.ndarray, direction: np.ndarray, h: float
     raise AssertionError("unreachable")
 
 
+_NOISE_EVALS = 9  # evaluations of one _estimate_noise
+
+
 def _estimate_noise(f: _Probe, x0: np.ndarray, u: np.ndarray, delta: float) -> float:
     """The noise σ of f near x0, from the differences of f at 9 points δ apart along u (Moré and
     Wild's ECnoise, 2011): at orders 3 to 6 the smooth part of f is negligible for a small δ and
@@ -518,7 +521,8 @@ def _estimate_noise(f: _Probe, x0: np.ndarray, u: np.ndarray, delta: float) -> f
     largest σ_k is taken (an overestimate costs resolution, an underestimate a false FAIL)."""
     saved = f.guard.save()
     try:
-        table = np.array([f(x0 + (i - 4) * delta * u) for i in range(9)])
+        table = np.array([f(x0 + (i - _NOISE_EVALS // 2) * delta * u)
+                          for i in range(_NOISE_EVALS)])
     finally:
         f.guard.restore(saved)
     sigmas = []
@@ -728,7 +732,7 @@ def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray,
     u = g / norm if norm > 0 else _even_direction(plan, g.shape)
     f.noise = _estimate_noise(f, x0, u, 1e-3 * h0)
     h, search = _choose_step(f, x0, u, h0, norm)
-    search += 9
+    search += _NOISE_EVALS
     size = plan.shape[0] * plan.shape[1]
     todo, note = list(opt.methods), ""
     full_limit = min(opt.full_limit, LIMITS.max_directions)  # one stencil per coordinate
