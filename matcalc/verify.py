@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, overload
 
@@ -597,19 +597,25 @@ def _directional(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, rng: np.ran
                  opt: _Options) -> _Differences:
     """⟨∇f, U⟩ against the stencil along the symbolic gradient's own direction (which catches
     any error in its size) and a few random unit directions U."""
-    sym, num, unc = [], [], []
     norm = float(np.linalg.norm(g))
     # along the gradient itself only where any direction is allowed (a structured variable moves
     # within its structure)
     directions = [g / norm] if norm > 0 and _structure(f.plan) is None else []
     for _ in range(opt.directions):
         directions.append(_random_direction(f.plan, rng, g.shape))
+    return _along(f, g, x0, h, directions)
+
+
+def _along(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float,
+           directions: Iterable[np.ndarray]) -> _Differences:
+    """⟨∇f, U⟩ against the stencil along each direction U, taken one at a time."""
+    sym, num, unc = [], [], []
     for u in directions:
         n, e = _stencil_within(f, x0, u, h)
         sym.append(float(np.sum(g * u)))
         num.append(n)
         unc.append(e)
-    return np.asarray(sym), np.asarray(num), np.asarray(unc), _EVALS * len(directions)
+    return np.asarray(sym), np.asarray(num), np.asarray(unc), _EVALS * len(sym)
 
 
 def _full(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float, opt: _Options) -> _Differences:
@@ -707,13 +713,7 @@ def _full_structured(f: _Probe, g: np.ndarray, x0: np.ndarray, h: float) -> _Dif
     """⟨∇f, E⟩ against the stencil along each E of an orthonormal basis of the structure."""
     structure = _structure(f.plan)
     assert structure is not None
-    sym, num, unc = [], [], []
-    for e in structured.basis(structure, (g.shape[0], g.shape[1])):
-        n, u = _stencil_within(f, x0, e, h)
-        sym.append(float(np.sum(g * e)))
-        num.append(n)
-        unc.append(u)
-    return np.asarray(sym), np.asarray(num), np.asarray(unc), _EVALS * len(sym)
+    return _along(f, g, x0, h, structured.basis(structure, (g.shape[0], g.shape[1])))
 
 
 def _test_variable(plan: _Plan, f: _Probe, g: np.ndarray, x0: np.ndarray,
